@@ -1,0 +1,67 @@
+import { createEmbeddedBackend, resolveModelFile } from "./embedded.js";
+import { createOllamaBackend } from "./ollama.js";
+import { createOpenAIBackend } from "./openai.js";
+import { parseModelSpec } from "./spec.js";
+import type { Backend } from "./types.js";
+
+export type { Backend, ChatMessage, GenerateRequest, GenerateResult, SamplingParams, TokenUsage } from "./types.js";
+export { BackendError } from "./types.js";
+export { createEmbeddedBackend, createOllamaBackend, createOpenAIBackend, parseModelSpec };
+
+export interface BackendOptions {
+  /** OpenAI-compatible server URL (with `openai:<name>`). */
+  baseURL?: string;
+  /** Ollama server URL (with `ollama:<name>`). */
+  host?: string;
+  /** Requests in flight at once for server backends. */
+  concurrency?: number;
+  /** Per-request timeout for server backends. */
+  timeoutMs?: number;
+  /** HTTP-level retries on 429, 5xx and timeouts. */
+  requestRetries?: number;
+  /** Called on every HTTP-level retry (for counting and logs). */
+  onRetry?: (info: { attempt: number; status?: number; delayMs: number; error: string }) => void;
+  /** Embedded: parallel sequences of one context. */
+  parallel?: number;
+  /** Embedded: context tokens per sequence. */
+  contextSize?: number;
+  /** Embedded: "auto" uses a GPU when there is one. */
+  gpu?: "auto" | false;
+  /** Embedded: a LoRA adapter in GGUF form. */
+  lora?: { path: string; scale?: number };
+}
+
+/** Opens the backend a model spec names: `./x.gguf`, `hf:user/repo[:quant]`, `openai:name`, `ollama:name`. */
+export async function openBackend(spec: string, options: BackendOptions = {}): Promise<Backend> {
+  const parsed = parseModelSpec(spec);
+  switch (parsed.kind) {
+    case "openai":
+      return createOpenAIBackend({
+        model: parsed.model,
+        baseURL: options.baseURL,
+        concurrency: options.concurrency,
+        timeoutMs: options.timeoutMs,
+        maxRetries: options.requestRetries,
+        onRetry: options.onRetry,
+      });
+    case "ollama":
+      return createOllamaBackend({
+        model: parsed.model,
+        host: options.host,
+        concurrency: options.concurrency,
+        timeoutMs: options.timeoutMs,
+        maxRetries: options.requestRetries,
+        onRetry: options.onRetry,
+      });
+    case "embedded": {
+      const modelPath = "path" in parsed ? parsed.path : await resolveModelFile(parsed.uri);
+      return createEmbeddedBackend({
+        modelPath,
+        parallel: options.parallel,
+        contextSize: options.contextSize,
+        gpu: options.gpu,
+        lora: options.lora,
+      });
+    }
+  }
+}

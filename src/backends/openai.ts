@@ -1,0 +1,133 @@
+import OpenAI from "openai";
+import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import { HttpBackendError, describeNetworkError, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryInfo } from "./retry.js";
+import { BackendError, type Backend, type GenerateRequest, type GenerateResult } from "./types.js";
+
+export interface OpenAIBackendOptions {
+  /** Model name the server knows (`gpt-4o-mini`, `prometheus-7b`, ...). */
+  model: string;
+  /** Any OpenAI-compatible server. Default: env OPENAI_BASE_URL, else https://api.openai.com/v1. */
+  baseURL?: string;
+  /** Default: env OPENAI_API_KEY; servers without auth get a placeholder. Never logged. */
+  apiKey?: string;
+  /** Requests the judge engine keeps in flight at once (default 16). */
+  concurrency?: number;
+  /** Limit for one attempt (default 120 s). */
+  timeoutMs?: number;
+  /** Retries on 408/409/429/5xx, timeouts and connection errors (default 6). */
+  maxRetries?: number;
+  /** Backoff tuning (defaults 500 ms and 30 s); a server's retry-after is honoured as given. */
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface OpenAIBackend extends Backend {
+  readonly kind: "openai";
+  readonly baseURL: string;
+  /** Retries made so far, over all calls. */
+  readonly retries: number;
+}
+
+const OPENAI_URL = "https://api.openai.com/v1";
+/** Local servers (llama.cpp, vLLM, critic serve) usually ignore the key, but the SDK needs one. */
+const PLACEHOLDER_KEY = "sk-no-key";
+
+export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBackend {
+  const model = options.model.trim();
+  if (model === "") throw new BackendError("openai backend: the model name is empty", false);
+  const baseURL = (options.baseURL ?? process.env.OPENAI_BASE_URL ?? OPENAI_URL).replace(/\/+$/, "");
+  const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
+  if (!apiKey && baseURL === OPENAI_URL) {
+    throw new BackendError("openai backend: OPENAI_API_KEY is not set (needed for api.openai.com; use --base-url for a local server)", false);
+  }
+  const key = apiKey || PLACEHOLDER_KEY;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const maxRetries = options.maxRetries ?? 6;
+  const concurrency = options.concurrency ?? 16;
+  checkPositive("concurrency", concurrency);
+  checkPositive("timeoutMs", timeoutMs);
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new BackendError(`openai backend: maxRetries must be a whole number >= 0, got ${maxRetries}`, false);
+
+  // One retry loop for every backend (retry.ts), so the SDK's own retries are off.
+  const client = new OpenAI({ apiKey: key, baseURL, maxRetries: 0, timeout: timeoutMs + 1000 });
+  const where = `openai backend (model "${model}" at ${baseURL})`;
+  const redact = (text: string): string => (key.length >= 4 ? text.split(key).join("[redacted]") : text);
+  let retries = 0;
+
+  const attempt = async (request: GenerateRequest): Promise<GenerateResult> => {
+    const { params } = request;
+    const body: ChatCompletionCreateParamsNonStreaming & { top_k?: number } = {
+      model,
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+      ...(params.topP !== undefined ? { top_p: params.topP } : {}),
+      // Not in OpenAI's API, but llama.cpp and vLLM servers accept it; sent only when asked for.
+      ...(params.topK !== undefined ? { top_k: params.topK } : {}),
+      ...(params.maxTokens !== undefined ? { max_tokens: params.maxTokens } : {}),
+      ...(params.seed !== undefined ? { seed: params.seed } : {}),
+      ...(params.stop !== undefined && params.stop.length > 0 ? { stop: params.stop } : {}),
+    };
+    // The SDK's own timeout stops at the response headers; this signal also covers the body.
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = await client.chat.completions.create(body, { signal });
+    } catch (error) {
+      if (request.signal?.aborted) throw new BackendError(`${where}: request was aborted`, false);
+      if (timeout.aborted) throw new HttpBackendError(`${where}: no answer within ${timeoutMs} ms`, true);
+      throw toBackendError(error, where, redact);
+    }
+    const choice = completion.choices?.[0];
+    if (!choice) throw new BackendError(`${where}: the response has no choices`, false);
+    return {
+      text: choice.message?.content ?? "",
+      usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },
+      ...(choice.finish_reason ? { finishReason: choice.finish_reason } : {}),
+    };
+  };
+
+  return {
+    kind: "openai",
+    model,
+    baseURL,
+    concurrency,
+    get retries() {
+      return retries;
+    },
+    generate: (request) =>
+      withRetry(() => attempt(request), {
+        maxRetries,
+        ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+        ...(options.retryMaxDelayMs !== undefined ? { maxDelayMs: options.retryMaxDelayMs } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
+        onRetry: (info) => {
+          retries++;
+          options.onRetry?.(info);
+        },
+      }),
+    dispose: async () => {},
+  };
+}
+
+function toBackendError(error: unknown, where: string, redact: (text: string) => string): BackendError {
+  if (error instanceof OpenAI.APIConnectionError) {
+    return new HttpBackendError(redact(`${where}: connection failed: ${describeNetworkError(error.cause ?? error)}`), true);
+  }
+  if (error instanceof OpenAI.APIError && error.status !== undefined) {
+    const serverMessage = (error.error as { message?: unknown } | undefined)?.message;
+    const detail = typeof serverMessage === "string" ? serverMessage : error.message;
+    return new HttpBackendError(
+      redact(`${where}: HTTP ${error.status}: ${detail}`),
+      isRetryableStatus(error.status),
+      error.status,
+      parseRetryAfterMs(error.headers),
+    );
+  }
+  return new BackendError(redact(`${where}: ${error instanceof Error ? error.message : String(error)}`), false);
+}
+
+function checkPositive(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) throw new BackendError(`openai backend: ${name} must be a positive number, got ${value}`, false);
+}

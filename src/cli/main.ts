@@ -1,0 +1,25 @@
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { registerDemo } from "./demo.js";
+import { registerJudge } from "./judge.js";
+import { registerMetaEval } from "./meta-eval.js";
+import { registerServe } from "./serve.js";
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name("critic")
+    .description("LLM critique and judge models: judge datasets, measure judges, make training data, serve")
+    .version(version)
+    .showHelpAfterError();
+  registerDemo(program);
+  registerJudge(program);
+  registerMetaEval(program);
+  registerServe(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

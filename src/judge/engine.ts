@@ -1,0 +1,330 @@
+import type { Backend, ChatMessage, SamplingParams } from "../backends/types.js";
+import { callKey, type CachedCall, type RunStore } from "../store/run-store.js";
+import { Semaphore } from "./semaphore.js";
+import type { FailedAttempt, Grader, Judgment, SampleResult, Winner } from "./types.js";
+
+export interface EngineOptions {
+  backend: Backend;
+  grader: Grader;
+  /** Completed calls are cached here; a re-run or resume never pays for them again. */
+  store?: RunStore;
+  /** K sampled judgments per record (mean score or majority verdict). Default 1. */
+  samples?: number;
+  /** New samples drawn when an output does not parse. Default 2. */
+  maxRetries?: number;
+  /** Pairwise only: grade both orders; disagreeing orders give "tie". */
+  swap?: boolean;
+  params?: SamplingParams;
+  /** Calls in flight at once. Default: the backend's own concurrency. */
+  concurrency?: number;
+  /** Stops reading new records; calls already running finish and are cached. */
+  signal?: AbortSignal;
+  /** Live counters, updated as calls finish (for progress and the summary). */
+  stats?: JudgeStats;
+}
+
+export interface JudgeStats {
+  judged: number;
+  failed: number;
+  calls: number;
+  cachedCalls: number;
+  parseFailures: number;
+  parseRetries: number;
+  backendErrors: number;
+  promptTokens: number;
+  completionTokens: number;
+  swapPairs: number;
+  swapConsistent: number;
+}
+
+export function emptyStats(): JudgeStats {
+  return {
+    judged: 0, failed: 0, calls: 0, cachedCalls: 0, parseFailures: 0, parseRetries: 0,
+    backendErrors: 0, promptTokens: 0, completionTokens: 0, swapPairs: 0, swapConsistent: 0,
+  };
+}
+
+export interface EngineInput {
+  index: number;
+  record: Record<string, unknown>;
+}
+
+/** A run that cannot succeed (the backend never answered): stop instead of failing every record. */
+export class BackendUnavailableError extends Error {
+  override name = "BackendUnavailableError";
+}
+
+const UNAVAILABLE_AFTER = 8;
+const RETRY_TEMPERATURE = 0.7;
+
+/** Sampling defaults: greedy for one judgment, prometheus-eval's sampling for several. */
+export function resolveParams(params: SamplingParams | undefined, samples: number): SamplingParams {
+  const sampled = samples > 1;
+  return {
+    temperature: sampled ? 1.0 : 0,
+    ...(sampled ? { topP: 0.9 } : {}),
+    maxTokens: 1024,
+    seed: 0,
+    ...params,
+  };
+}
+
+/**
+ * Judges records as they stream in and yields judgments in input order. At most `window`
+ * records are in flight, so memory stays flat however long the input is.
+ */
+export async function* judgeStream(
+  records: AsyncIterable<EngineInput> | Iterable<EngineInput>,
+  options: EngineOptions,
+): AsyncGenerator<Judgment & { index: number }> {
+  const judger = new RecordJudger(options);
+  const window = Math.max(8, judger.concurrency * 4);
+  const queue: Array<Promise<Judgment & { index: number }>> = [];
+  for await (const input of records) {
+    if (options.signal?.aborted || judger.fatal) break;
+    queue.push(judger.judge(input));
+    while (queue.length >= window) yield await queue.shift()!;
+  }
+  while (queue.length > 0) yield await queue.shift()!;
+  if (judger.fatal) throw judger.fatal;
+}
+
+class RecordJudger {
+  readonly concurrency: number;
+  fatal: Error | undefined;
+  private readonly semaphore: Semaphore;
+  private readonly samples: number;
+  private readonly maxRetries: number;
+  private readonly params: SamplingParams;
+  private readonly stats: JudgeStats;
+  private successes = 0;
+  private consecutiveBackendErrors = 0;
+
+  constructor(private readonly options: EngineOptions) {
+    this.concurrency = options.concurrency ?? options.backend.concurrency;
+    this.semaphore = new Semaphore(this.concurrency);
+    this.samples = options.samples ?? 1;
+    this.maxRetries = options.maxRetries ?? 2;
+    if (!Number.isInteger(this.samples) || this.samples < 1) throw new Error(`samples must be a positive integer, got ${this.samples}`);
+    if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0) throw new Error(`max retries must be a whole number, got ${this.maxRetries}`);
+    if (options.swap && options.grader.mode !== "pairwise") throw new Error("--swap only applies to pairwise grading");
+    this.params = resolveParams(options.params, this.samples);
+    this.stats = options.stats ?? emptyStats();
+  }
+
+  async judge(input: EngineInput): Promise<Judgment & { index: number }> {
+    const started = performance.now();
+    const usage = { calls: 0, cached: 0, prompt: 0, completion: 0 };
+    let samples: SampleResult[];
+    try {
+      samples = await Promise.all(
+        Array.from({ length: this.samples }, (_, s) => this.sample(input.record, s, usage)),
+      );
+    } catch (error) {
+      samples = [{ error: errorMessage(error) }];
+    }
+    const verdict = this.options.grader.mode === "absolute" ? aggregateScores(samples) : aggregateVerdicts(samples);
+    const first = samples.find((s) => s.error === undefined);
+    const judgment: Judgment & { index: number } = {
+      ...input.record,
+      feedback: first?.feedback ?? null,
+      ...verdict.fields,
+      ...(verdict.error === undefined ? {} : { error: verdict.error }),
+      judge: {
+        backend: this.options.backend.kind,
+        model: this.options.backend.model,
+        template: this.options.grader.template,
+        raw: first?.raw ?? null,
+        samples,
+        ...(verdict.spread ? { spread: verdict.spread } : {}),
+        tokens: { prompt: usage.prompt, completion: usage.completion },
+        latencyMs: Math.round(performance.now() - started),
+        cached: usage.calls > 0 && usage.cached === usage.calls,
+        calls: usage.calls,
+      },
+      index: input.index,
+    };
+    if (verdict.error === undefined) this.stats.judged++;
+    else this.stats.failed++;
+    return judgment;
+  }
+
+  private async sample(record: Record<string, unknown>, sampleIndex: number, usage: CallUsage): Promise<SampleResult> {
+    const grader = this.options.grader;
+    if (grader.mode === "absolute" || !this.options.swap) {
+      const result = await this.callParsed(grader.buildMessages(record), sampleIndex, usage);
+      if (!result.ok) return { error: result.error, ...failuresOf(result.failures), raw: result.raw };
+      return { feedback: result.feedback, ...result.verdict, raw: result.raw, ...failuresOf(result.failures) };
+    }
+    const swappedRecord = { ...record, response_a: record.response_b, response_b: record.response_a };
+    const [original, swapped] = await Promise.all([
+      this.callParsed(grader.buildMessages(record), sampleIndex, usage),
+      this.callParsed(grader.buildMessages(swappedRecord), sampleIndex, usage),
+    ]);
+    const originalWinner = winnerOf(original);
+    const swappedWinner = winnerOf(swapped, true);
+    const failures = [...original.failures, ...swapped.failures];
+    if (originalWinner === null || swappedWinner === null) {
+      const error = !original.ok ? original.error : !swapped.ok ? `swapped order: ${swapped.error}` : "unknown";
+      return { error, ...failuresOf(failures), raw: original.raw };
+    }
+    const consistent = originalWinner === swappedWinner;
+    this.stats.swapPairs++;
+    if (consistent) this.stats.swapConsistent++;
+    return {
+      feedback: original.ok ? original.feedback : undefined,
+      winner: consistent ? originalWinner : "tie",
+      raw: original.raw,
+      ...failuresOf(failures),
+      swap: {
+        original: originalWinner,
+        swapped: swappedWinner,
+        consistent,
+        ...(swapped.ok ? { swappedFeedback: swapped.feedback } : {}),
+        swappedRaw: swapped.raw,
+      },
+    };
+  }
+
+  /** One verdict: a call, and new samples while its output does not parse. */
+  private async callParsed(messages: ChatMessage[], sampleIndex: number, usage: CallUsage): Promise<ParsedCall> {
+    const failures: FailedAttempt[] = [];
+    for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
+      if (attempt > 0) this.stats.parseRetries++;
+      let call: CachedCall;
+      try {
+        call = await this.call(messages, this.paramsFor(sampleIndex, attempt), usage);
+      } catch (error) {
+        // The backend already retried what can be retried; a new sample will not help.
+        return { ok: false, error: `backend error: ${errorMessage(error)}`, raw: "", failures };
+      }
+      const parsed = this.options.grader.parse(call.text);
+      if (parsed.ok) {
+        const { ok: _ok, feedback, ...verdict } = parsed;
+        return { ok: true, feedback, verdict, raw: call.text, failures };
+      }
+      this.stats.parseFailures++;
+      failures.push({ raw: call.text, error: parsed.error });
+    }
+    const last = failures[failures.length - 1]!;
+    return {
+      ok: false,
+      error: `unparseable judge output after ${failures.length} attempt(s): ${last.error}`,
+      raw: last.raw,
+      failures: failures.slice(0, -1),
+    };
+  }
+
+  private paramsFor(sampleIndex: number, attempt: number): SamplingParams {
+    const seed = (this.params.seed ?? 0) + sampleIndex * 1000 + attempt;
+    const temperature = attempt > 0 && !this.params.temperature ? RETRY_TEMPERATURE : this.params.temperature;
+    return { ...this.params, seed, temperature };
+  }
+
+  private async call(messages: ChatMessage[], params: SamplingParams, usage: CallUsage): Promise<CachedCall> {
+    const { backend, store, grader } = this.options;
+    const key = callKey({ backend: backend.kind, model: backend.model, messages, params, constraint: grader.constraint });
+    usage.calls++;
+    this.stats.calls++;
+    const hit = store?.getCall(key);
+    if (hit) {
+      usage.cached++;
+      this.stats.cachedCalls++;
+      this.countTokens(hit, usage);
+      return hit;
+    }
+    const call = await this.semaphore.run(async () => {
+      const started = performance.now();
+      try {
+        const result = await backend.generate({ messages, params, constraint: grader.constraint });
+        this.successes++;
+        this.consecutiveBackendErrors = 0;
+        return { ...result, latencyMs: Math.round(performance.now() - started) };
+      } catch (error) {
+        this.stats.backendErrors++;
+        this.consecutiveBackendErrors++;
+        if (this.successes === 0 && this.consecutiveBackendErrors >= UNAVAILABLE_AFTER && !this.fatal) {
+          this.fatal = new BackendUnavailableError(
+            `the ${backend.kind} backend failed ${this.consecutiveBackendErrors} calls in a row and never answered: ${errorMessage(error)}`,
+          );
+        }
+        throw error;
+      }
+    });
+    store?.putCall(key, call);
+    this.countTokens(call, usage);
+    return call;
+  }
+
+  private countTokens(call: CachedCall, usage: CallUsage): void {
+    usage.prompt += call.usage.promptTokens;
+    usage.completion += call.usage.completionTokens;
+    this.stats.promptTokens += call.usage.promptTokens;
+    this.stats.completionTokens += call.usage.completionTokens;
+  }
+}
+
+interface CallUsage {
+  calls: number;
+  cached: number;
+  prompt: number;
+  completion: number;
+}
+
+type ParsedCall =
+  | { ok: true; feedback: string; verdict: { score: number } | { winner: Winner }; raw: string; failures: FailedAttempt[] }
+  | { ok: false; error: string; raw: string; failures: FailedAttempt[] };
+
+interface Verdict {
+  fields: { score: number | null } | { winner: Winner | "tie" | null };
+  error?: string;
+  spread?: { min: number; max: number; std: number } | { agreement: number };
+}
+
+function aggregateScores(samples: SampleResult[]): Verdict {
+  const scores = samples.flatMap((s) => (s.score === undefined ? [] : [s.score]));
+  if (scores.length === 0) return { fields: { score: null }, error: firstError(samples) };
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / scores.length);
+  return {
+    fields: { score: round(mean) },
+    ...(samples.length > 1 ? { spread: { min: Math.min(...scores), max: Math.max(...scores), std: round(std) } } : {}),
+  };
+}
+
+function aggregateVerdicts(samples: SampleResult[]): Verdict {
+  const verdicts = samples.flatMap((s) => (s.winner === undefined ? [] : [s.winner]));
+  if (verdicts.length === 0) return { fields: { winner: null }, error: firstError(samples) };
+  const counts = new Map<Winner | "tie", number>();
+  for (const v of verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const top = Math.max(...counts.values());
+  const leaders = [...counts].filter(([, n]) => n === top).map(([v]) => v);
+  const winner = leaders.length === 1 ? leaders[0]! : "tie";
+  return {
+    fields: { winner },
+    ...(samples.length > 1 ? { spread: { agreement: round(top / verdicts.length) } } : {}),
+  };
+}
+
+function firstError(samples: SampleResult[]): string {
+  return samples.find((s) => s.error !== undefined)?.error ?? "no verdict";
+}
+
+function failuresOf(failures: FailedAttempt[]): { failures?: FailedAttempt[] } {
+  return failures.length > 0 ? { failures } : {};
+}
+
+/** The verdict of a call, in the record's original labels when the call saw the swapped order. */
+function winnerOf(call: ParsedCall, swapped = false): Winner | null {
+  if (!call.ok || !("winner" in call.verdict)) return null;
+  const winner = call.verdict.winner;
+  return swapped ? (winner === "A" ? "B" : "A") : winner;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,186 @@
+import { rename, rm } from "node:fs/promises";
+import type { Backend, SamplingParams } from "../backends/types.js";
+import { openBackend, type BackendOptions } from "../backends/index.js";
+import { readRecords } from "../records/read.js";
+import { createRecordWriter, createRejectsWriter } from "../records/write.js";
+import type { Reject, SourcedRecord } from "../records/types.js";
+import { RunStore } from "../store/run-store.js";
+import { Progress } from "../util/progress.js";
+import { countDataLines } from "../util/count-lines.js";
+import { emptyStats, judgeStream, type EngineInput, type JudgeStats } from "./engine.js";
+import { resolveGrader, type GraderOptions } from "./grader.js";
+import type { Grader, Judgment } from "./types.js";
+
+export interface JudgeOptions extends GraderOptions, BackendOptions {
+  /** Input dataset: JSONL, JSON, CSV or Parquet (optionally .gz). */
+  input: string;
+  /** Output file; written as `<output>.partial` while running, renamed when complete. */
+  output: string;
+  outputFormat?: "jsonl" | "parquet";
+  /** Where bad records go. Default: `<output>.rejects.jsonl` (only created if there are any). */
+  rejects?: string;
+  /** Model spec (`./x.gguf`, `hf:user/repo[:quant]`, `openai:name`, `ollama:name`) or a ready Backend. */
+  model: string | Backend;
+  /** Run store path, or an open store. Default `.critic/store.sqlite`. */
+  store?: string | RunStore;
+  /** Field renames, new name -> old name (CLI `--map new=old`). */
+  map?: Record<string, string>;
+  samples?: number;
+  maxRetries?: number;
+  swap?: boolean;
+  params?: SamplingParams;
+  concurrency?: number;
+  /** Show progress on stderr (default true). */
+  progress?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface JudgeSummary extends JudgeStats {
+  status: "finished" | "interrupted";
+  records: number;
+  rejected: number;
+  output: string;
+  rejects: string | null;
+  elapsedMs: number;
+  /** Swapped pairwise runs: share of pairs whose two orders agreed. */
+  positionConsistency?: number;
+  runId: number;
+}
+
+export const DEFAULT_STORE = ".critic/store.sqlite";
+
+/** Judges every record of a dataset file and writes one judgment per valid record, in input order. */
+export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
+  const started = performance.now();
+  const grader = resolveGrader(options);
+  const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
+  const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
+  const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
+  const rejects = createRejectsWriter(rejectsPath);
+  const partial = `${options.output}.partial`;
+  const writer = await createRecordWriter(partial, { format: options.outputFormat ?? formatOf(options.output) });
+  const stats = emptyStats();
+  const runId = store.startRun("judge", describeRun(options, backend, grader));
+  let records = 0;
+  let rejected = 0;
+  const pendingRejects: Reject[] = [];
+  const total = options.progress === false ? undefined : await countDataLines(options.input);
+  const progress = options.progress === false ? undefined : new Progress({ label: "judge", total });
+
+  const inputs = async function* (): AsyncGenerator<EngineInput> {
+    for await (const sourced of readRecords(options.input, { map: options.map, onReject: (r) => pendingRejects.push(r) })) {
+      records++;
+      const problem = checkRecord(grader, sourced, options.input);
+      if (problem) pendingRejects.push(problem);
+      else yield { index: sourced.index, record: sourced.record };
+      while (pendingRejects.length > 0) {
+        rejected++;
+        progress?.tick(1);
+        await rejects.write(pendingRejects.shift()! as unknown as Record<string, unknown>);
+      }
+    }
+  };
+
+  let status: JudgeSummary["status"] = "finished";
+  try {
+    for await (const judgment of judgeStream(inputs(), {
+      backend, grader, store, stats,
+      samples: options.samples, maxRetries: options.maxRetries, swap: options.swap,
+      params: options.params, concurrency: options.concurrency, signal: options.signal,
+    })) {
+      const { index: _index, ...row } = judgment;
+      await writer.write(row);
+      progress?.tick(1, stats.failed > 0 ? `(${stats.failed} failed)` : "");
+    }
+    for (const reject of pendingRejects) {
+      rejected++;
+      await rejects.write(reject as unknown as Record<string, unknown>);
+    }
+    if (options.signal?.aborted) status = "interrupted";
+  } catch (error) {
+    await writer.close();
+    await rejects.close();
+    store.finishRun(runId, "failed", { error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    progress?.finish();
+    if (typeof options.model === "string") await backend.dispose();
+  }
+
+  await writer.close();
+  await rejects.close();
+  if (status === "finished") await rename(partial, options.output);
+  const summary: JudgeSummary = {
+    status,
+    records,
+    rejected,
+    ...stats,
+    output: status === "finished" ? options.output : partial,
+    rejects: rejected > 0 ? rejectsPath : null,
+    elapsedMs: Math.round(performance.now() - started),
+    ...(stats.swapPairs > 0 ? { positionConsistency: stats.swapConsistent / stats.swapPairs } : {}),
+    runId,
+  };
+  store.finishRun(runId, status, summary as unknown as Record<string, unknown>);
+  if (typeof options.store !== "object") store.close();
+  if (rejected === 0) await rm(rejectsPath, { force: true });
+  return summary;
+}
+
+/** Judges in-memory records (library use); yields judgments in input order. */
+export async function* judgeRecords(
+  records: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  options: Omit<JudgeOptions, "input" | "output" | "outputFormat" | "rejects" | "progress" | "map">,
+): AsyncGenerator<Judgment> {
+  const grader = resolveGrader(options);
+  const store = options.store === undefined ? undefined : typeof options.store === "object" ? options.store : RunStore.open(options.store);
+  const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
+  async function* inputs(): AsyncGenerator<EngineInput> {
+    let index = 0;
+    for await (const record of records) {
+      const problem = checkRecord(grader, { index, line: index + 1, record }, "<records>");
+      if (problem) throw new Error(`record ${index + 1}: ${problem.reason}`);
+      yield { index: index++, record };
+    }
+  }
+  try {
+    for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store })) {
+      const { index: _index, ...row } = judgment;
+      yield row as Judgment;
+    }
+  } finally {
+    if (typeof options.model === "string") await backend.dispose();
+    if (store && typeof options.store !== "object") store.close();
+  }
+}
+
+/** A record the template cannot be filled from is rejected before any call is paid for. */
+function checkRecord(grader: Grader, sourced: SourcedRecord, file: string): Reject | undefined {
+  try {
+    grader.buildMessages(sourced.record);
+    if (grader.mode === "pairwise") grader.buildMessages({ ...sourced.record, response_a: sourced.record.response_b, response_b: sourced.record.response_a });
+    return undefined;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const field = /field "?([\w.]+)"?/.exec(reason)?.[1];
+    return { file, line: sourced.line, ...(field ? { field } : {}), reason, record: sourced.record };
+  }
+}
+
+function formatOf(path: string): "jsonl" | "parquet" {
+  return path.endsWith(".parquet") ? "parquet" : "jsonl";
+}
+
+function describeRun(options: JudgeOptions, backend: Backend, grader: Grader): Record<string, unknown> {
+  return {
+    input: options.input,
+    output: options.output,
+    backend: backend.kind,
+    model: backend.model,
+    template: grader.template,
+    mode: grader.mode,
+    samples: options.samples ?? 1,
+    swap: options.swap ?? false,
+    params: options.params ?? {},
+  };
+}

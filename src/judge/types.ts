@@ -1,0 +1,63 @@
+import type { ChatMessage, GenerateRequest } from "../backends/types.js";
+
+export type Mode = "absolute" | "pairwise";
+export type Winner = "A" | "B";
+
+export type ParsedOutput =
+  | { ok: true; feedback: string; score: number }
+  | { ok: true; feedback: string; winner: Winner }
+  | { ok: false; error: string };
+
+/**
+ * Everything the engine needs to know about a template: how to turn a record into messages,
+ * how to constrain the output, and how to read the verdict back.
+ */
+export interface Grader {
+  mode: Mode;
+  /** Template name recorded in every judgment. */
+  template: string;
+  /** Throws an Error naming the missing field when the record cannot fill the template. */
+  buildMessages(record: Record<string, unknown>): ChatMessage[];
+  constraint?: GenerateRequest["constraint"];
+  parse(text: string): ParsedOutput;
+}
+
+/** One call's failed attempt: the raw text is kept, never replaced by a default score. */
+export interface FailedAttempt {
+  raw: string;
+  error: string;
+}
+
+export interface SampleResult {
+  feedback?: string;
+  score?: number;
+  winner?: Winner | "tie";
+  raw?: string;
+  error?: string;
+  /** Failed attempts before the one that parsed (or all of them when none did). */
+  failures?: FailedAttempt[];
+  /** Pairwise with swap: the verdict of each order, mapped back to the original labels. */
+  swap?: { original: Winner | null; swapped: Winner | null; consistent: boolean; swappedFeedback?: string; swappedRaw?: string };
+}
+
+export interface JudgeInfo {
+  backend: string;
+  model: string;
+  template: string;
+  raw: string | null;
+  samples: SampleResult[];
+  spread?: { min: number; max: number; std: number } | { agreement: number };
+  tokens: { prompt: number; completion: number };
+  latencyMs: number;
+  cached: boolean;
+  calls: number;
+}
+
+/** A judgment: the record's own fields plus the verdict and how it was reached. */
+export type Judgment = Record<string, unknown> & {
+  feedback: string | null;
+  score?: number | null;
+  winner?: Winner | "tie" | null;
+  error?: string;
+  judge: JudgeInfo;
+};

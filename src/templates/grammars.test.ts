@@ -1,0 +1,87 @@
+/**
+ * The output grammars, run for real: a tiny random llama GGUF generates under each grammar with
+ * node-llama-cpp on the CPU, and the matching parser must read every output. Random weights make
+ * the feedback gibberish, which is the point: only the grammar makes the output parse.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { getLlama, LlamaChatSession, type Llama, type LlamaContext, type LlamaModel } from "node-llama-cpp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getParser } from "../parse/index.js";
+import { grammarFor, jsonSchemaFor } from "./grammars.js";
+import { builtinTemplateNames, getTemplate } from "./registry.js";
+import { renderPrompt } from "./render.js";
+import type { OutputFormat, Scale } from "./types.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const modelPath = path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf");
+
+describe("grammarFor", () => {
+  it("writes the verdict shape of each format", () => {
+    expect(grammarFor("pairwise", { maxFeedbackChars: 10 })).toBe(
+      'root ::= feedback " [RESULT] " winner\nwinner ::= "A" | "B"\nfeedback ::= fchar{1,10}\nfchar ::= [^\\[\\]]\n',
+    );
+    expect(grammarFor("score", { scale: { min: 1, max: 10 } })).toContain('root ::= feedback " [SCORE] " score\nscore ::= "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "10"\n');
+    expect(grammarFor("autoj", { scale: { min: 1, max: 10 } })).toContain('root ::= feedback "\\n\\nRating: [[" score "]]"');
+  });
+
+  it("refuses an absolute format without a scale and a bad bound", () => {
+    expect(() => grammarFor("result")).toThrow(/needs a scale/);
+    expect(() => grammarFor("pairwise", { maxFeedbackChars: 0 })).toThrow(/maxFeedbackChars/);
+    expect(() => grammarFor("result", { scale: { min: 5, max: 1 } })).toThrow(/invalid scale/);
+  });
+
+  it("has a JSON schema twin for structured-output backends", () => {
+    expect(jsonSchemaFor("result", { min: 1, max: 5 })).toMatchObject({ properties: { score: { minimum: 1, maximum: 5 } } });
+    expect(jsonSchemaFor("pairwise")).toMatchObject({ properties: { winner: { enum: ["A", "B"] } } });
+  });
+});
+
+describe("grammars constrain a real llama.cpp model", () => {
+  let llama: Llama;
+  let model: LlamaModel;
+  let context: LlamaContext;
+  let session: LlamaChatSession;
+
+  beforeAll(async () => {
+    llama = await getLlama({ gpu: false });
+    model = await llama.loadModel({ modelPath });
+    context = await model.createContext({ contextSize: 2048, sequences: 1 });
+    session = new LlamaChatSession({ contextSequence: context.getSequence() });
+  });
+
+  afterAll(async () => {
+    session?.dispose();
+    await context?.dispose();
+    await model?.dispose();
+    await llama?.dispose();
+  });
+
+  it("every built-in template's grammar compiles in llama.cpp", async () => {
+    for (const name of builtinTemplateNames()) {
+      await expect(llama.createGrammar({ grammar: getTemplate(name).gbnf })).resolves.toBeDefined();
+    }
+  });
+
+  const cases: { format: OutputFormat; scale?: Scale; template: string; record: Record<string, string> }[] = [
+    { format: "result", scale: { min: 1, max: 5 }, template: "prometheus-absolute", record: { instruction: "What is 2+2?", response: "5", criteria: "Is it correct?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" } },
+    { format: "score", scale: { min: 1, max: 10 }, template: "criticon", record: { instruction: "Greet me.", response: "Hello!" } },
+    { format: "pairwise", template: "prometheus-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8", criteria: "Is it prime?" } },
+    { format: "autoj", scale: { min: 1, max: 10 }, template: "criticon", record: { instruction: "Greet me.", response: "Hello!" } },
+  ];
+
+  it.each(cases)("$format output from a $template prompt always parses", async ({ format, scale, template, record }) => {
+    const grammar = await llama.createGrammar({ grammar: grammarFor(format, { scale, maxFeedbackChars: 40 }) });
+    const [system, user] = renderPrompt(getTemplate(template), record);
+    const parse = getParser(format, scale);
+    session.setChatHistory([{ type: "system", text: system!.content }]);
+    const text = await session.prompt(user!.content, { grammar, maxTokens: 60, temperature: 1, seed: 1 });
+    const result = parse(text);
+    expect(result, text).toMatchObject({ ok: true });
+    if (result.ok) expect(result.feedback).not.toContain("[");
+    if (result.ok && "score" in result) {
+      expect(result.score).toBeGreaterThanOrEqual(scale!.min);
+      expect(result.score).toBeLessThanOrEqual(scale!.max);
+    }
+  });
+});

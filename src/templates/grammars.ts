@@ -1,0 +1,74 @@
+import type { OutputFormat, Scale } from "./types.js";
+
+/**
+ * GBNF grammars (llama.cpp syntax) that force a model's output into the shape its parser reads:
+ * free-text feedback, then the verdict marker, then a value in range. The feedback may not
+ * contain `[` or `]`, so it can never contain a verdict marker of its own, and it is bounded so
+ * the verdict is always reached within a finite token budget.
+ */
+
+export interface GrammarOptions {
+  /** Score range for absolute formats. */
+  scale?: Scale;
+  /** Upper bound on feedback length in characters (default 2000). */
+  maxFeedbackChars?: number;
+}
+
+export const DEFAULT_MAX_FEEDBACK_CHARS = 2000;
+
+function gbnfLiteral(text: string): string {
+  return JSON.stringify(text);
+}
+
+function scoreAlternatives(scale: Scale): string {
+  if (!Number.isInteger(scale.min) || !Number.isInteger(scale.max) || scale.min > scale.max || scale.min < 0) {
+    throw new Error(`grammar: invalid scale ${scale.min}-${scale.max}`);
+  }
+  const values: string[] = [];
+  for (let v = scale.min; v <= scale.max; v++) values.push(gbnfLiteral(String(v)));
+  return values.join(" | ");
+}
+
+function feedbackRules(maxChars: number): string {
+  if (!Number.isInteger(maxChars) || maxChars < 1) throw new Error(`grammar: invalid maxFeedbackChars ${maxChars}`);
+  return [`feedback ::= fchar{1,${maxChars}}`, `fchar ::= [^\\[\\]]`].join("\n");
+}
+
+export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): string {
+  const feedback = feedbackRules(options.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS);
+  const scale = options.scale;
+  switch (format) {
+    case "result":
+    case "score": {
+      if (!scale) throw new Error(`grammar: format "${format}" needs a scale`);
+      const marker = format === "result" ? " [RESULT] " : " [SCORE] ";
+      return `root ::= feedback ${gbnfLiteral(marker)} score\nscore ::= ${scoreAlternatives(scale)}\n${feedback}\n`;
+    }
+    case "pairwise":
+      return `root ::= feedback " [RESULT] " winner\nwinner ::= "A" | "B"\n${feedback}\n`;
+    case "autoj": {
+      if (!scale) throw new Error(`grammar: format "autoj" needs a scale`);
+      return `root ::= feedback "\\n\\nRating: [[" score "]]"\nscore ::= ${scoreAlternatives(scale)}\n${feedback}\n`;
+    }
+  }
+}
+
+/** JSON schema of the structured verdict, for backends with JSON output (Ollama `format`). */
+export function jsonSchemaFor(format: OutputFormat, scale?: Scale): Record<string, unknown> {
+  if (format === "pairwise") {
+    return {
+      type: "object",
+      properties: { feedback: { type: "string" }, winner: { type: "string", enum: ["A", "B"] } },
+      required: ["feedback", "winner"],
+    };
+  }
+  if (!scale) throw new Error(`json schema: format "${format}" needs a scale`);
+  return {
+    type: "object",
+    properties: {
+      feedback: { type: "string" },
+      score: { type: "integer", minimum: scale.min, maximum: scale.max },
+    },
+    required: ["feedback", "score"],
+  };
+}

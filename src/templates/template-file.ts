@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { grammarFor } from "./grammars.js";
+import { placeholdersIn } from "./render.js";
+import type { JudgeTemplate } from "./types.js";
+import { readYamlFile } from "./yaml-file.js";
+
+const scaleSchema = z
+  .strictObject({ min: z.int(), max: z.int() })
+  .refine((scale) => scale.min < scale.max, { message: "min must be below max" });
+
+const ABSOLUTE_OUTPUTS = ["result", "score", "autoj"] as const;
+
+const templateFileSchema = z
+  .strictObject({
+    name: z.string().trim().min(1, "must be non-empty text"),
+    mode: z.enum(["absolute", "pairwise"]),
+    system: z.string().optional(),
+    user: z.string().trim().min(1, "must be non-empty text"),
+    user_no_reference: z.string().optional(),
+    scale: scaleSchema.optional(),
+    output: z.enum(["result", "score", "pairwise", "autoj"]),
+    /** Upper bound on feedback characters in the output grammar. */
+    max_feedback_chars: z.int().positive().optional(),
+  })
+  .superRefine((file, ctx) => {
+    const userTexts = [file.user, file.user_no_reference ?? file.user];
+    const needs = (names: string[], field: "user" | "user_no_reference", text: string) => {
+      const used = placeholdersIn(text).map((name) => name.toLowerCase());
+      for (const name of names) {
+        if (!used.includes(name)) ctx.addIssue({ code: "custom", path: [field], message: `must contain the placeholder {${name}}` });
+      }
+    };
+    if (file.mode === "absolute") {
+      if (!(ABSOLUTE_OUTPUTS as readonly string[]).includes(file.output)) {
+        ctx.addIssue({ code: "custom", path: ["output"], message: `absolute templates use one of ${ABSOLUTE_OUTPUTS.join(", ")}` });
+      }
+      if (!file.scale) ctx.addIssue({ code: "custom", path: ["scale"], message: "absolute templates need a scale {min, max}" });
+      needs(["response"], "user", userTexts[0]!);
+      if (file.user_no_reference !== undefined) needs(["response"], "user_no_reference", userTexts[1]!);
+    } else {
+      if (file.output !== "pairwise") ctx.addIssue({ code: "custom", path: ["output"], message: 'pairwise templates use output "pairwise"' });
+      if (file.scale) ctx.addIssue({ code: "custom", path: ["scale"], message: "pairwise templates have no scale" });
+      needs(["response_a", "response_b"], "user", userTexts[0]!);
+      if (file.user_no_reference !== undefined) needs(["response_a", "response_b"], "user_no_reference", userTexts[1]!);
+    }
+  });
+
+/**
+ * A custom template from a YAML file:
+ * name, mode (absolute|pairwise), system?, user, user_no_reference?, scale {min,max} (absolute),
+ * output (result|score|pairwise|autoj), max_feedback_chars?.
+ */
+export function loadTemplateFile(file: string): JudgeTemplate {
+  const parsed = readYamlFile(file, templateFileSchema, "template");
+  const template: JudgeTemplate = {
+    name: parsed.name,
+    mode: parsed.mode,
+    user: parsed.user,
+    output: parsed.output,
+    gbnf: grammarFor(parsed.output, { scale: parsed.scale, maxFeedbackChars: parsed.max_feedback_chars }),
+  };
+  if (parsed.system !== undefined) template.system = parsed.system;
+  if (parsed.user_no_reference !== undefined) template.userNoReference = parsed.user_no_reference;
+  if (parsed.scale) template.scale = parsed.scale;
+  return template;
+}

@@ -1,0 +1,46 @@
+/** Which parser reads a template's output (see src/parse/). */
+export type OutputFormat =
+  /** Feedback, then `[RESULT] n` (Prometheus absolute). */
+  | "result"
+  /** Feedback, then `[SCORE] n` (Criticon). */
+  | "score"
+  /** Feedback, then `[RESULT] A|B` (Prometheus relative). */
+  | "pairwise"
+  /** Critique, then `Rating: [[n]]` (Auto-J single-response rating). */
+  | "autoj";
+
+export type TemplateMode = "absolute" | "pairwise";
+
+export interface Scale {
+  min: number;
+  max: number;
+}
+
+/** A prompt template is data: texts with {placeholders}, its scale and how to read its output. */
+export interface JudgeTemplate {
+  name: string;
+  mode: TemplateMode;
+  system?: string;
+  /** User message text with {placeholders}; `{{` and `}}` are literal braces. */
+  user: string;
+  /**
+   * Used instead of `user` when the record has no reference answer (Prometheus ships both forms).
+   * When absent, `user` is always used.
+   */
+  userNoReference?: string;
+  /** Score range, for absolute templates. */
+  scale?: Scale;
+  output: OutputFormat;
+  /** llama.cpp grammar that forces output the parser accepts. */
+  gbnf: string;
+}
+
+/** A Prometheus-style 1-5 score rubric. */
+export interface Rubric {
+  criteria: string;
+  score1_description: string;
+  score2_description: string;
+  score3_description: string;
+  score4_description: string;
+  score5_description: string;
+}

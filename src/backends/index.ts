@@ -3,6 +3,7 @@ import { createOllamaBackend } from "./ollama.js";
 import { createOpenAIBackend } from "./openai.js";
 import { parseModelSpec } from "./spec.js";
 import type { Backend } from "./types.js";
+import { ByteProgress } from "../util/progress.js";
 
 export type { Backend, ChatMessage, GenerateRequest, GenerateResult, SamplingParams, TokenUsage } from "./types.js";
 export { BackendError } from "./types.js";
@@ -27,6 +28,8 @@ export interface BackendOptions {
   contextSize?: number;
   /** Embedded: "auto" uses a GPU when there is one. */
   gpu?: "auto" | false;
+  /** Embedded: CPU threads (default: node-llama-cpp's choice). */
+  threads?: number;
   /** Embedded: a LoRA adapter in GGUF form. */
   lora?: { path: string; scale?: number };
 }
@@ -54,14 +57,30 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
         onRetry: options.onRetry,
       });
     case "embedded": {
-      const modelPath = "path" in parsed ? parsed.path : await resolveModelFile(parsed.uri);
+      const modelPath = "path" in parsed ? parsed.path : await downloadWithProgress(parsed.uri);
       return createEmbeddedBackend({
         modelPath,
         parallel: options.parallel,
         contextSize: options.contextSize,
         gpu: options.gpu,
         lora: options.lora,
+        threads: options.threads,
       });
     }
+  }
+}
+
+/** Resolves an `hf:` model to a local file, downloading it once with a progress bar. */
+async function downloadWithProgress(uri: string): Promise<string> {
+  let progress: ByteProgress | undefined;
+  try {
+    return await resolveModelFile(uri, {
+      onProgress: ({ downloadedBytes, totalBytes }) => {
+        progress ??= new ByteProgress(`downloading ${uri}`, totalBytes);
+        progress.update(downloadedBytes);
+      },
+    });
+  } finally {
+    progress?.finish();
   }
 }

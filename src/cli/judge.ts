@@ -18,6 +18,7 @@ export function registerJudge(program: Command): void {
     .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | a rubric .yaml file (default: the record's own criteria fields)")
     .option("-k, --samples <k>", "sampled judgments per record (mean score / majority verdict)", positiveInt, 1)
     .option("--swap", "pairwise: grade both orders; disagreeing orders give a tie")
+    .option("--structured", "ask for JSON {feedback, score|winner} where the backend enforces a schema (Ollama)")
     .option("--max-retries <n>", "new samples when an output does not parse", wholeNumber, 2)
     .option("--temperature <t>", "sampling temperature (default 0, or 1.0 with --samples > 1)", finiteNumber)
     .option("--top-p <p>", "nucleus sampling", finiteNumber)
@@ -26,6 +27,9 @@ export function registerJudge(program: Command): void {
     .option("-c, --concurrency <n>", "requests in flight (servers; default 16)", positiveInt)
     .option("-p, --parallel <n>", "parallel sequences of the embedded model (default 4)", positiveInt)
     .option("--context-size <n>", "embedded: context tokens per sequence", positiveInt)
+    .option("--threads <n>", "embedded: CPU threads", positiveInt)
+    .option("--lora <file>", "embedded: LoRA adapter (GGUF)")
+    .option("--lora-scale <x>", "embedded: LoRA scale", finiteNumber)
     .option("--timeout <ms>", "per-request timeout for servers", positiveInt)
     .option("--map <new=old>", "rename a field, e.g. --map instruction=orig_instruction (repeatable)", collect, [])
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
@@ -49,6 +53,7 @@ export function registerJudge(program: Command): void {
           rubric: opts.rubric,
           samples: opts.samples,
           swap: opts.swap,
+          structured: opts.structured,
           maxRetries: opts.maxRetries,
           params: {
             ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
@@ -59,6 +64,8 @@ export function registerJudge(program: Command): void {
           concurrency: opts.concurrency,
           parallel: opts.parallel,
           contextSize: opts.contextSize,
+          threads: opts.threads,
+          lora: opts.lora ? { path: opts.lora, scale: opts.loraScale } : undefined,
           timeoutMs: opts.timeout,
           map: parseFieldMap(opts.map),
           store: opts.store,
@@ -84,6 +91,7 @@ interface JudgeCliOptions {
   rubric?: string;
   samples: number;
   swap?: boolean;
+  structured?: boolean;
   maxRetries: number;
   temperature?: number;
   topP?: number;
@@ -92,6 +100,9 @@ interface JudgeCliOptions {
   concurrency?: number;
   parallel?: number;
   contextSize?: number;
+  threads?: number;
+  lora?: string;
+  loraScale?: number;
   timeout?: number;
   map: string[];
   store: string;

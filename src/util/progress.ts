@@ -73,3 +73,25 @@ export function formatDuration(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
+
+/** A byte counter for downloads: redrawn on a terminal, a line per 10% elsewhere. */
+export class ByteProgress {
+  private readonly progress: Progress;
+  private done = 0;
+
+  constructor(label: string, totalBytes: number) {
+    this.progress = new Progress({ label, total: Math.max(1, Math.round(totalBytes / 2 ** 20)) });
+  }
+
+  update(downloadedBytes: number): void {
+    const mib = Math.round(downloadedBytes / 2 ** 20);
+    if (mib > this.done) {
+      this.progress.tick(mib - this.done, "MiB");
+      this.done = mib;
+    }
+  }
+
+  finish(): void {
+    this.progress.finish("MiB");
+  }
+}

@@ -1,0 +1,278 @@
+import { copyFileSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGgufFileInfo } from "node-llama-cpp";
+import { gguf, writeGguf } from "../gguf/write.js";
+import { createEmbeddedBackend, resolveModelFile, type EmbeddedBackend } from "./embedded.js";
+import { BackendError, type GenerateRequest } from "./types.js";
+import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
+
+// The generated tiny random llama (ChatML template, small vocabulary): real llama.cpp inference in milliseconds.
+const tinyModelPath = (): Promise<string> => ensureTinyModel();
+
+const SCORE_GRAMMAR = 'root ::= "Feedback: " [a-z ]{3,12} " [RESULT] " [1-5]';
+
+function ask(content: string, params: GenerateRequest["params"] = {}): GenerateRequest {
+  return { messages: [{ role: "system", content: "You are a fair judge." }, { role: "user", content }], params };
+}
+
+describe("embedded backend (real llama.cpp on a tiny random model)", () => {
+  let modelPath: string;
+  let backend: EmbeddedBackend;
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), "critic-embedded-"));
+    modelPath = await tinyModelPath();
+    backend = await createEmbeddedBackend({ modelPath, parallel: 2, contextSize: 512, gpu: false, threads: TINY_MODEL_THREADS });
+  });
+
+  afterAll(async () => {
+    await backend?.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("describes itself", () => {
+    expect(backend.kind).toBe("embedded");
+    expect(backend.concurrency).toBe(2);
+    expect(backend.contextSize).toBeGreaterThanOrEqual(512);
+    expect(backend.gpu).toBe(false);
+    expect(backend.model).toMatch(/\.gguf@[0-9a-f]{16}$/);
+  });
+
+  it("generates text with token usage and stops at maxTokens", async () => {
+    const result = await backend.generate(ask("Rate the answer: the sky is blue.", { temperature: 0, maxTokens: 6 }));
+    expect(result.text.length).toBeGreaterThan(0);
+    expect(result.usage.promptTokens).toBeGreaterThan(10);
+    expect(result.usage.completionTokens).toBe(6);
+    expect(result.finishReason).toBe("length");
+  });
+
+  it("counts more prompt tokens for a longer prompt", async () => {
+    const short = await backend.generate(ask("Hi.", { maxTokens: 1 }));
+    const long = await backend.generate(ask("Hi. ".repeat(40), { maxTokens: 1 }));
+    expect(long.usage.promptTokens).toBeGreaterThan(short.usage.promptTokens + 30);
+  });
+
+  it("follows a GBNF grammar", async () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const result = await backend.generate({ ...ask("Grade it.", { temperature: 1, seed, maxTokens: 40 }), constraint: { gbnf: SCORE_GRAMMAR } });
+      expect(result.text).toMatch(/^Feedback: [a-z ]{3,12} \[RESULT\] [1-5]$/);
+      expect(result.finishReason).toBe("stop");
+    }
+  });
+
+  it("follows a JSON schema constraint", async () => {
+    const jsonSchema = { type: "object", properties: { verdict: { enum: ["A", "B", "tie"] }, score: { enum: [1, 2, 3, 4, 5] } } };
+    for (const seed of [1, 2]) {
+      const result = await backend.generate({ ...ask("Compare.", { temperature: 1, seed, maxTokens: 60 }), constraint: { jsonSchema } });
+      const parsed = JSON.parse(result.text) as { verdict: unknown; score: unknown };
+      expect(["A", "B", "tie"]).toContain(parsed.verdict);
+      expect([1, 2, 3, 4, 5]).toContain(parsed.score);
+    }
+  });
+
+  it("cuts the text before a stop string", async () => {
+    const gbnf = 'root ::= "alpha END beta"';
+    const unstopped = await backend.generate({ ...ask("Say it.", { maxTokens: 20 }), constraint: { gbnf } });
+    expect(unstopped.text).toBe("alpha END beta");
+    const stopped = await backend.generate({ ...ask("Say it.", { maxTokens: 20, stop: [" END"] }), constraint: { gbnf } });
+    expect(stopped.text).toBe("alpha");
+    expect(stopped.finishReason).toBe("stop");
+  });
+
+  it("rejects an invalid grammar with a non-retryable error", async () => {
+    const error = await backend.generate({ ...ask("x", { maxTokens: 2 }), constraint: { gbnf: "root ::= undefined-rule" } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect((error as BackendError).retryable).toBe(false);
+    expect((error as Error).message).toMatch(/invalid GBNF grammar/);
+  });
+
+  it("reproduces a sampled output from the same seed and varies with the seed", async () => {
+    const params = { temperature: 1, topP: 0.95, topK: 100, maxTokens: 12 };
+    const a = await backend.generate(ask("Judge this essay.", { ...params, seed: 42 }));
+    const b = await backend.generate(ask("Judge this essay.", { ...params, seed: 42 }));
+    const c = await backend.generate(ask("Judge this essay.", { ...params, seed: 43 }));
+    expect(b.text).toBe(a.text);
+    expect(c.text).not.toBe(a.text);
+  });
+
+  it("runs 4 requests on 2 sequences, at most 2 at once, all complete", async () => {
+    const prompts = ["one", "two", "three", "four"];
+    const pending = prompts.map((p) => backend.generate(ask(`Rate: ${p}`, { temperature: 0.7, seed: 5, maxTokens: 16 })));
+    expect(backend.busy).toBe(2);
+    expect(backend.queued).toBe(2);
+    let maxBusy = 0;
+    const watch = setInterval(() => (maxBusy = Math.max(maxBusy, backend.busy)), 1);
+    const results = await Promise.all(pending);
+    clearInterval(watch);
+    expect(maxBusy).toBeLessThanOrEqual(2);
+    expect(results).toHaveLength(4);
+    for (const r of results) expect(r.usage.completionTokens).toBeGreaterThan(0);
+    expect(backend.busy).toBe(0);
+    expect(backend.queued).toBe(0);
+  });
+
+  it("honours an abort signal while waiting for a sequence", async () => {
+    const running = [backend.generate(ask("a", { maxTokens: 24 })), backend.generate(ask("b", { maxTokens: 24 }))];
+    const controller = new AbortController();
+    const waiting = backend.generate({ ...ask("c", { maxTokens: 24 }), signal: controller.signal });
+    expect(backend.queued).toBe(1);
+    controller.abort(new Error("stop waiting"));
+    await expect(waiting).rejects.toThrow("stop waiting");
+    expect(backend.queued).toBe(0);
+    await Promise.all(running);
+  });
+
+  it("refuses a prompt longer than a sequence instead of truncating it", async () => {
+    const error = await backend.generate(ask("word ".repeat(2000), { maxTokens: 4 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendError);
+    expect((error as Error).message).toMatch(/tokens but each sequence holds \d+; raise --context-size/);
+  });
+});
+
+describe("embedded backend isolation and lifecycle", () => {
+  let tmp: string;
+  let modelPath: string;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), "critic-embedded-"));
+    modelPath = await tinyModelPath();
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("clears a sequence between requests: no cross-talk", async () => {
+    const backend = await createEmbeddedBackend({ modelPath, parallel: 1, contextSize: 256, gpu: false, threads: TINY_MODEL_THREADS });
+    try {
+      const first = ask("Is this answer correct? 2+2=4", { temperature: 0.9, seed: 11, maxTokens: 12 });
+      const a1 = await backend.generate(first);
+      const other = await backend.generate(ask("Something else entirely, a much longer and different message.", { temperature: 0.9, seed: 99, maxTokens: 20 }));
+      const a2 = await backend.generate(first);
+      expect(other.text).not.toBe(a1.text);
+      expect(a2.text).toBe(a1.text);
+      expect(a2.usage).toEqual(a1.usage);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it("names a model by its content, not its path", async () => {
+    const copy = join(tmp, "copy.gguf");
+    copyFileSync(modelPath, copy);
+    const original = await createEmbeddedBackend({ modelPath, parallel: 1, contextSize: 128, gpu: false, threads: TINY_MODEL_THREADS });
+    const copied = await createEmbeddedBackend({ modelPath: copy, parallel: 1, contextSize: 128, gpu: false, threads: TINY_MODEL_THREADS });
+    try {
+      expect(copied.model.split("@")[1]).toBe(original.model.split("@")[1]);
+      // Two backends share one llama.cpp instance; disposing one leaves the other working.
+      await original.dispose();
+      const result = await copied.generate(ask("still there?", { maxTokens: 3 }));
+      expect(result.usage.completionTokens).toBe(3);
+    } finally {
+      await original.dispose();
+      await copied.dispose();
+    }
+
+    // Change the last byte (tensor data): the identity must change.
+    const changed = join(tmp, "changed.gguf");
+    copyFileSync(modelPath, changed);
+    const fd = openSync(changed, "r+");
+    writeSync(fd, Buffer.from([0x3c]), 0, 1, statSync(changed).size - 1);
+    closeSync(fd);
+    const modified = await createEmbeddedBackend({ modelPath: changed, parallel: 1, contextSize: 128, gpu: false, threads: TINY_MODEL_THREADS });
+    try {
+      expect(modified.model.split("@")[1]).not.toBe(original.model.split("@")[1]);
+    } finally {
+      await modified.dispose();
+    }
+  });
+
+  it("applies a LoRA adapter, and names it in the model identity", async () => {
+    // A real GGUF LoRA adapter for the tiny model: random rank-4 A/B pairs on every attention query and FFN up matrix.
+    const info = await readGgufFileInfo(modelPath);
+    const rank = 4;
+    let seed = 7;
+    const random = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 4);
+    const targets = (info.fullTensorInfo ?? []).filter((t) => /^blk\.\d+\.(attn_q|ffn_up)\.weight$/.test(t.name));
+    expect(targets.length).toBeGreaterThan(0);
+    const adapter = join(tmp, "adapter.gguf");
+    await writeGguf(adapter, {
+      metadata: {
+        "general.architecture": gguf.str("llama"),
+        "general.type": gguf.str("adapter"),
+        "adapter.type": gguf.str("lora"),
+        "adapter.lora.alpha": gguf.f32(rank),
+      },
+      tensors: targets.flatMap((t) => {
+        const [inputs, outputs] = t.dimensions.map(Number) as [number, number];
+        return [
+          { name: `${t.name}.lora_a`, dimensions: [inputs, rank], type: "f32" as const, data: random(inputs * rank) },
+          { name: `${t.name}.lora_b`, dimensions: [rank, outputs], type: "f32" as const, data: random(rank * outputs) },
+        ];
+      }),
+    });
+
+    const request = ask("Grade this answer about photosynthesis.", { temperature: 0, maxTokens: 16 });
+    const base = await createEmbeddedBackend({ modelPath, parallel: 1, contextSize: 256, gpu: false, threads: TINY_MODEL_THREADS });
+    const tuned = await createEmbeddedBackend({ modelPath, parallel: 1, contextSize: 256, gpu: false, threads: TINY_MODEL_THREADS, lora: { path: adapter, scale: 1 } });
+    try {
+      const [plain, adapted] = [await base.generate(request), await tuned.generate(request)];
+      expect(adapted.text).not.toBe(plain.text);
+      expect(tuned.model).toMatch(/^critic-tiny.*\.gguf@[0-9a-f]{16}\+lora:adapter\.gguf@[0-9a-f]{16}\*1$/);
+      expect(tuned.model.startsWith(base.model)).toBe(true);
+    } finally {
+      await base.dispose();
+      await tuned.dispose();
+    }
+  });
+
+  it("fails clearly on a missing model or LoRA file", async () => {
+    await expect(createEmbeddedBackend({ modelPath: join(tmp, "nope.gguf") })).rejects.toThrow(/model file not found: .*nope\.gguf/);
+    await expect(createEmbeddedBackend({ modelPath, lora: { path: join(tmp, "nope-lora.gguf") } })).rejects.toThrow(/LoRA adapter file not found/);
+  });
+
+  it("fails clearly on a file that is not GGUF", async () => {
+    const bad = join(tmp, "bad.gguf");
+    writeFileSync(bad, "this is not a gguf file at all");
+    await expect(createEmbeddedBackend({ modelPath: bad, gpu: false, threads: TINY_MODEL_THREADS })).rejects.toThrow(/cannot load GGUF model .*bad\.gguf/);
+  });
+
+  it("rejects queued and new requests after dispose", async () => {
+    const backend = await createEmbeddedBackend({ modelPath, parallel: 1, contextSize: 256, gpu: false, threads: TINY_MODEL_THREADS });
+    const running = backend.generate(ask("first", { maxTokens: 30 }));
+    const queued = backend.generate(ask("second", { maxTokens: 4 }));
+    const disposing = backend.dispose();
+    await expect(queued).rejects.toThrow(/disposed/);
+    await running.catch(() => undefined); // may finish or be cut off by the context's disposal
+    await disposing;
+    await expect(backend.generate(ask("third", { maxTokens: 4 }))).rejects.toBeInstanceOf(BackendError);
+  });
+});
+
+describe("resolveModelFile", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "critic-models-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("uses an already downloaded file without the network", async () => {
+    // node-llama-cpp names downloads hf_<user>_<file> (dropping a "-GGUF" repo suffix).
+    const cached = join(dir, "hf_someone_judge.Q4_K_M.gguf");
+    writeFileSync(cached, "GGUF");
+    expect(await resolveModelFile("hf:someone/judge-GGUF/judge.Q4_K_M.gguf", { directory: dir, connectTimeoutMs: 1 })).toBe(cached);
+  });
+
+  it("fails fast offline with a message on how to use a local file or a server", async () => {
+    // This machine has no internet; with internet this repo does not exist and the download fails too.
+    const started = Date.now();
+    const error = (await resolveModelFile("hf:critic-test-nobody/no-such-judge-GGUF:Q4_K_M", { directory: dir, connectTimeoutMs: 5000, stallTimeoutMs: 5000 }).catch(
+      (e: unknown) => e,
+    )) as Error;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toContain('cannot download the model "hf:critic-test-nobody/no-such-judge-GGUF:Q4_K_M"');
+    expect(error.message).toContain("--model ./judge.gguf");
+    expect(error.message).toContain("--model openai:<name> --base-url");
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});

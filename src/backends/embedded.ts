@@ -1,0 +1,465 @@
+/**
+ * The embedded backend: a GGUF model run in-process by llama.cpp (node-llama-cpp).
+ * One context holds `parallel` sequences; each request borrows a free sequence, so records
+ * are batched together by llama.cpp while each sees only its own chat.
+ */
+import { createHash } from "node:crypto";
+import { open, stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
+import {
+  getLlama,
+  LlamaChat,
+  LlamaLogLevel,
+  resolveModelFile as resolveModelFileWithNodeLlamaCpp,
+  type ChatHistoryItem,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  type LlamaModel,
+} from "node-llama-cpp";
+import { stableStringify } from "../util/stable-json.js";
+import { BackendError, type Backend, type ChatMessage, type GenerateRequest, type GenerateResult } from "./types.js";
+
+export interface EmbeddedBackendOptions {
+  /** Path to a local .gguf file (use {@link resolveModelFile} for `hf:` specs first). */
+  modelPath: string;
+  /** Parallel sequences of the one context (records generated in the same batch). Default 4 on CPU, 8 on a GPU. */
+  parallel?: number;
+  /** Context tokens per sequence. Default: up to 4096, capped by the model's training context. */
+  contextSize?: number;
+  /** "auto" uses CUDA/Vulkan/Metal when a prebuilt binary works here; false forces the CPU. Default "auto". */
+  gpu?: "auto" | false | "cuda" | "vulkan" | "metal";
+  /** A LoRA adapter in GGUF form, applied to the context. */
+  lora?: { path: string; scale?: number };
+  /** CPU threads for evaluation (default: node-llama-cpp's choice, the math cores). */
+  threads?: number;
+}
+
+export interface EmbeddedBackend extends Backend {
+  readonly kind: "embedded";
+  /** Tokens each sequence can hold (prompt + completion). */
+  readonly contextSize: number;
+  /** The GPU in use, or false on the CPU. */
+  readonly gpu: string | false;
+  /** Sequences generating right now. */
+  readonly busy: number;
+  /** Requests waiting for a free sequence. */
+  readonly queued: number;
+  dispose(): Promise<void>;
+}
+
+export async function createEmbeddedBackend(options: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
+  const modelPath = resolve(options.modelPath);
+  await assertReadableFile(modelPath, "model");
+  const loraPath = options.lora ? resolve(options.lora.path) : undefined;
+  if (loraPath) await assertReadableFile(loraPath, "LoRA adapter");
+  if (options.parallel !== undefined && (!Number.isInteger(options.parallel) || options.parallel < 1)) {
+    throw new Error(`parallel must be a positive whole number, got ${options.parallel}`);
+  }
+  if (options.contextSize !== undefined && (!Number.isInteger(options.contextSize) || options.contextSize < 16)) {
+    throw new Error(`contextSize must be a whole number >= 16, got ${options.contextSize}`);
+  }
+
+  const identity = await modelIdentity(modelPath, loraPath ? { path: loraPath, scale: options.lora?.scale ?? 1 } : undefined);
+  const llamaLease = await acquireLlama(options.gpu ?? "auto");
+  const llama = llamaLease.llama;
+  let model: LlamaModel | undefined;
+  let context: LlamaContext | undefined;
+  try {
+    model = await llama.loadModel({ modelPath });
+    const parallel = options.parallel ?? (llama.gpu === false ? 4 : 8);
+    const trainContext = model.trainContextSize;
+    context = await model.createContext({
+      sequences: parallel,
+      // An explicit size must be honoured (or fail loudly); the default may shrink to fit memory.
+      contextSize: options.contextSize ?? { min: Math.min(512, trainContext), max: Math.min(4096, trainContext) },
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(loraPath ? { lora: { adapters: [{ filePath: loraPath, scale: options.lora?.scale ?? 1 }] } } : {}),
+    });
+  } catch (error) {
+    await context?.dispose();
+    await model?.dispose();
+    await llamaLease.release();
+    throw new Error(`cannot load GGUF model ${modelPath}: ${(error as Error).message}`, { cause: error });
+  }
+  return new LlamaCppBackend(llamaLease, model, context, identity);
+}
+
+class LlamaCppBackend implements EmbeddedBackend {
+  readonly kind = "embedded" as const;
+  readonly concurrency: number;
+  readonly contextSize: number;
+  readonly gpu: string | false;
+  private readonly slots: SequencePool;
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private disposed = false;
+
+  constructor(
+    private readonly llamaLease: LlamaLease,
+    private readonly llamaModel: LlamaModel,
+    private readonly context: LlamaContext,
+    readonly model: string,
+  ) {
+    const sequences: LlamaContextSequence[] = [];
+    while (context.sequencesLeft > 0) sequences.push(context.getSequence());
+    this.slots = new SequencePool(sequences.map((sequence) => new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false })));
+    this.concurrency = sequences.length;
+    this.contextSize = context.contextSize;
+    this.gpu = llamaLease.llama.gpu;
+  }
+
+  get busy(): number {
+    return this.slots.busy;
+  }
+
+  get queued(): number {
+    return this.slots.queued;
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    if (this.disposed) throw new BackendError("the embedded backend was disposed", false);
+    if (request.messages.length === 0) throw new BackendError("a request needs at least one message", false);
+    // Take a place in the queue before any other await, so requests are served in call order.
+    const chat = await this.slots.acquire(request.signal);
+    try {
+      const grammar = await this.grammarFor(request.constraint);
+      return await this.generateOn(chat, request, grammar);
+    } finally {
+      try {
+        // The next request on this sequence must not see (or reuse) this one's tokens.
+        if (!chat.sequence.disposed) await chat.sequence.clearHistory();
+      } finally {
+        this.slots.release(chat);
+      }
+    }
+  }
+
+  private async generateOn(chat: LlamaChat, request: GenerateRequest, grammar: LlamaGrammar | undefined): Promise<GenerateResult> {
+    const history = toChatHistory(request.messages);
+    const promptTokens = chat.chatWrapper
+      .generateContextState({ chatHistory: history })
+      .contextText.tokenize(this.llamaModel.tokenizer).length;
+    const room = this.contextSize - promptTokens;
+    if (room < 1) {
+      throw new BackendError(
+        `the prompt is ${promptTokens} tokens but each sequence holds ${this.contextSize}; raise --context-size (or lower --parallel to free memory)`,
+        false,
+      );
+    }
+    const { params } = request;
+    // Never let llama.cpp shift the context: that would silently drop part of the prompt.
+    const maxTokens = Math.min(params.maxTokens ?? room, room);
+    let completionTokens = 0;
+    const response = await chat.generateResponse(history, {
+      maxTokens,
+      ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+      ...(params.topP !== undefined ? { topP: params.topP } : {}),
+      ...(params.topK !== undefined ? { topK: params.topK } : {}),
+      ...(params.seed !== undefined ? { seed: params.seed } : {}),
+      ...(params.stop && params.stop.length > 0 ? { customStopTriggers: params.stop } : {}),
+      ...(grammar ? { grammar } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+      onToken: (tokens) => {
+        completionTokens += tokens.length;
+      },
+    });
+    return {
+      text: response.response,
+      usage: { promptTokens, completionTokens },
+      finishReason: finishReason(response.metadata.stopReason),
+    };
+  }
+
+  /** A GBNF grammar wins over a JSON schema; compiled grammars are cached by their text. */
+  private async grammarFor(constraint: GenerateRequest["constraint"]): Promise<LlamaGrammar | undefined> {
+    const llama = this.llamaLease.llama;
+    if (constraint?.gbnf !== undefined) {
+      const gbnf = constraint.gbnf;
+      return this.cachedGrammar(`gbnf:${gbnf}`, () => llama.createGrammar({ grammar: gbnf }), `invalid GBNF grammar`, gbnf);
+    }
+    if (constraint?.jsonSchema !== undefined) {
+      const text = stableStringify(constraint.jsonSchema);
+      return this.cachedGrammar(
+        `json:${text}`,
+        () => llama.createGrammarForJsonSchema(constraint.jsonSchema as never),
+        "unsupported JSON schema (llama.cpp grammars cover a subset of JSON Schema)",
+        text,
+      );
+    }
+    return undefined;
+  }
+
+  private cachedGrammar(key: string, compile: () => Promise<LlamaGrammar>, problem: string, source: string): Promise<LlamaGrammar> {
+    let compiled = this.grammars.get(key);
+    if (!compiled) {
+      compiled = Promise.resolve().then(compile).catch((error: unknown) => {
+        this.grammars.delete(key);
+        throw new BackendError(`${problem}: ${(error as Error).message}\n${source}`, false);
+      });
+      this.grammars.set(key, compiled);
+    }
+    return compiled;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.slots.close(new BackendError("the embedded backend was disposed", false));
+    // Context before model before llama: each holds native memory owned by the next.
+    await this.context.dispose();
+    await this.llamaModel.dispose();
+    await this.llamaLease.release();
+  }
+}
+
+function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
+    switch (message.role) {
+      case "system":
+        return { type: "system", text: message.content };
+      case "user":
+        return { type: "user", text: message.content };
+      case "assistant":
+        return { type: "model", response: [message.content] };
+    }
+  });
+  const last = history.at(-1);
+  // A trailing assistant message is a prefix to continue; otherwise open an empty model turn.
+  if (last?.type !== "model") history.push({ type: "model", response: [] });
+  return history;
+}
+
+function finishReason(stopReason: string): string {
+  switch (stopReason) {
+    case "maxTokens":
+      return "length";
+    case "abort":
+      return "abort";
+    default:
+      return "stop";
+  }
+}
+
+/** Hands out free chats (one per sequence) first come, first served. */
+class SequencePool {
+  private readonly waiting: Array<{ resolve: (chat: LlamaChat) => void; reject: (error: unknown) => void }> = [];
+  private closedWith: unknown;
+
+  private readonly size: number;
+
+  constructor(private readonly free: LlamaChat[]) {
+    this.size = free.length;
+  }
+
+  get busy(): number {
+    return this.size - this.free.length;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  acquire(signal?: AbortSignal): Promise<LlamaChat> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    signal?.throwIfAborted();
+    const chat = this.free.pop();
+    if (chat) return Promise.resolve(chat);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: (c: LlamaChat) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(c);
+        },
+        reject,
+      };
+      const onAbort = () => {
+        const index = this.waiting.indexOf(waiter);
+        if (index >= 0) this.waiting.splice(index, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  release(chat: LlamaChat): void {
+    const next = this.waiting.shift();
+    if (next) next.resolve(chat);
+    else this.free.push(chat);
+  }
+
+  close(reason: unknown): void {
+    this.closedWith = reason;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(reason);
+  }
+}
+
+// One Llama (native backend) per GPU setting per process, shared by every embedded backend and
+// freed when the last one is disposed.
+interface LlamaLease {
+  llama: Llama;
+  release(): Promise<void>;
+}
+const llamas = new Map<string, { llama: Promise<Llama>; users: number }>();
+
+async function acquireLlama(gpu: NonNullable<EmbeddedBackendOptions["gpu"]>): Promise<LlamaLease> {
+  const key = String(gpu);
+  let entry = llamas.get(key);
+  if (!entry) {
+    // build "never": use the prebuilt binaries shipped with node-llama-cpp; never compile or download at run time.
+    const llama = getLlama({ gpu, build: "never", skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+    entry = { llama, users: 0 };
+    llamas.set(key, entry);
+    llama.catch(() => llamas.delete(key));
+  }
+  entry.users++;
+  const current = entry;
+  let llama: Llama;
+  try {
+    llama = await current.llama;
+  } catch (error) {
+    current.users--;
+    throw new Error(`cannot start llama.cpp (gpu: ${key}): ${(error as Error).message}`, { cause: error });
+  }
+  let released = false;
+  return {
+    llama,
+    async release() {
+      if (released) return;
+      released = true;
+      current.users--;
+      if (current.users === 0 && llamas.get(key) === current) {
+        llamas.delete(key);
+        await llama.dispose();
+      }
+    },
+  };
+}
+
+async function assertReadableFile(path: string, what: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new Error(`${what} file not found: ${path}`);
+  }
+  if (!info.isFile()) throw new Error(`${what} path is not a file: ${path}`);
+}
+
+/**
+ * A path-independent identity for the cache key: the file name plus a hash of the size and
+ * 1 MiB samples spread across the file (a few MiB of reading, even for a 40 GB model).
+ * Retrained or requantized weights differ in every sample; moving the file keeps the key.
+ */
+async function modelIdentity(modelPath: string, lora?: { path: string; scale: number }): Promise<string> {
+  let identity = `${basename(modelPath)}@${await fileFingerprint(modelPath)}`;
+  if (lora) identity += `+lora:${basename(lora.path)}@${await fileFingerprint(lora.path)}*${lora.scale}`;
+  return identity;
+}
+
+async function fileFingerprint(path: string): Promise<string> {
+  const SAMPLE = 1 << 20;
+  const SAMPLES = 16;
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    const hash = createHash("sha256").update(`size:${size}\n`);
+    const buffer = Buffer.alloc(SAMPLE);
+    const offsets = new Set<number>();
+    for (let i = 0; i < SAMPLES; i++) offsets.add(Math.max(0, Math.floor(((size - SAMPLE) * i) / (SAMPLES - 1))));
+    for (const offset of [...offsets].sort((a, b) => a - b)) {
+      const { bytesRead } = await handle.read(buffer, 0, SAMPLE, offset);
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+    return hash.digest("hex").slice(0, 16);
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface ResolveModelFileOptions {
+  /** Where downloads go (default: $CRITIC_MODELS_DIR, else node-llama-cpp's ~/.node-llama-cpp/models). */
+  directory?: string;
+  /** Download progress, for a progress bar. */
+  onProgress?: (status: { downloadedBytes: number; totalBytes: number }) => void;
+  /** How long to wait for the download host to answer before calling it offline (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Give up when no bytes arrive for this long (default 60 s). */
+  stallTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Turns an `hf:<user>/<repo>[:quant]`, `hf:<user>/<repo>/<file.gguf>` or https URL into a local
+ * GGUF path, downloading it once into the models directory. A file already there is used
+ * without touching the network.
+ */
+export async function resolveModelFile(uri: string, options: ResolveModelFileOptions = {}): Promise<string> {
+  const directory = options.directory ?? process.env.CRITIC_MODELS_DIR;
+  const common = { cli: false, ...(directory ? { directory } : {}) };
+  try {
+    return await resolveModelFileWithNodeLlamaCpp(uri, { ...common, download: false });
+  } catch {
+    // Not downloaded yet.
+  }
+
+  const host = /^https?:\/\//i.test(uri) ? new URL(uri).origin : "https://huggingface.co";
+  try {
+    // node-llama-cpp's downloader can wait forever on a dead network, so ask the host first.
+    await fetch(host, { method: "HEAD", signal: AbortSignal.timeout(options.connectTimeoutMs ?? 10_000) });
+  } catch (error) {
+    throw new Error(downloadFailure(uri, `${host} cannot be reached (${describeFetchError(error)})`), { cause: error });
+  }
+
+  const controller = new AbortController();
+  const stallMs = options.stallTimeoutMs ?? 60_000;
+  let stallTimer: NodeJS.Timeout | undefined;
+  let rejectStall: (error: Error) => void = () => {};
+  const stalled = new Promise<never>((_, reject) => (rejectStall = reject));
+  const armStallTimer = () => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => {
+      controller.abort();
+      rejectStall(new Error(`no data for ${Math.round(stallMs / 1000)} s`));
+    }, stallMs);
+  };
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  armStallTimer();
+  try {
+    return await Promise.race([
+      resolveModelFileWithNodeLlamaCpp(uri, {
+        ...common,
+        signal: controller.signal,
+        onProgress: ({ totalSize, downloadedSize }) => {
+          armStallTimer();
+          options.onProgress?.({ downloadedBytes: downloadedSize, totalBytes: totalSize });
+        },
+      }),
+      stalled,
+    ]);
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new Error(downloadFailure(uri, (error as Error).message), { cause: error });
+  } finally {
+    clearTimeout(stallTimer);
+    options.signal?.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+function downloadFailure(uri: string, why: string): string {
+  return [
+    `cannot download the model "${uri}": ${why}.`,
+    "If this machine is offline, use a model you already have:",
+    "  a local GGUF file:            --model ./judge.gguf",
+    "  an OpenAI-compatible server:  --model openai:<name> --base-url http://127.0.0.1:8080/v1",
+    "  an Ollama server:             --model ollama:<name>",
+  ].join("\n");
+}
+
+function describeFetchError(error: unknown): string {
+  const err = error as Error & { cause?: { code?: string; message?: string } };
+  if (err.name === "TimeoutError") return "timed out";
+  return err.cause?.code ?? err.cause?.message ?? err.message;
+}

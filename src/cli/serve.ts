@@ -1,0 +1,118 @@
+import { basename } from "node:path";
+import type { Command } from "commander";
+import { createEmbeddedBackend, resolveModelFile } from "../backends/embedded.js";
+import { parseModelSpec } from "../backends/spec.js";
+import { startServer } from "../server/start.js";
+import { finiteNumber, positiveInt, wholeNumber } from "./options.js";
+
+export interface ServeCliOptions {
+  model?: string;
+  modelName?: string;
+  host: string;
+  port: number;
+  apiKey?: string;
+  parallel?: number;
+  contextSize?: number;
+  threads?: number;
+  gpu: boolean;
+  lora?: string;
+  loraScale: number;
+}
+
+export interface RunningServe {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("serve a GGUF model over an OpenAI-compatible API (/v1/chat/completions, /v1/models)")
+    .option("-m, --model <spec>", "./judge.gguf | hf:<user>/<repo>[:quant] (default: $CRITIC_MODEL)")
+    .option("--model-name <id>", "model id clients see (default: the file name without .gguf)")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <n>", "port (0 picks a free one)", wholeNumber, 8080)
+    .option("--api-key <key>", "require this bearer key (prefer $CRITIC_API_KEY: a flag shows up in the process list)")
+    .option("-p, --parallel <n>", "parallel sequences: requests generated at once (default 4 on CPU)", positiveInt)
+    .option("--context-size <n>", "context tokens per sequence", positiveInt)
+    .option("--threads <n>", "CPU threads", positiveInt)
+    .option("--no-gpu", "run on the CPU even when a GPU is available")
+    .option("--lora <file>", "LoRA adapter (GGUF) to apply")
+    .option("--lora-scale <x>", "LoRA scale", finiteNumber, 1)
+    .action(async (opts: ServeCliOptions) => {
+      const running = await startServe(opts, (line) => process.stderr.write(`${line}\n`));
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        const onInterrupt = () => stopOn("SIGINT");
+        const onTerminate = () => stopOn("SIGTERM");
+        const stopOn = (name: NodeJS.Signals) => {
+          process.off("SIGINT", onInterrupt);
+          process.off("SIGTERM", onTerminate);
+          resolve(name);
+        };
+        process.on("SIGINT", onInterrupt);
+        process.on("SIGTERM", onTerminate);
+      });
+      process.stderr.write(`\n${signal}: stopping the server\n`);
+      await running.stop();
+    });
+}
+
+/** Loads the model and starts the server; the CLI action and tests share this. */
+export async function startServe(opts: ServeCliOptions, log: (line: string) => void): Promise<RunningServe> {
+  const spec = opts.model ?? process.env.CRITIC_MODEL;
+  if (!spec) throw new Error("no model: pass --model ./judge.gguf or --model hf:<user>/<repo>:<quant> (or set CRITIC_MODEL)");
+  const parsed = parseModelSpec(spec);
+  if (parsed.kind !== "embedded") {
+    throw new Error(`critic serve runs a GGUF model itself; "${spec}" is already served by ${parsed.kind === "openai" ? "an OpenAI-compatible server" : "Ollama"}`);
+  }
+  const apiKey = opts.apiKey ?? process.env.CRITIC_API_KEY;
+  if (apiKey !== undefined && apiKey.trim() === "") throw new Error("the API key is empty; unset CRITIC_API_KEY or give a key");
+
+  const modelPath = "path" in parsed ? parsed.path : await resolveModelFile(parsed.uri, { onProgress: downloadProgress(log) });
+  log(`loading ${modelPath}`);
+  const backend = await createEmbeddedBackend({
+    modelPath,
+    gpu: opts.gpu ? "auto" : false,
+    ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
+    ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.lora !== undefined ? { lora: { path: opts.lora, scale: opts.loraScale } } : {}),
+  });
+  const modelName = opts.modelName ?? basename(modelPath).replace(/\.gguf$/i, "");
+  let server;
+  try {
+    server = await startServer({ backend, modelName, host: opts.host, port: opts.port, ...(apiKey !== undefined ? { apiKey } : {}) });
+  } catch (error) {
+    await backend.dispose();
+    throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${(error as Error).message}`, { cause: error });
+  }
+  log(
+    `serving "${modelName}" at ${server.url}/v1 (${backend.concurrency} parallel sequences of ${backend.contextSize} tokens, ` +
+      `${backend.gpu === false ? "CPU" : backend.gpu}${apiKey !== undefined ? ", API key required" : ", no API key"})`,
+  );
+  if (apiKey === undefined && !isLoopback(opts.host)) log(`warning: listening on ${opts.host} without an API key; anyone who can reach it can use it`);
+  return {
+    url: server.url,
+    async stop() {
+      await server.close();
+      await backend.dispose();
+    },
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+function downloadProgress(log: (line: string) => void) {
+  let lastShown = -1;
+  return ({ downloadedBytes, totalBytes }: { downloadedBytes: number; totalBytes: number }) => {
+    if (totalBytes <= 0) return;
+    const percent = Math.floor((downloadedBytes / totalBytes) * 100);
+    if (percent >= lastShown + 5 || percent === 100) {
+      if (percent === lastShown) return;
+      lastShown = percent;
+      log(`downloading: ${percent}% of ${(totalBytes / 1e9).toFixed(2)} GB`);
+    }
+  };
+}

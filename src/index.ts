@@ -1,0 +1,9 @@
+// critic as a library: the same engine the CLI runs.
+export { judge, judgeRecords, DEFAULT_STORE, type JudgeOptions, type JudgeSummary } from "./judge/judge.js";
+export { judgeStream, resolveParams, emptyStats, BackendUnavailableError, type EngineOptions, type JudgeStats } from "./judge/engine.js";
+export { resolveGrader, type GraderOptions } from "./judge/grader.js";
+export type { Grader, Judgment, JudgeInfo, Mode, ParsedOutput, SampleResult } from "./judge/types.js";
+export * from "./backends/index.js";
+export { RunStore, callKey, type CachedCall, type RunInfo } from "./store/run-store.js";
+export * from "./templates/index.js";
+export * from "./parse/index.js";

@@ -1,0 +1,154 @@
+/**
+ * An OpenAI-compatible HTTP API over any Backend: GET /v1/models, POST /v1/chat/completions
+ * (with SSE streaming and llama.cpp's `grammar` extension) and GET /health.
+ */
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { streamSSE } from "hono/streaming";
+import { BackendError, type Backend, type GenerateResult } from "../backends/types.js";
+import { chatCompletionRequest, describeIssue, toGenerateRequest, type ChatCompletionRequest } from "./chat-request.js";
+
+export interface ServerAppOptions {
+  backend: Backend;
+  /** The model id clients see (in /v1/models and every response). */
+  modelName: string;
+  /** When set, every /v1 request needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Largest request body accepted (default 8 MiB). */
+  maxBodyBytes?: number;
+}
+
+type ErrorType = "invalid_request_error" | "authentication_error" | "server_error";
+
+function openAIError(c: Context, status: ContentfulStatusCode, type: ErrorType, message: string, code: string | null = null, param: string | null = null) {
+  return c.json({ error: { message, type, param, code } }, status);
+}
+
+export function createServerApp(options: ServerAppOptions): Hono {
+  const { backend, modelName } = options;
+  const created = Math.floor(Date.now() / 1000);
+  const app = new Hono();
+
+  app.get("/health", (c) => c.json({ status: "ok", model: modelName, backend: backend.kind, concurrency: backend.concurrency }));
+
+  if (options.apiKey !== undefined) {
+    const expected = digest(options.apiKey);
+    app.use("/v1/*", async (c, next) => {
+      const header = c.req.header("authorization") ?? "";
+      const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? "";
+      // Compare fixed-length digests so neither the key's content nor its length leaks through timing.
+      if (!timingSafeEqual(digest(given), expected)) {
+        const message = header === "" ? "Missing API key: send it as 'Authorization: Bearer <key>'." : "Incorrect API key provided.";
+        return openAIError(c, 401, "authentication_error", message, "invalid_api_key");
+      }
+      await next();
+    });
+  }
+
+  app.get("/v1/models", (c) => c.json({ object: "list", data: [modelCard(modelName, created)] }));
+  app.get("/v1/models/:id", (c) =>
+    c.req.param("id") === modelName
+      ? c.json(modelCard(modelName, created))
+      : openAIError(c, 404, "invalid_request_error", `The model '${c.req.param("id")}' does not exist; this server serves '${modelName}'.`, "model_not_found", "model"),
+  );
+
+  app.post(
+    "/v1/chat/completions",
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 8 * 1024 * 1024,
+      onError: (c) => openAIError(c, 413, "invalid_request_error", "Request body too large.", "request_too_large"),
+    }),
+    async (c) => {
+      let json: unknown;
+      try {
+        json = await c.req.json();
+      } catch {
+        return openAIError(c, 400, "invalid_request_error", "The request body is not valid JSON.", "invalid_json");
+      }
+      const parsed = chatCompletionRequest.safeParse(json);
+      if (!parsed.success) {
+        const { message, param } = describeIssue(parsed.error);
+        return openAIError(c, 400, "invalid_request_error", message, "invalid_request", param);
+      }
+      const body = parsed.data;
+
+      let results: GenerateResult[];
+      try {
+        // Choices run side by side; the backend's sequence pool queues anything beyond its concurrency.
+        results = await Promise.all(Array.from({ length: body.n ?? 1 }, (_, i) => backend.generate(toGenerateRequest(body, i, c.req.raw.signal))));
+      } catch (error) {
+        if (error instanceof BackendError && !error.retryable) {
+          return openAIError(c, 400, "invalid_request_error", error.message, "invalid_request");
+        }
+        return openAIError(c, 500, "server_error", `Generation failed: ${(error as Error).message}`);
+      }
+
+      const completion = {
+        id: `chatcmpl-${randomUUID()}`,
+        created: Math.floor(Date.now() / 1000),
+        model: modelName,
+        usage: usage(results),
+      };
+      if (body.stream) return streamCompletion(c, body, completion, results);
+      return c.json({
+        ...completion,
+        object: "chat.completion",
+        choices: results.map((r, index) => ({
+          index,
+          message: { role: "assistant", content: r.text, refusal: null },
+          logprobs: null,
+          finish_reason: finishReason(r),
+        })),
+      });
+    },
+  );
+
+  app.notFound((c) => openAIError(c, 404, "invalid_request_error", `Unknown route: ${c.req.method} ${c.req.path}`, "not_found"));
+  app.onError((error, c) => openAIError(c, 500, "server_error", error.message));
+  return app;
+}
+
+/**
+ * SSE in OpenAI's chunk format. The Backend interface has no token stream, so the text is
+ * generated in full first and then sent as one content chunk per choice, a closing chunk with
+ * the finish reason, the usage chunk when asked for, and `data: [DONE]`.
+ */
+function streamCompletion(
+  c: Context,
+  body: ChatCompletionRequest,
+  completion: { id: string; created: number; model: string; usage: ReturnType<typeof usage> },
+  results: GenerateResult[],
+) {
+  const base = { id: completion.id, object: "chat.completion.chunk", created: completion.created, model: completion.model };
+  const send = (stream: { writeSSE(m: { data: string }): Promise<void> }, chunk: object) => stream.writeSSE({ data: JSON.stringify(chunk) });
+  return streamSSE(c, async (stream) => {
+    for (const [index, result] of results.entries()) {
+      await send(stream, { ...base, choices: [{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] });
+      await send(stream, { ...base, choices: [{ index, delta: { content: result.text }, logprobs: null, finish_reason: null }] });
+      await send(stream, { ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: finishReason(result) }] });
+    }
+    if (body.stream_options?.include_usage) await send(stream, { ...base, choices: [], usage: completion.usage });
+    await stream.writeSSE({ data: "[DONE]" });
+  });
+}
+
+function modelCard(id: string, created: number) {
+  return { id, object: "model", created, owned_by: "critic" };
+}
+
+function usage(results: GenerateResult[]) {
+  // As OpenAI does for n > 1: the shared prompt counts once, every choice's completion counts.
+  const prompt_tokens = results[0]?.usage.promptTokens ?? 0;
+  const completion_tokens = results.reduce((sum, r) => sum + r.usage.completionTokens, 0);
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+}
+
+function finishReason(result: GenerateResult): "stop" | "length" {
+  return result.finishReason === "length" ? "length" : "stop";
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}

@@ -1,0 +1,270 @@
+import OpenAI from "openai";
+import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEmbeddedBackend, type EmbeddedBackend } from "../backends/embedded.js";
+import { startServer, type RunningServer } from "./start.js";
+
+const tinyModelPath = (): Promise<string> => ensureTinyModel();
+
+const API_KEY = "test-key-123";
+const MODEL = "tiny-judge";
+const messages = [
+  { role: "system" as const, content: "You are a fair judge." },
+  { role: "user" as const, content: "Grade this answer: Paris is the capital of France." },
+];
+
+describe("OpenAI-compatible server over the embedded backend", () => {
+  let backend: EmbeddedBackend;
+  let server: RunningServer;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    backend = await createEmbeddedBackend({ modelPath: await tinyModelPath(), parallel: 2, contextSize: 512, gpu: false, threads: TINY_MODEL_THREADS });
+    server = await startServer({ backend, modelName: MODEL, apiKey: API_KEY, host: "127.0.0.1", port: 0 });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: API_KEY, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await backend?.dispose();
+  });
+
+  it("listens on 127.0.0.1 with a real port", () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.port).toBeGreaterThan(0);
+  });
+
+  it("answers /health without a key", async () => {
+    const res = await fetch(`${server.url}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok", model: MODEL, backend: "embedded", concurrency: 2 });
+  });
+
+  it("lists its model", async () => {
+    const page = await client.models.list();
+    expect(page.data.map((m) => m.id)).toEqual([MODEL]);
+    expect((await client.models.retrieve(MODEL)).id).toBe(MODEL);
+    await expect(client.models.retrieve("other")).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("completes a chat with the backend's text and usage", async () => {
+    const completion = await client.chat.completions.create({ model: MODEL, messages, temperature: 0, max_tokens: 8 });
+    expect(completion.object).toBe("chat.completion");
+    expect(completion.id).toMatch(/^chatcmpl-/);
+    expect(completion.model).toBe(MODEL);
+    expect(completion.choices).toHaveLength(1);
+    const choice = completion.choices[0]!;
+    expect(choice.message.role).toBe("assistant");
+    expect(choice.finish_reason).toBe("length");
+
+    // The server must pass the request through unchanged: the same greedy request on the backend gives the same text.
+    const direct = await backend.generate({ messages, params: { temperature: 0, maxTokens: 8 } });
+    expect(choice.message.content).toBe(direct.text);
+    expect(completion.usage).toEqual({
+      prompt_tokens: direct.usage.promptTokens,
+      completion_tokens: 8,
+      total_tokens: direct.usage.promptTokens + 8,
+    });
+  });
+
+  it("reads the developer role and text-part arrays like system and string content", async () => {
+    const asParts = await client.chat.completions.create({
+      model: MODEL,
+      messages: [
+        { role: "developer", content: "You are a fair judge." },
+        { role: "user", content: [{ type: "text", text: "Grade this answer: " }, { type: "text", text: "Paris is the capital of France." }] },
+      ],
+      temperature: 0,
+      max_tokens: 8,
+    });
+    const plain = await client.chat.completions.create({ model: MODEL, messages, temperature: 0, max_tokens: 8 });
+    expect(asParts.choices[0]!.message.content).toBe(plain.choices[0]!.message.content);
+  });
+
+  it("honours max_completion_tokens, seed and top_p", async () => {
+    const ask = (seed: number) =>
+      client.chat.completions.create({ model: MODEL, messages, temperature: 1, top_p: 0.9, seed, max_completion_tokens: 10 });
+    const [a, b, c] = [await ask(7), await ask(7), await ask(8)];
+    expect(a.usage?.completion_tokens).toBe(10);
+    expect(b.choices[0]!.message.content).toBe(a.choices[0]!.message.content);
+    expect(c.choices[0]!.message.content).not.toBe(a.choices[0]!.message.content);
+  });
+
+  it("accepts llama.cpp's grammar field and OpenAI's stop", async () => {
+    const body = { model: MODEL, messages, temperature: 1, seed: 3, max_tokens: 30, grammar: 'root ::= "Score: " [1-5] " END more"' };
+    const graded = await client.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(graded.choices[0]!.message.content).toMatch(/^Score: [1-5] END more$/);
+    const stopped = await client.chat.completions.create({ ...body, stop: [" END"] } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    expect(stopped.choices[0]!.message.content).toMatch(/^Score: [1-5]$/);
+    expect(stopped.choices[0]!.finish_reason).toBe("stop");
+  });
+
+  it("constrains output with response_format json_schema", async () => {
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      temperature: 1,
+      seed: 5,
+      max_tokens: 40,
+      response_format: { type: "json_schema", json_schema: { name: "grade", schema: { type: "object", properties: { score: { enum: [1, 2, 3, 4, 5] } } } } },
+    });
+    expect([1, 2, 3, 4, 5]).toContain((JSON.parse(completion.choices[0]!.message.content!) as { score: number }).score);
+  });
+
+  it("returns n choices, different under one seed", async () => {
+    const completion = await client.chat.completions.create({ model: MODEL, messages, temperature: 1, seed: 21, n: 3, max_tokens: 6 });
+    expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2]);
+    expect(new Set(completion.choices.map((c) => c.message.content)).size).toBeGreaterThan(1);
+    expect(completion.usage?.completion_tokens).toBe(18);
+  });
+
+  it("streams SSE chunks that the SDK reassembles, with usage and [DONE]", async () => {
+    const plain = await client.chat.completions.create({ model: MODEL, messages, temperature: 0, max_tokens: 12 });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      temperature: 0,
+      max_tokens: 12,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    const ids = new Set<string>();
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe("chat.completion.chunk");
+      ids.add(chunk.id);
+      for (const choice of chunk.choices) {
+        text += choice.delta.content ?? "";
+        finish = choice.finish_reason ?? finish;
+      }
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(ids.size).toBe(1);
+    expect(text).toBe(plain.choices[0]!.message.content);
+    expect(finish).toBe("length");
+    expect(usage).toEqual(plain.usage);
+
+    const raw = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ messages, max_tokens: 2, stream: true }),
+    });
+    expect(raw.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect((await raw.text()).trimEnd().endsWith("data: [DONE]")).toBe(true);
+  });
+
+  it("queues requests beyond the backend's parallel sequences", async () => {
+    const asks = Array.from({ length: 5 }, (_, i) =>
+      client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: `Record ${i}` }], temperature: 0.5, seed: i, max_tokens: 8 }),
+    );
+    const results = await Promise.all(asks);
+    expect(results.every((r) => r.usage?.completion_tokens === 8)).toBe(true);
+  });
+
+  it("rejects a wrong or missing key with 401 in OpenAI's error format", async () => {
+    const wrong = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "wrong-key", maxRetries: 0 });
+    await expect(wrong.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(wrong.chat.completions.create({ model: MODEL, messages })).rejects.toMatchObject({ status: 401 });
+
+    const missing = await fetch(`${server.url}/v1/models`);
+    expect(missing.status).toBe(401);
+    const body = (await missing.json()) as { error: Record<string, unknown> };
+    expect(body.error).toEqual({ message: expect.stringContaining("Missing API key"), type: "authentication_error", param: null, code: "invalid_api_key" });
+    const prefix = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${API_KEY}x` } });
+    expect(prefix.status).toBe(401);
+  });
+
+  it("rejects bad bodies with 400 naming the parameter", async () => {
+    const post = (body: string) =>
+      fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body,
+      });
+    const notJson = await post("{ not json");
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { type: string; code: string } }).error).toMatchObject({ type: "invalid_request_error", code: "invalid_json" });
+
+    const noMessages = await post(JSON.stringify({ model: MODEL }));
+    expect(noMessages.status).toBe(400);
+    expect(((await noMessages.json()) as { error: { param: string } }).error.param).toBe("messages");
+
+    const badRole = await post(JSON.stringify({ model: MODEL, messages: [{ role: "tool", content: "x" }] }));
+    expect(((await badRole.json()) as { error: { param: string; message: string } }).error).toMatchObject({ param: "messages.0.role" });
+
+    await expect(client.chat.completions.create({ model: MODEL, messages, temperature: 7 })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(client.chat.completions.create({ model: MODEL, messages: [] })).rejects.toMatchObject({ status: 400 });
+
+    const tools = await post(JSON.stringify({ messages, tools: [{ type: "function", function: { name: "f" } }] }));
+    expect(((await tools.json()) as { error: { param: string; message: string } }).error).toMatchObject({ param: "tools", message: "tools: tools are not supported by this server" });
+    const logprobs = await post(JSON.stringify({ messages, logprobs: true }));
+    expect(logprobs.status).toBe(400);
+
+    const badGrammar = await post(JSON.stringify({ messages, grammar: "root ::= nothing-here" }));
+    expect(badGrammar.status).toBe(400);
+    expect(((await badGrammar.json()) as { error: { message: string } }).error.message).toMatch(/invalid GBNF grammar/);
+  });
+
+  it("answers unknown routes with 404 in OpenAI's error format", async () => {
+    const res = await fetch(`${server.url}/v1/completions-nope`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: { message: "Unknown route: GET /v1/completions-nope", type: "invalid_request_error", param: null, code: "not_found" },
+    });
+  });
+});
+
+describe("server without an API key", () => {
+  it("serves anyone, and close() frees the port", async () => {
+    const backend = await createEmbeddedBackend({ modelPath: await tinyModelPath(), parallel: 1, contextSize: 256, gpu: false, threads: TINY_MODEL_THREADS });
+    const server = await startServer({ backend, modelName: MODEL, port: 0 });
+    try {
+      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "anything", maxRetries: 0 });
+      const completion = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 3 });
+      expect(completion.usage?.completion_tokens).toBe(3);
+    } finally {
+      await server.close();
+      await backend.dispose();
+    }
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe("client disconnects", () => {
+  it("drop a queued request and stop a running generation", async () => {
+    const backend = await createEmbeddedBackend({ modelPath: await tinyModelPath(), parallel: 1, contextSize: 4096, gpu: false, threads: TINY_MODEL_THREADS });
+    const server = await startServer({ backend, modelName: MODEL, port: 0 });
+    const post = (signal: AbortSignal) =>
+      fetch(`${server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messages, max_tokens: 4000, temperature: 0 }),
+        signal,
+      });
+    const waitFor = async (condition: () => boolean) => {
+      for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+      return condition();
+    };
+    try {
+      const running = new AbortController();
+      const queued = new AbortController();
+      const first = post(running.signal).catch((e: unknown) => e);
+      expect(await waitFor(() => backend.busy === 1)).toBe(true);
+      const second = post(queued.signal).catch((e: unknown) => e);
+      expect(await waitFor(() => backend.queued === 1)).toBe(true);
+
+      queued.abort();
+      expect(await waitFor(() => backend.queued === 0)).toBe(true);
+      expect(backend.busy).toBe(1);
+      running.abort();
+      expect(await waitFor(() => backend.busy === 0)).toBe(true);
+      expect(await first).toBeInstanceOf(Error);
+      expect(await second).toBeInstanceOf(Error);
+    } finally {
+      await server.close();
+      await backend.dispose();
+    }
+  });
+});

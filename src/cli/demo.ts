@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { ensureTinyModel } from "../gguf/tiny-model.js";
+import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
 import { judge } from "../judge/judge.js";
 import { formatSummary } from "./judge.js";
 import { positiveInt } from "./options.js";
@@ -19,8 +19,10 @@ export function registerDemo(program: Command): void {
     .option("-p, --parallel <n>", "parallel sequences of the embedded model", positiveInt)
     .action(async (opts: { model?: string; baseUrl?: string; out: string; parallel?: number }) => {
       let model = opts.model ?? process.env.CRITIC_MODEL;
+      let threads: number | undefined;
       if (!model) {
         model = await ensureTinyModel();
+        threads = TINY_MODEL_THREADS;
         process.stderr.write(
           [
             "No model given: judging with a generated tiny random model (real llama.cpp inference, random weights).",
@@ -34,7 +36,7 @@ export function registerDemo(program: Command): void {
         );
       }
       mkdirSync(opts.out, { recursive: true });
-      const common = { model, baseURL: opts.baseUrl, parallel: opts.parallel, store: join(opts.out, "store.sqlite"), rubric: "helpfulness" };
+      const common = { model, threads, baseURL: opts.baseUrl, parallel: opts.parallel, store: join(opts.out, "store.sqlite"), rubric: "helpfulness" };
 
       process.stderr.write("\n1. Absolute grading (Prometheus template, helpfulness rubric, with reference answers)\n");
       const absolute = await judge({ ...common, input: join(examples, "absolute.jsonl"), output: join(opts.out, "absolute.jsonl"), template: "prometheus" });

@@ -3,6 +3,8 @@ import type { Backend, SamplingParams } from "../backends/types.js";
 import { openBackend, type BackendOptions } from "../backends/index.js";
 import { readRecords } from "../records/read.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
+import { validateRecord } from "../records/validate.js";
+import { judgeRecordSchema } from "./schema.js";
 import type { Reject, SourcedRecord } from "../records/types.js";
 import { RunStore } from "../store/run-store.js";
 import { Progress } from "../util/progress.js";
@@ -70,9 +72,9 @@ export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
   const inputs = async function* (): AsyncGenerator<EngineInput> {
     for await (const sourced of readRecords(options.input, { map: options.map, onReject: (r) => pendingRejects.push(r) })) {
       records++;
-      const problem = checkRecord(grader, sourced, options.input);
-      if (problem) pendingRejects.push(problem);
-      else yield { index: sourced.index, record: sourced.record };
+      const checked = checkRecord(grader, sourced, options.input);
+      if (!checked.ok) pendingRejects.push(checked.reject);
+      else yield { index: sourced.index, record: checked.record };
       while (pendingRejects.length > 0) {
         rejected++;
         progress?.tick(1);
@@ -138,9 +140,9 @@ export async function* judgeRecords(
   async function* inputs(): AsyncGenerator<EngineInput> {
     let index = 0;
     for await (const record of records) {
-      const problem = checkRecord(grader, { index, line: index + 1, record }, "<records>");
-      if (problem) throw new Error(`record ${index + 1}: ${problem.reason}`);
-      yield { index: index++, record };
+      const checked = checkRecord(grader, { index, line: index + 1, record }, "<records>");
+      if (!checked.ok) throw new Error(`record ${index + 1}: ${checked.reject.reason}`);
+      yield { index: index++, record: checked.record };
     }
   }
   try {
@@ -154,16 +156,25 @@ export async function* judgeRecords(
   }
 }
 
-/** A record the template cannot be filled from is rejected before any call is paid for. */
-function checkRecord(grader: Grader, sourced: SourcedRecord, file: string): Reject | undefined {
+/**
+ * Validates a record's fields and checks the template can be filled from it, so a bad record
+ * is rejected (with file, line and field) before any call is paid for.
+ */
+function checkRecord(
+  grader: Grader,
+  sourced: SourcedRecord,
+  file: string,
+): { ok: true; record: Record<string, unknown> } | { ok: false; reject: Reject } {
+  const validated = validateRecord(judgeRecordSchema, sourced, file);
+  if (!validated.ok) return validated;
+  const record = validated.value;
   try {
-    grader.buildMessages(sourced.record);
-    if (grader.mode === "pairwise") grader.buildMessages({ ...sourced.record, response_a: sourced.record.response_b, response_b: sourced.record.response_a });
-    return undefined;
+    grader.buildMessages(record);
+    return { ok: true, record };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    const field = /field "?([\w.]+)"?/.exec(reason)?.[1];
-    return { file, line: sourced.line, ...(field ? { field } : {}), reason, record: sourced.record };
+    const field = /field "([\w.]+)"/.exec(reason)?.[1];
+    return { ok: false, reject: { file, line: sourced.line, ...(field ? { field } : {}), reason, record: sourced.record } };
   }
 }
 

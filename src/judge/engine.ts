@@ -56,6 +56,7 @@ export class BackendUnavailableError extends Error {
 
 const UNAVAILABLE_AFTER = 8;
 const RETRY_TEMPERATURE = 0.7;
+export const DEFAULT_MAX_TOKENS = 1024;
 
 /** Sampling defaults: greedy for one judgment, prometheus-eval's sampling for several. */
 export function resolveParams(params: SamplingParams | undefined, samples: number): SamplingParams {
@@ -63,7 +64,7 @@ export function resolveParams(params: SamplingParams | undefined, samples: numbe
   return {
     temperature: sampled ? 1.0 : 0,
     ...(sampled ? { topP: 0.9 } : {}),
-    maxTokens: 1024,
+    maxTokens: DEFAULT_MAX_TOKENS,
     seed: 0,
     ...params,
   };

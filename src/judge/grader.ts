@@ -1,5 +1,9 @@
 import { existsSync } from "node:fs";
-import { createGrader, getTemplate, loadRubric, loadTemplateFile, type JudgeTemplate, type Rubric } from "../templates/index.js";
+import {
+  createGrader, DEFAULT_MAX_FEEDBACK_CHARS, getTemplate, grammarFor, loadRubric, loadTemplateFile,
+  type JudgeTemplate, type Rubric,
+} from "../templates/index.js";
+import { DEFAULT_MAX_TOKENS } from "./engine.js";
 import type { Grader, Mode } from "./types.js";
 
 export interface GraderOptions {
@@ -14,6 +18,8 @@ export interface GraderOptions {
    * template's text format. Off by default: published judges were trained on the text format.
    */
   structured?: boolean;
+  /** The token budget of one judgment; the output grammar is sized to finish within it. */
+  maxTokens?: number;
 }
 
 const ALIASES: Record<string, string> = {
@@ -28,7 +34,7 @@ export function resolveGrader(options: GraderOptions): Grader {
     throw new Error(`template "${template.name}" grades ${template.mode}, but --mode ${options.mode} was given`);
   }
   const rubric = typeof options.rubric === "string" ? loadRubric(options.rubric) : options.rubric;
-  const grader = createGrader(template, rubric);
+  const grader = createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric);
   return options.structured ? grader : { ...grader, constraint: { gbnf: grader.constraint?.gbnf } };
 }
 
@@ -37,4 +43,17 @@ function resolveTemplate(options: GraderOptions): JudgeTemplate {
   if (/\.ya?ml$/i.test(name) || (existsSync(name) && !(name in ALIASES))) return loadTemplateFile(name);
   if (name === "prometheus" && options.mode === "pairwise") return getTemplate("prometheus-pairwise");
   return getTemplate(ALIASES[name] ?? name);
+}
+
+/**
+ * Every token emits at least one character, so a feedback bounded to (budget - margin)
+ * characters leaves room for the verdict: grammar-constrained output always ends with a
+ * verdict instead of being cut off mid-feedback. (Characters outside ASCII may take several
+ * byte tokens; such an overrun is a recorded parse failure, never a silent score.)
+ */
+function fitGrammar(template: JudgeTemplate, maxTokens: number): JudgeTemplate {
+  const VERDICT_MARGIN = 16;
+  const limit = Math.min(template.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS, Math.max(8, maxTokens - VERDICT_MARGIN));
+  if (limit === (template.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS)) return template;
+  return { ...template, gbnf: grammarFor(template.output, { scale: template.scale, maxFeedbackChars: limit }), maxFeedbackChars: limit };
 }

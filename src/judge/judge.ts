@@ -54,7 +54,7 @@ export const DEFAULT_STORE = ".critic/store.sqlite";
 /** Judges every record of a dataset file and writes one judgment per valid record, in input order. */
 export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
   const started = performance.now();
-  const grader = resolveGrader(options);
+  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
   const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
@@ -134,7 +134,7 @@ export async function* judgeRecords(
   records: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
   options: Omit<JudgeOptions, "input" | "output" | "outputFormat" | "rejects" | "progress" | "map">,
 ): AsyncGenerator<Judgment> {
-  const grader = resolveGrader(options);
+  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = options.store === undefined ? undefined : typeof options.store === "object" ? options.store : RunStore.open(options.store);
   const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
   async function* inputs(): AsyncGenerator<EngineInput> {

@@ -58,6 +58,7 @@ export function loadTemplateFile(file: string): JudgeTemplate {
     user: parsed.user,
     output: parsed.output,
     gbnf: grammarFor(parsed.output, { scale: parsed.scale, maxFeedbackChars: parsed.max_feedback_chars }),
+    ...(parsed.max_feedback_chars !== undefined ? { maxFeedbackChars: parsed.max_feedback_chars } : {}),
   };
   if (parsed.system !== undefined) template.system = parsed.system;
   if (parsed.user_no_reference !== undefined) template.userNoReference = parsed.user_no_reference;

@@ -33,6 +33,8 @@ export interface JudgeTemplate {
   output: OutputFormat;
   /** llama.cpp grammar that forces output the parser accepts. */
   gbnf: string;
+  /** Longest feedback the grammar allows (default DEFAULT_MAX_FEEDBACK_CHARS). */
+  maxFeedbackChars?: number;
 }
 
 /** A Prometheus-style 1-5 score rubric. */

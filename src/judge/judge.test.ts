@@ -1,0 +1,98 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEmbeddedBackend, type EmbeddedBackend } from "../backends/embedded.js";
+import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
+import { readRecords } from "../records/read.js";
+import { startFaultServer, type FaultServer } from "../../test/support/fault-server.js";
+import { judge, judgeRecords } from "./judge.js";
+
+const dir = mkdtempSync(join(tmpdir(), "critic-judge-"));
+let server: FaultServer;
+let embedded: EmbeddedBackend;
+
+beforeAll(async () => {
+  server = await startFaultServer();
+  embedded = await createEmbeddedBackend({ modelPath: await ensureTinyModel(), parallel: 2, threads: TINY_MODEL_THREADS, contextSize: 2048 });
+});
+afterAll(async () => {
+  await server?.close();
+  await embedded?.dispose();
+});
+
+function jsonl(name: string, lines: string[]): string {
+  const file = join(dir, name);
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+function readJsonl(file: string): Array<Record<string, unknown>> {
+  return readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe("judge() over files", () => {
+  it("rejects bad records with file, line and field, and judges the rest in order", async () => {
+    const input = jsonl("mixed.jsonl", [
+      JSON.stringify({ id: "a", instruction: "q1", response: "r1" }),
+      JSON.stringify({ id: "b", instruction: "q2" }),
+      "{not json",
+      JSON.stringify({ id: "c", instruction: "q3", response: { nested: true } }),
+      JSON.stringify({ id: "d", instruction: "q4", response: 4 }),
+    ]);
+    const output = join(dir, "mixed-out.jsonl");
+    const summary = await judge({
+      input, output, model: "openai:judge", baseURL: server.baseURL, rubric: "helpfulness",
+      store: join(dir, "store.sqlite"), progress: false,
+    });
+    expect(summary).toMatchObject({ status: "finished", records: 4, rejected: 3, judged: 2, failed: 0 });
+    expect(readJsonl(output).map((j) => [j.id, j.response])).toEqual([["a", "r1"], ["d", "4"]]);
+    const rejects = readJsonl(summary.rejects!);
+    expect(rejects.map((r) => [r.line, r.field ?? null])).toEqual([[2, "response"], [3, null], [4, "response"]]);
+    expect(rejects.every((r) => r.file === input)).toBe(true);
+    expect(String(rejects[0]!.reason)).toMatch(/missing field "response"/);
+    expect(String(rejects[1]!.reason)).toMatch(/invalid JSON/);
+  });
+
+  it("reads CSV with --map and writes Parquet", async () => {
+    const input = join(dir, "data.csv");
+    writeFileSync(input, "q,a,criteria,s1,s2,s3,s4,s5\nWhat?,This.,Is it right?,no,meh,ok,good,great\n");
+    const output = join(dir, "out.parquet");
+    const summary = await judge({
+      input, output, model: "openai:judge", baseURL: server.baseURL, progress: false, store: join(dir, "store.sqlite"),
+      map: { instruction: "q", response: "a", score1_description: "s1", score2_description: "s2", score3_description: "s3", score4_description: "s4", score5_description: "s5" },
+    });
+    expect(summary.judged).toBe(1);
+    const rows = [];
+    for await (const row of readRecords(output)) rows.push(row.record);
+    expect(rows[0]).toMatchObject({ instruction: "What?", response: "This.", score: expect.any(Number) });
+    expect(JSON.parse(String(rows[0]!.judge))).toMatchObject({ template: "prometheus-absolute", backend: "openai" });
+    const prompt = server.requests.at(-1)!.body.messages!.at(-1)!.content;
+    expect(prompt).toContain("[Is it right?]\nScore 1: no\n");
+  });
+
+  it("grades for real on the embedded tiny model: the grammar makes every output parse", async () => {
+    const input = jsonl("embedded.jsonl", [0, 1, 2].map((i) => JSON.stringify({ instruction: `Question ${i}?`, response: `Answer ${i}.` })));
+    const output = join(dir, "embedded-out.jsonl");
+    const summary = await judge({ input, output, model: embedded, template: "criticon", params: { maxTokens: 80 }, progress: false, store: join(dir, "emb.sqlite") });
+    expect(summary).toMatchObject({ judged: 3, failed: 0, parseFailures: 0 });
+    for (const j of readJsonl(output)) {
+      expect(j.score).toBeGreaterThanOrEqual(1);
+      expect(j.score).toBeLessThanOrEqual(10);
+      expect(String((j.judge as { raw: string }).raw)).toMatch(/\[SCORE\] (10|[1-9])$/);
+    }
+    expect(existsSync(`${output}.partial`)).toBe(false);
+  });
+
+  it("compares pairs in both orders on the embedded model and reports position consistency", async () => {
+    const records = [{ instruction: "Pick one.", response_a: "first", response_b: "second" }, { instruction: "Again.", response_a: "x", response_b: "y" }];
+    const out = [];
+    for await (const j of judgeRecords(records, { model: embedded, mode: "pairwise", rubric: "helpfulness", swap: true, params: { maxTokens: 60 } })) out.push(j);
+    expect(out).toHaveLength(2);
+    for (const j of out) {
+      expect(["A", "B", "tie"]).toContain(j.winner);
+      const swap = j.judge.samples[0]!.swap!;
+      expect(j.winner).toBe(swap.consistent ? swap.original : "tie");
+    }
+  });
+});

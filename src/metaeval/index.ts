@@ -1,0 +1,13 @@
+export { metaEval, metaEvalRecords, type JudgeSource, type MetaEvalOptions, type MetaEvalResult, type RecordSource } from "./meta-eval.js";
+export { writeReport, buildBlocks, formatValue, METRIC_LABELS, type WrittenReport } from "./report.js";
+export type { Coverage, Disagreement, JudgeReport, Metrics, PairAgreement, RaterReport, GroupReport, BiasReport, Problem } from "./evaluate.js";
+export { pearson, spearman, kendallTauB, midRanks } from "./correlation.js";
+export { cohenKappa, confusionMatrix, agreementWithin, meanAbsoluteError, scoreLabels, type ConfusionMatrix, type KappaWeights } from "./agreement.js";
+export { pairwiseAgreement, verdictMatrix, toVerdict, parseLabelMap, VERDICTS, type Verdict, type LabelMap, type PairwiseAgreement, type ClassReport } from "./pairwise.js";
+export { fleissKappa, majorityLabel, meanRating } from "./raters.js";
+export { Random, resampleCounts, percentileInterval, type BootstrapOptions } from "./bootstrap.js";
+export { positionConsistency, scoreLengthBias, pairwiseLengthBias, scaleUse, type SwapOutcome, type ScaleUse } from "./bias.js";
+export { compareJudges, type JudgeComparison, type JudgeComparisonRow, type Headline } from "./compare.js";
+export { scoreAgreement, scoreMetrics, pairwiseMetrics, SCORE_METRICS, PAIRWISE_METRICS, type ScoreAgreement } from "./metrics.js";
+export type { Kind, JudgmentRow } from "./rows.js";
+export type { MetricValue, WeightedPairs } from "./types.js";

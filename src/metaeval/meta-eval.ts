@@ -1,0 +1,298 @@
+import { readRecords, type RecordFormat } from "../records/read.js";
+import type { Reject, SourcedRecord } from "../records/types.js";
+import { compareJudges, type Headline, type JudgeComparison } from "./compare.js";
+import { evaluateJudge, isEvaluated, raterReport, type JudgeReport, type RaterReport } from "./evaluate.js";
+import { PAIRWISE_METRICS, SCORE_METRICS, type PairwiseMetricName, type ScoreMetricName } from "./metrics.js";
+import { parseLabelMap, type LabelMap } from "./pairwise.js";
+import { extractRow, getField, type ExtractOptions, type JudgmentRow, type Kind, type Label } from "./rows.js";
+
+export interface MetaEvalOptions {
+  /** Judgment files, one per judge (JSONL, JSON, CSV or Parquet). Several files must hold the same records. */
+  files: string[];
+  /** Judge names for the report (default: the file names). */
+  names?: string[];
+  /** Prediction field (default `score`, or `winner` for pairwise). */
+  pred?: string;
+  /** Gold field, or one field per rater. A field holding a list counts each entry as a rater. */
+  gold: string | string[];
+  /** Inferred from the first record when absent: a `winner` field means pairwise. */
+  kind?: Kind;
+  /** Break every metric down by this field. */
+  by?: string;
+  /** Field that identifies a record, to line up several judges (default: row order). */
+  id?: string;
+  /** Field renames applied before anything else: new name -> old name. */
+  map?: Record<string, string>;
+  /** Pairwise label mapping: raw value -> verdict, or "A=0,B=1,tie=2". */
+  labelMap?: LabelMap | string;
+  /** How several raters make one gold label: scores default to the mean, verdicts are always the majority. */
+  goldAggregate?: "mean" | "majority";
+  seed?: number;
+  /** Bootstrap replicates (default 1000; 0: no intervals). */
+  bootstrap?: number;
+  confidence?: number;
+  /** Metric compared between judges (default pearson for scores, accuracyWithTies for pairwise). */
+  headline?: string;
+  /** Disagreements listed per judge (default 10). */
+  top?: number;
+  /** Every point of the rating scale, for scale use (default: whole numbers between the lowest and highest seen). */
+  scale?: number[];
+  responseField?: string;
+  responseAField?: string;
+  responseBField?: string;
+  /** Input format when the extension does not say. */
+  format?: RecordFormat;
+}
+
+export interface MetaEvalResult {
+  kind: Kind;
+  pred: string;
+  gold: string[];
+  by?: string;
+  headline: string;
+  settings: { seed: number; bootstrap: number; confidence: number; goldAggregate: "mean" | "majority"; top: number };
+  raters?: RaterReport;
+  judges: JudgeReport[];
+  /** Several judges: the headline metric side by side, with paired bootstrap differences. */
+  comparison?: JudgeComparison;
+  notes: string[];
+}
+
+/**
+ * Where a judge's records come from: called once per pass (two passes: metrics, then excerpts).
+ * Rows the reader cannot read go to onReject; they are counted in the report.
+ */
+export type RecordSource = (onReject?: (reject: Reject) => void) => AsyncIterable<SourcedRecord> | Iterable<SourcedRecord>;
+
+export interface JudgeSource {
+  name: string;
+  file: string;
+  records: RecordSource;
+}
+
+/** Meta-evaluates judgment files against gold labels. */
+export async function metaEval(options: MetaEvalOptions): Promise<MetaEvalResult> {
+  if (options.files.length === 0) throw new Error("meta-eval: no judgment files given");
+  const { map, format, ...rest } = options;
+  const sources = options.files.map((file, i): JudgeSource => ({
+    name: options.names?.[i] ?? defaultName(file, options.files),
+    file,
+    records: (onReject) => readRecords(file, { ...(format ? { format } : {}), ...(map ? { map } : {}), ...(onReject ? { onReject } : {}) }),
+  }));
+  return metaEvalRecords(sources, rest);
+}
+
+/** The same as metaEval, over records from anywhere (arrays, generators). */
+export async function metaEvalRecords(sources: JudgeSource[], options: Omit<MetaEvalOptions, "files" | "names" | "format">): Promise<MetaEvalResult> {
+  if (sources.length === 0) throw new Error("meta-eval: no judgments given");
+  const gold = (Array.isArray(options.gold) ? options.gold : options.gold.split(",")).map((g) => g.trim()).filter(Boolean);
+  if (gold.length === 0) throw new Error("meta-eval: no gold field given (--gold <field>[,<field>...])");
+  const labelMap = typeof options.labelMap === "string" ? parseLabelMap(options.labelMap) : options.labelMap;
+  const settings = {
+    seed: options.seed ?? 20240501,
+    bootstrap: options.bootstrap ?? 1000,
+    confidence: options.confidence ?? 0.95,
+    goldAggregate: options.goldAggregate ?? "mean",
+    top: options.top ?? 10,
+  };
+  if (!(settings.confidence > 0 && settings.confidence < 1)) throw new Error(`meta-eval: confidence must be between 0 and 1, got ${settings.confidence}`);
+
+  const loaded: Array<{ source: JudgeSource; rows: JudgmentRow[]; rejects: Reject[] }> = [];
+  let kind = options.kind;
+  let pred = options.pred;
+  for (const source of sources) {
+    const rows: JudgmentRow[] = [];
+    const rejects: Reject[] = [];
+    let extract: ExtractOptions | undefined;
+    for await (const { index, line, record } of source.records((r) => rejects.push(r))) {
+      if (!extract) {
+        const rec = options.map ? { ...record, ...Object.fromEntries(Object.entries(options.map).map(([to, from]) => [to, record[from]])) } : record;
+        kind ??= pred === "winner" || (pred === undefined && getField(rec, "winner") !== undefined) ? "pairwise" : "score";
+        pred ??= kind === "pairwise" ? "winner" : "score";
+        extract = {
+          kind, pred, gold, goldAggregate: kind === "pairwise" ? "majority" : settings.goldAggregate, labelMap, map: options.map,
+          by: options.by, id: options.id,
+          responseField: options.responseField ?? "response",
+          responseAField: options.responseAField ?? "response_a",
+          responseBField: options.responseBField ?? "response_b",
+        };
+      }
+      rows.push(extractRow(record, index, line, extract));
+    }
+    loaded.push({ source, rows, rejects });
+  }
+  kind ??= options.kind ?? "score";
+  pred ??= kind === "pairwise" ? "winner" : "score";
+  if (kind === "pairwise") settings.goldAggregate = "majority";
+
+  const headline = resolveHeadline(kind, options.headline);
+  const aligned = align(loaded.map((l) => ({ name: l.source.name, file: l.source.file, rows: l.rows, rejects: l.rejects })), options.id);
+
+  const first = aligned[0] as { rows: JudgmentRow[] };
+  const raterTotal = first.rows.reduce((m, r) => Math.max(m, r.ratings.length), 0);
+  const raterNames = raterTotal > 1 ? raterNamesOf(gold, raterTotal) : undefined;
+  const raters = raterNames ? raterReport(kind, raterNames, first.rows, settings.goldAggregate) : undefined;
+
+  const evaluateOptions = {
+    kind,
+    bootstrap: { iterations: settings.bootstrap, seed: settings.seed, confidence: settings.confidence },
+    top: settings.top,
+    ...(options.scale ? { scale: options.scale } : {}),
+  };
+  const judges = aligned.map((j) => evaluateJudge(j.name, j.file, j.rows, raterNames, evaluateOptions, j.rejects));
+
+  for (const [j, judge] of judges.entries()) {
+    if (judge.disagreements.length === 0) continue;
+    const wanted = new Map(judge.disagreements.map((d) => [d.index, d]));
+    for await (const { index, record } of (sources[j] as JudgeSource).records()) {
+      const d = wanted.get(index);
+      if (d) d.excerpt = excerptOf(record, kind);
+    }
+  }
+
+  const result: MetaEvalResult = {
+    kind, pred, gold, headline: headline.metric, settings, judges, notes: notesFor(kind, judges, raters, gold, settings.goldAggregate),
+    ...(options.by !== undefined ? { by: options.by } : {}),
+    ...(raters ? { raters } : {}),
+  };
+  if (aligned.length > 1) {
+    const common = first.rows.map((_, i) => i).filter((i) => aligned.every((j) => isEvaluated(j.rows[i] as JudgmentRow)));
+    result.comparison = compareJudges(
+      aligned.map((j) => j.name),
+      aligned.map((j) => common.map((i) => (j.rows[i] as JudgmentRow).pred as Label)),
+      common.map((i) => (first.rows[i] as JudgmentRow).gold as Label),
+      headline,
+      evaluateOptions.bootstrap,
+    );
+  }
+  return result;
+}
+
+function resolveHeadline(kind: Kind, name: string | undefined): Headline {
+  if (kind === "score") {
+    const metric = (name ?? "pearson") as ScoreMetricName;
+    if (!SCORE_METRICS.includes(metric)) throw new Error(`meta-eval: --headline for scores is one of ${SCORE_METRICS.join(", ")}; got "${name}"`);
+    return { kind, metric };
+  }
+  const metric = (name ?? "accuracyWithTies") as PairwiseMetricName;
+  if (!PAIRWISE_METRICS.includes(metric)) throw new Error(`meta-eval: --headline for pairwise is one of ${PAIRWISE_METRICS.join(", ")}; got "${name}"`);
+  return { kind, metric };
+}
+
+function raterNamesOf(gold: string[], count: number): string[] {
+  if (gold.length > 1) return gold;
+  return Array.from({ length: count }, (_, i) => `${gold[0]}[${i}]`);
+}
+
+function defaultName(file: string, files: string[]): string {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  const name = base.replace(/\.(jsonl|json|csv|parquet)(\.gz)?$/i, "");
+  return files.filter((f) => (f.split(/[\\/]/).pop() ?? f).replace(/\.(jsonl|json|csv|parquet)(\.gz)?$/i, "") === name).length > 1 ? file : name;
+}
+
+/**
+ * Several judges must describe the same records: lined up by the id field, else by row order, with
+ * the same gold at every position (a different gold means the files are not of the same records).
+ */
+interface LoadedJudge {
+  name: string;
+  file: string;
+  rows: JudgmentRow[];
+  rejects: Reject[];
+}
+
+function align(judges: LoadedJudge[], id?: string): LoadedJudge[] {
+  if (judges.length < 2) return judges;
+  const [first, ...others] = judges as [(typeof judges)[number], ...typeof judges];
+  let out = judges;
+  if (id !== undefined) {
+    const byId = (rows: JudgmentRow[], file: string) => {
+      const map = new Map<string, JudgmentRow>();
+      for (const r of rows) {
+        if (r.id === undefined) throw new Error(`${file} line ${r.line}: no ${id} field to line judges up by`);
+        if (map.has(r.id)) throw new Error(`${file} line ${r.line}: ${id} "${r.id}" appears twice`);
+        map.set(r.id, r);
+      }
+      return map;
+    };
+    const maps = others.map((j) => byId(j.rows, j.file));
+    byId(first.rows, first.file);
+    out = [
+      first,
+      ...others.map((j, k) => ({
+        ...j,
+        rows: first.rows.map((r) => {
+          const match = (maps[k] as Map<string, JudgmentRow>).get(r.id as string);
+          if (!match) throw new Error(`${j.file}: no record with ${id} "${r.id}" (${first.file} line ${r.line})`);
+          return match;
+        }),
+      })),
+    ];
+  } else {
+    for (const j of others) {
+      if (j.rows.length !== first.rows.length) {
+        throw new Error(`${j.file} has ${j.rows.length} rows but ${first.file} has ${first.rows.length}: judges must grade the same records (or pass --id <field>)`);
+      }
+    }
+  }
+  for (const j of out.slice(1)) {
+    j.rows.forEach((r, i) => {
+      const f = first.rows[i] as JudgmentRow;
+      if (r.gold !== null && f.gold !== null && r.gold !== f.gold) {
+        throw new Error(`${j.file} line ${r.line}: gold ${String(r.gold)} differs from ${first.file} line ${f.line} (gold ${String(f.gold)}): are these judgments of the same records?`);
+      }
+    });
+  }
+  return out;
+}
+
+const EXCERPT_FIELDS = {
+  score: ["instruction", "prompt", "input", "question", "response", "feedback"],
+  pairwise: ["instruction", "prompt", "input", "question", "response_a", "response_b", "output_1", "output_2", "feedback"],
+};
+
+function excerptOf(record: Record<string, unknown>, kind: Kind): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of EXCERPT_FIELDS[kind]) {
+    const v = record[field];
+    if (typeof v === "string" && v.trim() !== "") out[field] = v.length > 400 ? `${v.slice(0, 400)}…` : v;
+  }
+  return out;
+}
+
+function notesFor(kind: Kind, judges: JudgeReport[], raters: RaterReport | undefined, gold: string[], aggregate: "mean" | "majority"): string[] {
+  const notes: string[] = [];
+  if (raters) {
+    notes.push(
+      kind === "score" && aggregate === "mean"
+        ? `Gold is the mean of ${raters.names.length} raters (${raters.names.join(", ")}).`
+        : `Gold is the majority label of ${raters.names.length} raters (${raters.names.join(", ")}); rows where the top labels tie have no gold and are counted, not scored.`,
+    );
+  }
+  if (kind === "score") {
+    notes.push("Exact agreement, within-one, kappa, quadratic-weighted kappa and the confusion matrix compare scores rounded to the nearest whole number; correlations and MAE use the scores as given.");
+  } else {
+    notes.push(
+      "Accuracy with ties: over all items, a tie is a third class that must match. Accuracy without ties: only items where neither the judge nor gold says tie (MT-Bench's w/o-tie setup). Accuracy on decisive gold: items where gold picks a winner, a judge tie counts as wrong.",
+    );
+  }
+  for (const j of judges) {
+    const c = j.coverage;
+    const skipped = c.rows + c.unreadableRows - c.evaluated;
+    if (skipped > 0) {
+      const parts = [
+        c.failedPrediction && `${c.failedPrediction} failed predictions`,
+        c.missingPrediction && `${c.missingPrediction} missing predictions`,
+        c.invalidPrediction && `${c.invalidPrediction} unreadable predictions`,
+        c.missingGold && `${c.missingGold} without gold`,
+        c.invalidGold && `${c.invalidGold} with unreadable gold`,
+        c.noMajorityGold && `${c.noMajorityGold} without a majority gold`,
+        c.unreadableRows && `${c.unreadableRows} unreadable rows`,
+      ].filter(Boolean);
+      notes.push(`${j.name}: ${skipped} of ${c.rows + c.unreadableRows} rows are not in the metrics (${parts.join(", ")}).`);
+    }
+    if (c.rows + c.unreadableRows === 0) notes.push(`${j.name}: the file has no rows.`);
+    else if (c.evaluated === 0) notes.push(`${j.name}: no row has both a prediction and gold (${gold.join(", ")}): every metric is undefined.`);
+  }
+  return notes;
+}

@@ -1,0 +1,130 @@
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { readRecords, parseFieldMap, formatFromPath } from "./read.js";
+import { createRecordWriter, createRejectsWriter } from "./write.js";
+import { validateRecord } from "./validate.js";
+import type { Reject, SourcedRecord } from "./types.js";
+
+const shared = new URL("../../../shared/data/", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "critic-records-"));
+
+async function readAll(file: string, options: Parameters<typeof readRecords>[1] = {}): Promise<{ rows: SourcedRecord[]; rejects: Reject[] }> {
+  const rows: SourcedRecord[] = [];
+  const rejects: Reject[] = [];
+  for await (const row of readRecords(file, { ...options, onReject: (r) => rejects.push(r) })) rows.push(row);
+  return { rows, rejects };
+}
+
+describe("readRecords: JSONL", () => {
+  it("streams objects with line numbers, rejecting bad lines and going on", async () => {
+    const file = join(dir, "mixed.jsonl");
+    writeFileSync(file, '{"a":1}\r\n\n{"a":2\n[1,2]\n{"a":3}');
+    const { rows, rejects } = await readAll(file);
+    expect(rows.map((r) => [r.index, r.line, r.record.a])).toEqual([[0, 1, 1], [1, 5, 3]]);
+    expect(rejects.map((r) => [r.line, r.file])).toEqual([[3, file], [4, file]]);
+    expect(rejects[0]!.reason).toMatch(/invalid JSON/);
+    expect(rejects[1]!.reason).toMatch(/expected a JSON object, got an array/);
+  });
+
+  it("reads gzip and renames fields with --map new=old", async () => {
+    const file = join(dir, "orig.jsonl.gz");
+    writeFileSync(file, gzipSync('{"orig_instruction":"q","orig_response":"r","keep":1}\n'));
+    const { rows } = await readAll(file, { map: parseFieldMap(["instruction=orig_instruction", "response=orig_response"]) });
+    expect(rows[0]!.record).toEqual({ instruction: "q", response: "r", keep: 1 });
+  });
+
+  it("counts the real hh-rlhf harmless test set (gzip, 2312 records)", async () => {
+    const { rows, rejects } = await readAll(join(shared, "hh_rlhf_harmless_test/harmless-base_test.jsonl.gz"));
+    expect(rows).toHaveLength(2312);
+    expect(rejects).toHaveLength(0);
+    expect(Object.keys(rows[0]!.record).sort()).toEqual(["chosen", "rejected"]);
+  });
+
+  it("counts the real Auto-J pairwise test set (1392 records)", async () => {
+    const { rows } = await readAll(join(shared, "autoj/testdata_pairwise.jsonl"));
+    expect(rows).toHaveLength(1392);
+    expect(rows[1391]!.line).toBe(1392);
+  });
+});
+
+describe("readRecords: CSV, JSON, Parquet", () => {
+  it("reads quoted multi-line CSV fields, names an unnamed column, and rejects short rows", async () => {
+    const file = join(dir, "data.csv");
+    writeFileSync(file, ',instruction,response\n0,"multi\nline",ok\n1,short\n2,"a ""quoted"" word",fine\n');
+    const { rows, rejects } = await readAll(file);
+    expect(rows.map((r) => r.record)).toEqual([
+      { column_0: "0", instruction: "multi\nline", response: "ok" },
+      { column_0: "2", instruction: 'a "quoted" word', response: "fine" },
+    ]);
+    expect(rows.map((r) => r.line)).toEqual([2, 5]);
+    expect(rejects).toMatchObject([{ line: 4, reason: "expected 3 columns (as in the header), got 2" }]);
+  });
+
+  it("reads the real SocratiQ MTurk test CSV (634 records)", async () => {
+    const { rows, rejects } = await readAll(join(shared, "socratiq_mturk/mturk_test.csv"));
+    expect(rejects).toEqual([]);
+    expect(rows).toHaveLength(634);
+    expect(Object.keys(rows[0]!.record)).toEqual(["column_0", "thought", "question", "label"]);
+  });
+
+  it("reads JSON arrays and objects keyed by id (real LLMBar and critical-questions files)", async () => {
+    const natural = await readAll(join(shared, "llmbar/llmbar_natural.json"));
+    expect(natural.rows).toHaveLength(100);
+    expect(natural.rows[0]!.record).toHaveProperty("output_1");
+    const cq = await readAll(join(shared, "critical_questions/validation.json"));
+    expect(cq.rows).toHaveLength(186);
+    expect(typeof cq.rows[0]!.record.id === "string" || typeof cq.rows[0]!.record.intervention_id === "string").toBe(true);
+  });
+
+  it("round-trips rows through Parquet, with fields that appear late and nested values as JSON", async () => {
+    const file = join(dir, "out.parquet");
+    const writer = await createRecordWriter(file);
+    const rows = Array.from({ length: 25_000 }, (_, i) => ({
+      id: i, text: `row ${i}`, score: i % 5 === 0 ? null : i % 5, ok: i % 2 === 0,
+      ...(i === 24_000 ? { error: "late field" } : {}),
+      judge: { model: "m", samples: [i] },
+    }));
+    for (const row of rows) await writer.write(row);
+    await writer.close();
+    expect(existsSync(`${file}.spool.jsonl`)).toBe(false);
+    const { rows: back } = await readAll(file);
+    expect(back).toHaveLength(25_000);
+    expect(back[3]!.record).toEqual({ id: 3, text: "row 3", score: 3, ok: false, error: null, judge: '{"model":"m","samples":[3]}' });
+    expect(back[24_000]!.record.error).toBe("late field");
+    expect(back[5]!.record.score).toBeNull();
+    expect(back[24_999]!.line).toBe(25_000);
+  });
+
+  it("names the accepted formats for an unknown extension", () => {
+    expect(() => formatFromPath("data.xlsx")).toThrow(/\.jsonl, \.json, \.csv, \.tsv or \.parquet/);
+    expect(formatFromPath("x.JSONL.gz")).toBe("jsonl");
+  });
+
+  it("rejects a malformed --map", () => {
+    expect(() => parseFieldMap(["instruction"])).toThrow(/new=old/);
+  });
+});
+
+describe("validateRecord and rejects", () => {
+  it("names the field and line of a bad record", () => {
+    const schema = z.object({ instruction: z.string() });
+    const result = validateRecord(schema, { index: 0, line: 7, record: { instruction: 3 } }, "in.jsonl");
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reject).toMatchObject({ file: "in.jsonl", line: 7, field: "instruction", reason: expect.stringMatching(/^field "instruction": /) });
+  });
+
+  it("creates the rejects file only when a reject arrives", async () => {
+    const file = join(dir, "rejects", "r.jsonl");
+    const none = createRejectsWriter(file);
+    await none.close();
+    expect(existsSync(file)).toBe(false);
+    const some = createRejectsWriter(file);
+    await some.write({ file: "a", line: 2, reason: "bad" });
+    await some.close();
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ file: "a", line: 2, reason: "bad" });
+  });
+});

@@ -20,9 +20,11 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { model?: string; baseUrl?: string; out: string; parallel?: number }) => {
       let model = opts.model ?? process.env.CRITIC_MODEL;
       let threads: number | undefined;
+      let params: { maxTokens: number } | undefined;
       if (!model) {
         model = await ensureTinyModel();
         threads = TINY_MODEL_THREADS;
+        params = { maxTokens: 256 }; // random text: no need to let it ramble
         process.stderr.write(
           [
             "No model given: judging with a generated tiny random model (real llama.cpp inference, random weights).",
@@ -36,7 +38,7 @@ export function registerDemo(program: Command): void {
         );
       }
       mkdirSync(opts.out, { recursive: true });
-      const common = { model, threads, baseURL: opts.baseUrl, parallel: opts.parallel, store: join(opts.out, "store.sqlite"), rubric: "helpfulness" };
+      const common = { model, threads, params, baseURL: opts.baseUrl, parallel: opts.parallel, store: join(opts.out, "store.sqlite"), rubric: "helpfulness" };
 
       process.stderr.write("\n1. Absolute grading (Prometheus template, helpfulness rubric, with reference answers)\n");
       const absolute = await judge({ ...common, input: join(examples, "absolute.jsonl"), output: join(opts.out, "absolute.jsonl"), template: "prometheus" });

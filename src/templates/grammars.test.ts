@@ -63,6 +63,14 @@ describe("grammars constrain a real llama.cpp model", () => {
     }
   });
 
+  it("feedback bounds past llama.cpp's repetition limit compile as a chain", async () => {
+    const grammar = grammarFor("pairwise", { maxFeedbackChars: 5000 });
+    expect(grammar).toContain("feedback ::= fchar{1,1999} | fblock feedback1");
+    expect(grammar).toContain("feedback1 ::= fchar{1,1999} | fblock feedback2");
+    expect(grammar).toContain("feedback2 ::= fchar{1,1002}");
+    await expect(llama.createGrammar({ grammar })).resolves.toBeDefined();
+  });
+
   const cases: { format: OutputFormat; scale?: Scale; template: string; record: Record<string, string> }[] = [
     { format: "result", scale: { min: 1, max: 5 }, template: "prometheus-absolute", record: { instruction: "What is 2+2?", response: "5", criteria: "Is it correct?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" } },
     { format: "score", scale: { min: 1, max: 10 }, template: "criticon", record: { instruction: "Greet me.", response: "Hello!" } },

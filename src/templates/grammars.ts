@@ -29,9 +29,30 @@ function scoreAlternatives(scale: Scale): string {
   return values.join(" | ");
 }
 
+/**
+ * llama.cpp's grammar parser (in the version node-llama-cpp 3.21 ships) rejects a repetition of
+ * 2000 or more, so a longer bound is built as a chain: up to 1999 characters, or a block of
+ * exactly 1999 followed by the rest. Every length from 1 to maxChars stays reachable, and the
+ * parser never tracks more than two alternatives at once.
+ */
+const MAX_REPETITION = 1999;
+
 function feedbackRules(maxChars: number): string {
   if (!Number.isInteger(maxChars) || maxChars < 1) throw new Error(`grammar: invalid maxFeedbackChars ${maxChars}`);
-  return [`feedback ::= fchar{1,${maxChars}}`, `fchar ::= [^\\[\\]]`].join("\n");
+  const rules: string[] = [];
+  let remaining = maxChars;
+  for (let level = 0; ; level++) {
+    const name = level === 0 ? "feedback" : `feedback${level}`;
+    if (remaining <= MAX_REPETITION) {
+      rules.push(`${name} ::= fchar{1,${remaining}}`);
+      break;
+    }
+    rules.push(`${name} ::= fchar{1,${MAX_REPETITION}} | fblock feedback${level + 1}`);
+    remaining -= MAX_REPETITION;
+  }
+  if (maxChars > MAX_REPETITION) rules.push(`fblock ::= fchar{${MAX_REPETITION}}`);
+  rules.push(`fchar ::= [^\\[\\]]`);
+  return rules.join("\n");
 }
 
 export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): string {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
-import { formatValue, metaEval, METRIC_LABELS, writeReport, type MetaEvalResult } from "../metaeval/index.js";
+import { formatValue, metaEval, writeReport, type MetaEvalResult } from "../metaeval/index.js";
 import { collect, positiveInt, wholeNumber } from "./options.js";
 
 export function registerMetaEval(program: Command): void {
@@ -102,6 +102,16 @@ function scaleOption(value: string): number[] {
   return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 }
 
+const SUMMARY_LABELS: Record<string, string> = {
+  pearson: "Pearson r",
+  spearman: "Spearman rho",
+  kendallTau: "Kendall tau-b",
+  quadraticKappa: "quadratic-weighted kappa",
+  accuracyWithTies: "accuracy with ties",
+  accuracyWithoutTies: "accuracy without ties",
+  kappa: "Cohen's kappa",
+};
+
 function summarize(result: MetaEvalResult, dir: string, seconds: number): string {
   const lines: string[] = [];
   const shown = result.kind === "score" ? ["pearson", "spearman", "kendallTau", "quadraticKappa"] : ["accuracyWithTies", "accuracyWithoutTies", "kappa"];
@@ -111,7 +121,7 @@ function summarize(result: MetaEvalResult, dir: string, seconds: number): string
     for (const name of shown) {
       const m = (judge.metrics as unknown as Record<string, { value: number | null; reason?: string; ci?: [number, number] }>)[name];
       const ci = m?.ci ? ` [${m.ci[0].toFixed(3)}, ${m.ci[1].toFixed(3)}]` : "";
-      lines.push(`  ${(METRIC_LABELS[name] ?? name).padEnd(32)} ${formatValue(m)}${ci}`);
+      lines.push(`  ${(SUMMARY_LABELS[name] ?? name).padEnd(26)} ${formatValue(m)}${ci}`);
     }
   }
   if (result.raters) lines.push(`raters: ${result.raters.names.length}, Fleiss' kappa ${formatValue(result.raters.fleiss)}`);

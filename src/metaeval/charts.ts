@@ -46,7 +46,12 @@ export function confusionChart(matrix: ConfusionMatrix, title: string): ChartSpe
 }
 
 /** Judge and gold label counts side by side. */
-export function distributionChart(judge: Array<{ label: string; count: number }>, gold: Array<{ label: string; count: number }>, title: string): ChartSpec {
+export function distributionChart(
+  judge: Array<{ label: string; count: number }>,
+  gold: Array<{ label: string; count: number }>,
+  title: string,
+  axisTitle = "label",
+): ChartSpec {
   const order = [...new Set([...gold, ...judge].map((d) => d.label))].sort((a, b) => {
     const na = Number(a), nb = Number(b);
     return Number.isNaN(na) || Number.isNaN(nb) ? a.localeCompare(b) : na - nb;
@@ -60,7 +65,7 @@ export function distributionChart(judge: Array<{ label: string; count: number }>
     data: { values },
     mark: "bar",
     encoding: {
-      x: { field: "label", type: "ordinal", sort: order, title: "label", axis: { labelAngle: 0 } },
+      x: { field: "label", type: "ordinal", sort: order, title: axisTitle, axis: { labelAngle: 0 } },
       xOffset: { field: "source", sort: ["judge", "gold"] },
       y: { field: "count", type: "quantitative", title: "rows" },
       color: { field: "source", type: "nominal", sort: ["judge", "gold"], scale: { range: ["#4c78a8", "#f58518"] }, title: null },

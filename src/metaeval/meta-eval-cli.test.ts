@@ -117,4 +117,17 @@ describe("critic meta-eval comparing two judges on LLMBar Natural (100 expert-la
     await expect(runCli([path.join(dir, "j.jsonl"), "--gold", "label", "--kind", "ranking", "-o", dir])).rejects.toThrow(/expected score or pairwise/);
     await expect(metaEval({ files: [path.join(dir, "j.jsonl")], gold: "label", headline: "pearson" })).rejects.toThrow(/--headline for pairwise is one of/);
   });
+
+  it("reads CSV (numbers as text) with one gold column per rater", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "critic-cli-"));
+    await writeFile(path.join(dir, "j.csv"), "id,score,ann1,ann2\n1,5,5,4\n2,3,3,3\n3,1,2,1\n4,,4,4\n5,2,2,3\n");
+    const r = await metaEval({ files: [path.join(dir, "j.csv")], gold: ["ann1", "ann2"], bootstrap: 0 });
+    expect(r.kind).toBe("score");
+    expect(r.judges[0]!.coverage).toMatchObject({ rows: 5, evaluated: 4, missingPrediction: 1 });
+    expect(r.raters!.names).toEqual(["ann1", "ann2"]);
+    // ann1 vs ann2 on 5 items: agree on items 2 and 4 -> 2/5.
+    expect(r.raters!.pairs[0]!.metrics.exactAgreement!.value).toBeCloseTo(2 / 5, 12);
+    // gold = mean of the two raters: 4.5, 3, 1.5, 4, 2.5 ; judge on rows 1,2,3,5.
+    expect(r.judges[0]!.disagreements.map((d) => d.gold)).toEqual([4.5, 1.5, 2.5]);
+  });
 });

@@ -141,12 +141,19 @@ export async function metaEvalRecords(sources: JudgeSource[], options: Omit<Meta
   };
   const judges = aligned.map((j) => evaluateJudge(j.name, j.file, j.rows, raterNames, evaluateOptions, j.rejects));
 
+  const excerptFields = [
+    ...new Set([
+      "instruction", "prompt", "input", "question",
+      ...(kind === "score" ? [options.responseField ?? "response"] : [options.responseAField ?? "response_a", options.responseBField ?? "response_b"]),
+      "feedback",
+    ]),
+  ];
   for (const [j, judge] of judges.entries()) {
     if (judge.disagreements.length === 0) continue;
     const wanted = new Map(judge.disagreements.map((d) => [d.index, d]));
     for await (const { index, record } of (sources[j] as JudgeSource).records()) {
       const d = wanted.get(index);
-      if (d) d.excerpt = excerptOf(record, kind);
+      if (d) d.excerpt = excerptOf(record, excerptFields);
     }
   }
 
@@ -246,15 +253,11 @@ function align(judges: LoadedJudge[], id?: string): LoadedJudge[] {
   return out;
 }
 
-const EXCERPT_FIELDS = {
-  score: ["instruction", "prompt", "input", "question", "response", "feedback"],
-  pairwise: ["instruction", "prompt", "input", "question", "response_a", "response_b", "output_1", "output_2", "feedback"],
-};
-
-function excerptOf(record: Record<string, unknown>, kind: Kind): Record<string, string> {
+/** A few fields of a record, cut short, so a reader can see what the disagreement was about. */
+function excerptOf(record: Record<string, unknown>, fields: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const field of EXCERPT_FIELDS[kind]) {
-    const v = record[field];
+  for (const field of fields) {
+    const v = getField(record, field);
     if (typeof v === "string" && v.trim() !== "") out[field] = v.length > 400 ? `${v.slice(0, 400)}…` : v;
   }
   return out;

@@ -69,7 +69,7 @@ export function scoreMetrics(pred: ArrayLike<number>, gold: ArrayLike<number>, o
   return point;
 }
 
-export const PAIRWISE_METRICS = ["accuracyWithTies", "accuracyWithoutTies", "accuracyDecisiveGold", "macroF1", "kappa"] as const;
+export const PAIRWISE_METRICS = ["accuracyWithTies", "accuracyWithoutTies", "accuracyDecisiveGold", "macroPrecision", "macroRecall", "macroF1", "kappa"] as const;
 export type PairwiseMetricName = (typeof PAIRWISE_METRICS)[number];
 
 const VERDICT_INDEX = { A: 0, B: 1, tie: 2 } as const;

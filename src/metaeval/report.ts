@@ -163,7 +163,7 @@ function judgeBlocks(result: MetaEvalResult, judge: JudgeReport, ciLabel: string
     blocks.push({ type: "chart", name: `${id}-confusion`, title: "Confusion matrix", spec: confusionChart(confusion, `Confusion matrix: ${judge.name} vs gold`) });
   }
   if (c.evaluated > 0) {
-    blocks.push({ type: "chart", name: `${id}-distribution`, title: "Distributions", spec: distributionChart(judge.distribution.judge, judge.distribution.gold, `${result.kind === "score" ? "Scores" : "Verdicts"}: ${judge.name} and gold`) });
+    blocks.push({ type: "chart", name: `${id}-distribution`, title: "Distributions", spec: distributionChart(judge.distribution.judge, judge.distribution.gold, `${result.kind === "score" ? "Scores" : "Verdicts"}: ${judge.name} and gold`, result.kind === "score" ? "score" : "verdict") });
   }
 
   if (judge.vsRaters && result.raters) {
@@ -239,12 +239,14 @@ function biasItems(result: MetaEvalResult, judge: JudgeReport): string[] {
   const items: string[] = [];
   if (b.position) {
     items.push(
-      `Position consistency (swapped runs): ${formatValue(b.position.consistency)} of ${b.position.pairs} pairs kept their verdict; of the flips, ${b.position.preferredFirst} followed the first position and ${b.position.preferredSecond} the second.`,
+      `Position consistency (swapped runs): share of ${b.position.pairs} pairs whose verdict survived the swap ${formatValue(b.position.consistency)}; of the flips, ${b.position.preferredFirst} picked whichever response stood first and ${b.position.preferredSecond} whichever stood second.`,
     );
   }
   if (b.firstPosition) items.push(`Share of decisive verdicts for A (the first response): judge ${formatValue(b.firstPosition.judgeA)}, gold ${formatValue(b.firstPosition.goldA)}.`);
   if (b.length && "judgeLongerWins" in b.length) {
-    items.push(`Length: the longer response wins ${formatValue(b.length.judgeLongerWins)} of the judge's ${b.length.judgeItems} decisive verdicts, and ${formatValue(b.length.goldLongerWins)} of gold's ${b.length.goldItems}.`);
+    items.push(
+      `Length: share of decisive verdicts (responses of different length) that pick the longer response: judge ${formatValue(b.length.judgeLongerWins)} of ${b.length.judgeItems}, gold ${formatValue(b.length.goldLongerWins)} of ${b.length.goldItems}.`,
+    );
   } else if (b.length) {
     items.push(`Length: Spearman ρ of score with response length (characters) over ${b.length.items} rows: judge ${formatValue(b.length.judge)}, gold ${formatValue(b.length.gold)}.`);
   } else {

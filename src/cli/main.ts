@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerBench } from "./bench.js";
 import { registerDemo } from "./demo.js";
 import { registerJudge } from "./judge.js";
 import { registerMetaEval } from "./meta-eval.js";
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerJudge(program);
   registerMetaEval(program);
+  registerBench(program);
   registerServe(program);
   return program;
 }

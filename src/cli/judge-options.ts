@@ -1,0 +1,91 @@
+import type { Command } from "commander";
+import type { JudgeOptions } from "../judge/judge.js";
+import { collect, finiteNumber, positiveInt, wholeNumber } from "./options.js";
+
+/** The model and grading flags shared by every command that runs a judge (judge, bench run). */
+export function addJudgeOptions(command: Command, { modelRepeatable = false } = {}): Command {
+  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> (default: $CRITIC_MODEL)";
+  (modelRepeatable
+    ? command.option("-m, --model <spec>", `${modelHelp}; repeat to compare judges`, collect, [])
+    : command.option("-m, --model <spec>", modelHelp))
+    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY")
+    .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
+    .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | a template .yaml file")
+    .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | a rubric .yaml file")
+    .option("-k, --samples <k>", "sampled judgments per record (mean score / majority verdict)", positiveInt, 1)
+    .option("--swap", "pairwise: grade both orders; disagreeing orders give a tie")
+    .option("--structured", "ask for JSON {feedback, score|winner} where the backend enforces a schema (Ollama)")
+    .option("--max-retries <n>", "new samples when an output does not parse", wholeNumber, 2)
+    .option("--temperature <t>", "sampling temperature (default 0, or 1.0 with --samples > 1)", finiteNumber)
+    .option("--top-p <p>", "nucleus sampling", finiteNumber)
+    .option("--max-tokens <n>", "tokens per judgment", positiveInt)
+    .option("--seed <n>", "base seed (sample i, retry j use seed + 1000 i + j)", wholeNumber)
+    .option("-c, --concurrency <n>", "requests in flight (servers; default 16)", positiveInt)
+    .option("-p, --parallel <n>", "parallel sequences of the embedded model (default 4)", positiveInt)
+    .option("--context-size <n>", "embedded: context tokens per sequence", positiveInt)
+    .option("--threads <n>", "embedded: CPU threads", positiveInt)
+    .option("--lora <file>", "embedded: LoRA adapter (GGUF)")
+    .option("--lora-scale <x>", "embedded: LoRA scale", finiteNumber)
+    .option("--timeout <ms>", "per-request timeout for servers", positiveInt)
+    .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
+    .option("--no-progress", "no progress line");
+  return command;
+}
+
+export interface JudgeCliOptions {
+  model?: string | string[];
+  baseUrl?: string;
+  host?: string;
+  template?: string;
+  mode?: "absolute" | "pairwise";
+  rubric?: string;
+  samples: number;
+  swap?: boolean;
+  structured?: boolean;
+  maxRetries: number;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  seed?: number;
+  concurrency?: number;
+  parallel?: number;
+  contextSize?: number;
+  threads?: number;
+  lora?: string;
+  loraScale?: number;
+  timeout?: number;
+  store: string;
+  progress: boolean;
+}
+
+export const NO_MODEL_MESSAGE =
+  "no model: pass --model ./judge.gguf, --model openai:<name> --base-url <url>, or --model ollama:<name> (or set CRITIC_MODEL)";
+
+/** The judge() options the shared flags stand for (everything but input, output and model). */
+export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "input" | "output" | "model"> {
+  return {
+    baseURL: opts.baseUrl,
+    host: opts.host,
+    template: opts.template,
+    mode: opts.mode,
+    rubric: opts.rubric,
+    samples: opts.samples,
+    swap: opts.swap,
+    structured: opts.structured,
+    maxRetries: opts.maxRetries,
+    params: {
+      ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+      ...(opts.topP !== undefined ? { topP: opts.topP } : {}),
+      ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    },
+    concurrency: opts.concurrency,
+    parallel: opts.parallel,
+    contextSize: opts.contextSize,
+    threads: opts.threads,
+    lora: opts.lora ? { path: opts.lora, scale: opts.loraScale } : undefined,
+    timeoutMs: opts.timeout,
+    store: opts.store,
+    progress: opts.progress,
+  };
+}

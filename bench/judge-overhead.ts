@@ -48,7 +48,10 @@ async function run(label: string, store: string): Promise<void> {
 
 console.log(`node ${process.version}, ${records} records, concurrency ${concurrency}, server in a separate process`);
 const store = join(dir, "store.sqlite");
-await run("cold (server calls)", store);
-await run("warm (all cached)", store);
-console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-serverProcess.kill("SIGTERM");
+try {
+  await run("cold (server calls)", store);
+  await run("warm (all cached)", store);
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+} finally {
+  serverProcess.kill("SIGTERM");
+}

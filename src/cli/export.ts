@@ -1,0 +1,104 @@
+import { InvalidArgumentError, type Command } from "commander";
+import { parseFieldMap } from "../records/read.js";
+import { exportDataset, type ExportSummary } from "../export/export.js";
+import { FORMAT_NAMES, INPUT_KINDS, type FormatName, type InputKind } from "../export/types.js";
+import { collect, wholeNumber } from "./options.js";
+
+export function registerExport(program: Command): void {
+  program
+    .command("export")
+    .description("turn judgments, preference pairs or revisions into training sets (TRL SFT/DPO/KTO/reward, OpenAI, Alpaca) with a train/test split")
+    .argument("<inputs...>", "judgments (critic judge), pairs (critic generate pairs) or revisions (critic generate revise): .jsonl, .json, .csv, .parquet")
+    .requiredOption("-o, --out <dir>", "output folder: train.jsonl, test.jsonl, export.json, README.md (in <dir>/<format>/ when several formats)")
+    .option("-f, --format <names>", `one or more of ${FORMAT_NAMES.join(", ")} (repeatable or comma-separated)`, collectFormats)
+    .option("--from <kind>", "judgments | pairs | revisions (default: told per record from its fields)", kindOption)
+    .option("--test-size <x>", "test share of the distinct prompts, in [0, 1), or a whole number of prompts", testSizeOption, 0.1)
+    .option("--seed <n>", "split seed", wholeNumber, 0)
+    .option("--dedupe", "drop exact duplicate rows")
+    .option("--round", "round non-integer scores (means over samples) to whole numbers instead of skipping them")
+    .option("--parquet", "also write train.parquet and test.parquet")
+    .option("--conversational", "sft-prompt-completion and kto: message lists instead of text")
+    .option("-t, --template <name|file>", "critique template for sft-messages, sft-prompt-completion, alpaca, openai-sft (default: each judgment's own)")
+    .option("-r, --rubric <name|file>", "the rubric the judgments were made with (critic judge --rubric); as there, it overrides the records' criteria fields")
+    .option("--system-in-user", "critique prompts: system prompt at the head of the user message, no system message")
+    .option("--map <new=old>", "rename a field, e.g. --map prompt=instruction (repeatable)", collect, [])
+    .option("--rejects <file>", "write bad records here (JSONL, with file, line and reason)")
+    .action(async (inputs: string[], opts: ExportCliOptions) => {
+      if (!opts.format || opts.format.length === 0) throw new Error(`no format: pass --format with one or more of ${FORMAT_NAMES.join(", ")}`);
+      const summary = await exportDataset({
+        input: inputs,
+        outDir: opts.out,
+        formats: opts.format,
+        from: opts.from,
+        testSize: opts.testSize,
+        seed: opts.seed,
+        dedupe: opts.dedupe,
+        round: opts.round,
+        parquet: opts.parquet,
+        conversational: opts.conversational,
+        template: opts.template,
+        rubric: opts.rubric,
+        systemInUser: opts.systemInUser,
+        map: opts.map.length > 0 ? parseFieldMap(opts.map) : undefined,
+        rejects: opts.rejects,
+      });
+      process.stderr.write(formatExportSummary(summary));
+    });
+}
+
+interface ExportCliOptions {
+  out: string;
+  format?: FormatName[];
+  from?: InputKind;
+  testSize: number;
+  seed: number;
+  dedupe?: boolean;
+  round?: boolean;
+  parquet?: boolean;
+  conversational?: boolean;
+  template?: string;
+  rubric?: string;
+  systemInUser?: boolean;
+  map: string[];
+  rejects?: string;
+}
+
+function collectFormats(value: string, previous: FormatName[] = []): FormatName[] {
+  const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  for (const name of names) {
+    if (!(FORMAT_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown format "${name}"; formats: ${FORMAT_NAMES.join(", ")}`);
+  }
+  return [...previous, ...(names as FormatName[])];
+}
+
+function kindOption(value: string): InputKind {
+  if (!(INPUT_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${INPUT_KINDS.join(", ")}, got "${value}"`);
+  return value as InputKind;
+}
+
+function testSizeOption(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || (n >= 1 && !Number.isInteger(n))) {
+    throw new InvalidArgumentError(`expected a fraction in [0, 1) or a whole number of prompts, got "${value}"`);
+  }
+  return n;
+}
+
+export function formatExportSummary(s: ExportSummary): string {
+  const kinds = Object.entries(s.kinds).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`);
+  const lines = [
+    `read ${s.read} records${kinds.length > 0 ? ` (${kinds.join(", ")})` : ""}, rejected ${s.rejected}`,
+  ];
+  if (s.rejects) lines.push(`  rejects written to ${s.rejects}`);
+  if (s.firstReject) lines.push(`  first rejected: ${s.firstReject.file}:${s.firstReject.line}: ${s.firstReject.reason}`);
+  for (const f of s.formats) {
+    const skipped = Object.entries(f.counts.skipped).map(([reason, n]) => `${reason} ${n}`);
+    lines.push(
+      `${f.format}: train ${f.counts.train}, test ${f.counts.test} rows (${f.counts.trainPrompts} / ${f.counts.testPrompts} prompts) -> ${f.dir}` +
+        (skipped.length > 0 ? `\n  skipped: ${skipped.join(", ")}` : ""),
+    );
+    if (f.firstProblem) lines.push(`  first unusable: ${f.firstProblem.file}:${f.firstProblem.line}: ${f.firstProblem.reason}`);
+    if (f.counts.train + f.counts.test === 0) lines.push(`  warning: no rows for ${f.format}; see the skipped reasons above`);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,71 @@
+/** `critic export` end to end through the built binary (bin/critic.js -> dist/). */
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, runCli } from "../../test/support/cli.js";
+import { readRecords } from "../records/read.js";
+import { dpoRowSchema, openaiDpoRowSchema, sftMessagesRowSchema } from "./schemas.js";
+
+const dir = mkdtempSync(join(tmpdir(), "critic-export-cli-"));
+const pairs = join(dir, "pairs.jsonl");
+
+beforeAll(() => {
+  assertBuilt();
+  const rows = Array.from({ length: 20 }, (_, i) => ({ prompt: `Task ${i % 10}: say something kind.`, chosen: `Kind words ${i}.`, rejected: `Rude words ${i}.` }));
+  writeFileSync(pairs, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n{"prompt": "broken"\n`);
+});
+
+function readJsonl(file: string): Array<Record<string, unknown>> {
+  const text = readFileSync(file, "utf8").trim();
+  return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("critic export", () => {
+  it("one format: train/test/export.json/README.md in the output folder itself, Parquet with --parquet", async () => {
+    const out = join(dir, "one");
+    const rejects = join(dir, "rejects.jsonl");
+    const result = await runCli(["export", pairs, "-o", out, "-f", "dpo", "--test-size", "0.2", "--seed", "3", "--parquet", "--rejects", rejects]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`read 20 records (pairs 20), rejected 1\n  rejects written to ${rejects}\n`);
+    expect(result.stderr).toMatch(new RegExp(`first rejected: ${pairs.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:21: invalid JSON`));
+    expect(result.stderr).toMatch(/dpo: train 16, test 4 rows \(8 \/ 2 prompts\)/);
+    expect(readdirSync(out).sort()).toEqual(["README.md", "export.json", "test.jsonl", "test.parquet", "train.jsonl", "train.parquet"]);
+    const manifest = JSON.parse(readFileSync(join(out, "export.json"), "utf8"));
+    expect(manifest).toMatchObject({
+      format: "dpo", trainer: "dpo", conversational: false, files: { train: "train.jsonl", test: "test.jsonl" },
+      counts: { read: 20, rejected: 1, train: 16, test: 4 }, source: [pairs], seed: 3, testSize: 0.2,
+    });
+    const train = readJsonl(join(out, "train.jsonl"));
+    for (const row of train) expect(dpoRowSchema.safeParse(row).success).toBe(true);
+    const parquetRows = [];
+    for await (const { record } of readRecords(join(out, "train.parquet"))) parquetRows.push(record);
+    expect(parquetRows).toEqual(train);
+    expect(readJsonl(rejects)).toMatchObject([{ file: pairs, line: 21 }]);
+  });
+
+  it("several formats: one folder each; --format repeats and takes commas", async () => {
+    const out = join(dir, "many");
+    const result = await runCli(["export", pairs, "-o", out, "-f", "openai-dpo,sft-messages", "--format", "reward", "--dedupe"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["openai-dpo", "reward", "sft-messages"]);
+    for (const format of ["openai-dpo", "reward", "sft-messages"]) {
+      expect(readdirSync(join(out, format)).sort()).toEqual(["README.md", "export.json", "test.jsonl", "train.jsonl"]);
+    }
+    for (const row of readJsonl(join(out, "openai-dpo", "train.jsonl"))) expect(openaiDpoRowSchema.safeParse(row).success).toBe(true);
+    for (const row of readJsonl(join(out, "sft-messages", "train.jsonl"))) expect(sftMessagesRowSchema.safeParse(row).success).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, "openai-dpo", "export.json"), "utf8"))).toMatchObject({ format: "openai-dpo", trainer: "openai-dpo", conversational: true });
+  });
+
+  it("explains bad arguments without a stack trace", async () => {
+    const [unknown, missing] = await Promise.all([
+      runCli(["export", pairs, "-o", join(dir, "x"), "-f", "dpo,sft", "--test-size", "0.1"]),
+      runCli(["export", join(dir, "missing.jsonl"), "-o", join(dir, "x"), "-f", "dpo"]),
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown format "sft"; formats: sft-messages, sft-prompt-completion, alpaca/);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/missing\.jsonl: no such file/);
+    expect(missing.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * Critique SFT examples from judgments: the judge prompt, rendered with the project's own
+ * templates (src/templates: byte-exact Prometheus and Criticon), and the judge's answer in the
+ * template's output format, e.g. Criticon `"{feedback} [SCORE] {score}"`, Prometheus
+ * `"{feedback} [RESULT] {score}"` or `"{feedback} [RESULT] A|B"`.
+ */
+import { existsSync } from "node:fs";
+import { getTemplate, loadTemplateFile, renderPrompt } from "../templates/index.js";
+import type { JudgeTemplate, OutputFormat, Rubric } from "../templates/types.js";
+import type { Example, SftItem, Skip } from "./types.js";
+
+export interface CritiqueOptions {
+  /** Rubric for templates with a {rubric} placeholder when the records carry none (as `critic judge --rubric`). */
+  rubric?: Rubric | string;
+  /** Round non-integer scores (means over samples) to the nearest whole number instead of skipping them. */
+  round?: boolean;
+  /** Put the system prompt at the head of the user message instead of a system message. */
+  systemInUser?: boolean;
+}
+
+const ALIASES: Record<string, string> = {
+  prometheus: "prometheus-absolute",
+  "prometheus-relative": "prometheus-pairwise",
+};
+
+/** A built-in template by name (with the `critic judge` aliases) or a template YAML file. */
+export function resolveTemplate(nameOrFile: string): JudgeTemplate {
+  if (/\.ya?ml$/i.test(nameOrFile) || (existsSync(nameOrFile) && !(nameOrFile in ALIASES))) return loadTemplateFile(nameOrFile);
+  return getTemplate(ALIASES[nameOrFile] ?? nameOrFile);
+}
+
+/** A built-in template by name, or undefined (a custom template's name tells nothing about its text). */
+export function builtinTemplate(name: string | undefined): JudgeTemplate | undefined {
+  if (name === undefined) return undefined;
+  try {
+    return getTemplate(ALIASES[name] ?? name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The judge's answer in a template's output format. */
+export function critiqueTarget(output: OutputFormat, feedback: string, verdict: number | "A" | "B"): string {
+  switch (output) {
+    case "result":
+    case "pairwise":
+      return `${feedback} [RESULT] ${verdict}`;
+    case "score":
+      return `${feedback} [SCORE] ${verdict}`;
+    case "autoj":
+      return `${feedback}\n\nRating: [[${verdict}]]`;
+  }
+}
+
+/**
+ * The critique SFT item of a judgment under `template`: prompt messages and target, or why there is none.
+ * Pairwise templates need pairwise judgments; absolute ones need a whole score in the template's
+ * scale (made on the same scale when the judging template is a known one).
+ */
+export function critiqueItem(template: JudgeTemplate, example: Example, options: CritiqueOptions = {}): SftItem | Skip {
+  if (example.kind !== "judgment") return { skip: "needs-judgment" };
+  if (example.mode !== template.mode) return { skip: "mode-mismatch", detail: `template "${template.name}" grades ${template.mode}, the judgment is ${example.mode}` };
+  const feedback = example.feedback.trim();
+  if (feedback === "") return { skip: "empty-text", detail: "empty feedback" };
+  let verdict: number | "A" | "B";
+  if (example.mode === "pairwise") {
+    if (example.winner === "tie") return { skip: "tie" };
+    verdict = example.winner;
+  } else {
+    const scale = template.scale;
+    const judgedWith = builtinTemplate(example.judge?.template);
+    if (scale && judgedWith?.scale && (judgedWith.scale.min !== scale.min || judgedWith.scale.max !== scale.max)) {
+      return {
+        skip: "scale-mismatch",
+        detail: `judged ${judgedWith.scale.min}-${judgedWith.scale.max} with "${judgedWith.name}", template "${template.name}" scores ${scale.min}-${scale.max}`,
+      };
+    }
+    let score = example.score;
+    if (!Number.isInteger(score)) {
+      if (!options.round) return { skip: "non-integer-score", detail: `score ${score}` };
+      score = Math.round(score);
+    }
+    if (scale && (score < scale.min || score > scale.max)) return { skip: "score-out-of-scale", detail: `score ${score} is outside ${scale.min}-${scale.max}` };
+    verdict = score;
+  }
+  let prompt;
+  try {
+    prompt = renderPrompt(template, example.record, options.rubric, { systemInUser: options.systemInUser });
+  } catch (error) {
+    return { skip: "missing-field", detail: error instanceof Error ? error.message : String(error) };
+  }
+  return { prompt, completion: critiqueTarget(template.output, feedback, verdict), template: template.name };
+}

@@ -1,0 +1,103 @@
+import type { ChatMessage } from "../backends/types.js";
+
+/** Output formats of `critic export`; each is written to its own folder when several are asked for. */
+export const FORMAT_NAMES = [
+  "sft-messages",
+  "sft-prompt-completion",
+  "alpaca",
+  "criticon-sft",
+  "prometheus-sft",
+  "dpo",
+  "dpo-conversational",
+  "kto",
+  "reward",
+  "openai-sft",
+  "openai-dpo",
+] as const;
+export type FormatName = (typeof FORMAT_NAMES)[number];
+
+/** Which trainer reads a format (the `trainer` field of export.json). */
+export type TrainerName = "sft" | "dpo" | "kto" | "reward" | "openai-sft" | "openai-dpo";
+
+export const INPUT_KINDS = ["judgments", "pairs", "revisions"] as const;
+export type InputKind = (typeof INPUT_KINDS)[number];
+
+/** The parts of a judgment's `judge` object that describe how it was made (for the dataset card). */
+export interface JudgeMeta {
+  backend?: string;
+  model?: string;
+  template?: string;
+  /** Number of samples the verdict was aggregated from. */
+  samples?: number;
+  /** Pairwise judged in both orders. */
+  swap?: boolean;
+}
+
+/** One input record, normalised; `prompt` is the task prompt the train/test split groups on. */
+export type Example =
+  | {
+      kind: "judgment";
+      mode: "absolute";
+      prompt: string;
+      record: Record<string, unknown>;
+      feedback: string;
+      score: number;
+      judge?: JudgeMeta;
+    }
+  | {
+      kind: "judgment";
+      mode: "pairwise";
+      prompt: string;
+      record: Record<string, unknown>;
+      feedback: string;
+      winner: "A" | "B" | "tie";
+      judge?: JudgeMeta;
+    }
+  | {
+      kind: "pair";
+      source: "pairs" | "revisions";
+      prompt: string;
+      chosen: string;
+      /** null: an accepted revision with nothing to reject (usable for SFT only). */
+      rejected: string | null;
+    };
+
+/** Why a record gave no row in a format. Counted per format in export.json and the card. */
+export const SKIP_REASONS = {
+  "judge-error": "the judgment failed (it has an `error` field)",
+  "no-verdict": "the judgment has no score or winner (null)",
+  "not-accepted": "the revision was not accepted",
+  tie: "the pairwise verdict is a tie: no preferred response",
+  "no-pair": "no rejected response to pair with (an absolute judgment, or a revision without `rejected`)",
+  "needs-judgment": "critique formats need judgments (feedback and a verdict); pairs and revisions have none",
+  "mode-mismatch": "the template grades the other mode (absolute vs pairwise)",
+  "non-integer-score": "the score is not a whole number (a mean over samples?); pass --round to round it",
+  "score-out-of-scale": "the score is outside the template's scale",
+  "scale-mismatch": "the judgment was made on another scale than the template's",
+  "unknown-template": "the judgment's template is not built in; pass --template <name|file>",
+  "missing-field": "the template cannot be filled from the record (see the rejects file)",
+  "empty-text": "an empty prompt, response or feedback",
+  "same-response": "chosen and rejected are the same text",
+  duplicate: "an exact duplicate of an earlier row (--dedupe)",
+  "invalid-row": "the row failed the target format's schema (see the rejects file)",
+} as const;
+export type SkipReason = keyof typeof SKIP_REASONS;
+
+export type Skip = { skip: SkipReason; detail?: string };
+
+/** A supervised example: the prompt messages (optional system, then user) and the target text. */
+export interface SftItem {
+  prompt: ChatMessage[];
+  completion: string;
+  /** The judge template a critique was rendered with. */
+  template?: string;
+}
+
+/** A preference example: one prompt, a preferred and a dispreferred response. */
+export interface PreferenceItem {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+export type Row = Record<string, unknown>;

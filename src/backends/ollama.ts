@@ -2,6 +2,7 @@ import { Ollama } from "ollama";
 import type { ChatRequest, Options } from "ollama";
 import { HttpBackendError, describeNetworkError, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryInfo } from "./retry.js";
 import { BackendError, type Backend, type GenerateRequest, type GenerateResult } from "./types.js";
+import { startDeadline } from "./deadline.js";
 
 export interface OllamaBackendOptions {
   /** Model name as Ollama knows it (`llama3.1:8b`, `prometheus`, ...). */
@@ -43,8 +44,8 @@ export function createOllamaBackend(options: OllamaBackendOptions): OllamaBacken
   let retries = 0;
 
   const attempt = async (request: GenerateRequest): Promise<GenerateResult> => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const deadline = startDeadline(timeoutMs, request.signal);
+    const signal = deadline.signal;
     let headers: Headers | undefined;
     // ollama-js gives non-streamed calls no signal and drops response headers, so a fetch
     // wrapper per attempt adds the timeout and keeps the headers (for retry-after).
@@ -81,7 +82,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): OllamaBacken
       };
     } catch (error) {
       if (request.signal?.aborted) throw new BackendError(`${where}: request was aborted`, false);
-      if (timeout.aborted) throw new HttpBackendError(`${where}: no answer within ${timeoutMs} ms`, true);
+      if (deadline.expired) throw new HttpBackendError(`${where}: no answer within ${timeoutMs} ms`, true);
       const status = responseErrorStatus(error);
       if (status !== undefined) {
         const message = error instanceof Error ? error.message : String(error);
@@ -90,6 +91,8 @@ export function createOllamaBackend(options: OllamaBackendOptions): OllamaBacken
       // fetch raises TypeError for refused, reset and cut-off connections.
       if (error instanceof TypeError) throw new HttpBackendError(`${where}: connection failed: ${describeNetworkError(error)}`, true);
       throw new BackendError(`${where}: ${error instanceof Error ? error.message : String(error)}`, false);
+    } finally {
+      deadline.dispose();
     }
   };
 

@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { HttpBackendError, describeNetworkError, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryInfo } from "./retry.js";
 import { BackendError, type Backend, type GenerateRequest, type GenerateResult } from "./types.js";
+import { startDeadline } from "./deadline.js";
 
 export interface OpenAIBackendOptions {
   /** Model name the server knows (`gpt-4o-mini`, `prometheus-7b`, ...). */
@@ -69,15 +70,16 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
       ...(params.stop !== undefined && params.stop.length > 0 ? { stop: params.stop } : {}),
     };
     // The SDK's own timeout stops at the response headers; this signal also covers the body.
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const deadline = startDeadline(timeoutMs, request.signal);
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = await client.chat.completions.create(body, { signal });
+      completion = await client.chat.completions.create(body, { signal: deadline.signal });
     } catch (error) {
       if (request.signal?.aborted) throw new BackendError(`${where}: request was aborted`, false);
-      if (timeout.aborted) throw new HttpBackendError(`${where}: no answer within ${timeoutMs} ms`, true);
+      if (deadline.expired) throw new HttpBackendError(`${where}: no answer within ${timeoutMs} ms`, true);
       throw toBackendError(error, where, redact);
+    } finally {
+      deadline.dispose();
     }
     const choice = completion.choices?.[0];
     if (!choice) throw new BackendError(`${where}: the response has no choices`, false);

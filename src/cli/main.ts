@@ -2,9 +2,12 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerBench } from "./bench.js";
 import { registerDemo } from "./demo.js";
+import { registerExport } from "./export.js";
+import { registerGenerate } from "./generate.js";
 import { registerJudge } from "./judge.js";
 import { registerMetaEval } from "./meta-eval.js";
 import { registerServe } from "./serve.js";
+import { registerTrain } from "./train.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -17,8 +20,11 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerJudge(program);
   registerMetaEval(program);
+  registerGenerate(program);
+  registerExport(program);
   registerBench(program);
   registerServe(program);
+  registerTrain(program);
   return program;
 }
 

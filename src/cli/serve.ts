@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { createEmbeddedBackend, resolveModelFile } from "../backends/embedded.js";
 import { parseModelSpec } from "../backends/spec.js";
 import { startServer } from "../server/start.js";
+import { rewardGrader } from "../server/reward.js";
 import { finiteNumber, positiveInt, wholeNumber } from "./options.js";
 
 export interface ServeCliOptions {
@@ -17,6 +18,11 @@ export interface ServeCliOptions {
   gpu: boolean;
   lora?: string;
   loraScale: number;
+  /** Also serve POST /v1/reward, scoring with this template and rubric. */
+  reward?: boolean;
+  template?: string;
+  rubric?: string;
+  rewardMaxTokens?: number;
 }
 
 export interface RunningServe {
@@ -39,6 +45,10 @@ export function registerServe(program: Command): void {
     .option("--no-gpu", "run on the CPU even when a GPU is available")
     .option("--lora <file>", "LoRA adapter (GGUF) to apply")
     .option("--lora-scale <x>", "LoRA scale", finiteNumber, 1)
+    .option("--reward", "also serve POST /v1/reward: judge scores for RL trainers (TRL GRPO reward_fn.py)")
+    .option("--template <name|file>", "--reward: absolute template (prometheus-absolute, criticon, or a YAML file)")
+    .option("--rubric <name|file>", "--reward: rubric (e.g. helpfulness) for templates that need one")
+    .option("--reward-max-tokens <n>", "--reward: token budget of one judgment", positiveInt)
     .action(async (opts: ServeCliOptions) => {
       const running = await startServe(opts, (line) => process.stderr.write(`${line}\n`));
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -68,6 +78,9 @@ export async function startServe(opts: ServeCliOptions, log: (line: string) => v
   const apiKey = opts.apiKey ?? process.env.CRITIC_API_KEY;
   if (apiKey !== undefined && apiKey.trim() === "") throw new Error("the API key is empty; unset CRITIC_API_KEY or give a key");
 
+  // Check the reward setup before loading the model, so a bad template or rubric fails at once.
+  const reward = opts.reward ? rewardGrader({ template: opts.template, rubric: opts.rubric, maxTokens: opts.rewardMaxTokens }) : undefined;
+
   const modelPath = "path" in parsed ? parsed.path : await resolveModelFile(parsed.uri, { onProgress: downloadProgress(log) });
   log(`loading ${modelPath}`);
   const backend = await createEmbeddedBackend({
@@ -81,7 +94,10 @@ export async function startServe(opts: ServeCliOptions, log: (line: string) => v
   const modelName = opts.modelName ?? basename(modelPath).replace(/\.gguf$/i, "");
   let server;
   try {
-    server = await startServer({ backend, modelName, host: opts.host, port: opts.port, ...(apiKey !== undefined ? { apiKey } : {}) });
+    server = await startServer({
+      backend, modelName, host: opts.host, port: opts.port, ...(apiKey !== undefined ? { apiKey } : {}),
+      ...(reward ? { reward: { ...reward, ...(opts.rewardMaxTokens !== undefined ? { params: { maxTokens: opts.rewardMaxTokens } } : {}) } } : {}),
+    });
   } catch (error) {
     await backend.dispose();
     throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${(error as Error).message}`, { cause: error });
@@ -90,6 +106,7 @@ export async function startServe(opts: ServeCliOptions, log: (line: string) => v
     `serving "${modelName}" at ${server.url}/v1 (${backend.concurrency} parallel sequences of ${backend.contextSize} tokens, ` +
       `${backend.gpu === false ? "CPU" : backend.gpu}${apiKey !== undefined ? ", API key required" : ", no API key"})`,
   );
+  if (reward) log(`reward endpoint: POST ${server.url}/v1/reward (template ${reward.grader.template}${reward.scale ? `, scores ${reward.scale.min}-${reward.scale.max}` : ""})`);
   if (apiKey === undefined && !isLoopback(opts.host)) log(`warning: listening on ${opts.host} without an API key; anyone who can reach it can use it`);
   return {
     url: server.url,

@@ -9,6 +9,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { streamSSE } from "hono/streaming";
 import { BackendError, type Backend, type GenerateResult } from "../backends/types.js";
 import { chatCompletionRequest, describeIssue, toGenerateRequest, type ChatCompletionRequest } from "./chat-request.js";
+import { registerRewardRoute, type RewardEndpointOptions } from "./reward.js";
 
 export interface ServerAppOptions {
   backend: Backend;
@@ -18,6 +19,8 @@ export interface ServerAppOptions {
   apiKey?: string;
   /** Largest request body accepted (default 8 MiB). */
   maxBodyBytes?: number;
+  /** Also serve POST /v1/reward (scores from the judge engine, for RL trainers). */
+  reward?: RewardEndpointOptions;
 }
 
 type ErrorType = "invalid_request_error" | "authentication_error" | "server_error";
@@ -104,6 +107,8 @@ export function createServerApp(options: ServerAppOptions): Hono {
       });
     },
   );
+
+  if (options.reward) registerRewardRoute(app, backend, { modelName, ...options.reward });
 
   app.notFound((c) => openAIError(c, 404, "invalid_request_error", `Unknown route: ${c.req.method} ${c.req.path}`, "not_found"));
   app.onError((error, c) => openAIError(c, 500, "server_error", error.message));

@@ -1,2 +1,3 @@
 export { createServerApp, type ServerAppOptions } from "./app.js";
 export { startServer, type RunningServer, type StartServerOptions } from "./start.js";
+export { registerRewardRoute, rewardGrader, parseRewardRequest, type RewardEndpointOptions, type RewardSetup } from "./reward.js";

@@ -11,7 +11,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY")
     .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
     .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | a template .yaml file")
-    .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | a rubric .yaml file")
+    .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | instruction_following | a rubric .yaml file")
     .option("-k, --samples <k>", "sampled judgments per record (mean score / majority verdict)", positiveInt, 1)
     .option("--swap", "pairwise: grade both orders; disagreeing orders give a tie")
     .option("--structured", "ask for JSON {feedback, score|winner} where the backend enforces a schema (Ollama)")

@@ -15,6 +15,10 @@ export interface JudgeSummaryRow {
   template: string | null;
   samples: number | null;
   swap: boolean | null;
+  /** Criteria of the rubric given with `critic judge --rubric`, when it was. */
+  rubric: string | null;
+  /** Sampling parameters, as compact JSON. */
+  params: string | null;
   records: number;
 }
 
@@ -158,9 +162,9 @@ export function renderCard(m: ExportManifest): string {
   }
   if (m.judges.length > 0) {
     lines.push("## Judge", "", "The judgments these rows come from, as recorded in their `judge` objects:", "");
-    lines.push("| backend | model | template | samples | swap | records |", "|---|---|---|---:|---|---:|");
+    lines.push("| backend | model | template | samples | swap | rubric | sampling | records |", "|---|---|---|---:|---|---|---|---:|");
     for (const j of m.judges) {
-      lines.push(`| ${j.backend ?? "-"} | ${j.model ?? "-"} | ${j.template ?? "-"} | ${j.samples ?? "-"} | ${j.swap === null ? "-" : j.swap ? "yes" : "no"} | ${j.records} |`);
+      lines.push(`| ${j.backend ?? "-"} | ${j.model ?? "-"} | ${j.template ?? "-"} | ${j.samples ?? "-"} | ${j.swap === null ? "-" : j.swap ? "yes" : "no"} | ${j.rubric ?? "-"} | ${j.params ? `\`${j.params}\`` : "-"} | ${j.records} |`);
     }
     lines.push("");
   }

@@ -174,3 +174,19 @@ describe("alpaca", () => {
     expect(String(built.rows[0]!.input).startsWith("### Task description:")).toBe(true);
   });
 });
+
+describe("prometheus-sft from judgments made with --rubric", () => {
+  it("renders the rubric the judgment recorded when export is given none", () => {
+    const rubric = {
+      criteria: "Is it right?", score1_description: "no", score2_description: "barely", score3_description: "partly",
+      score4_description: "mostly", score5_description: "fully",
+    };
+    const record = { instruction: "2+2?", response: "4", feedback: "Right.", score: 5, judge: { ...judge("prometheus-absolute"), rubric } };
+    const got = item(sftItem("prometheus-sft", example(record)));
+    const user = got.prompt.at(-1)!.content;
+    expect(user).toContain("###Score Rubrics:\n[Is it right?]\nScore 1: no\nScore 2: barely\nScore 3: partly\nScore 4: mostly\nScore 5: fully\n\n###Feedback: ");
+    expect(got.completion).toBe("Right. [RESULT] 5");
+    const { rubric: _dropped, ...withoutRubric } = record.judge;
+    expect(sftItem("prometheus-sft", example({ ...record, judge: withoutRubric }))).toMatchObject({ skip: "missing-field" });
+  });
+});

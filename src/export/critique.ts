@@ -85,7 +85,7 @@ export function critiqueItem(template: JudgeTemplate, example: Example, options:
   }
   let prompt;
   try {
-    prompt = renderPrompt(template, example.record, options.rubric, { systemInUser: options.systemInUser });
+    prompt = renderPrompt(template, example.record, options.rubric ?? example.judge?.rubric, { systemInUser: options.systemInUser });
   } catch (error) {
     return { skip: "missing-field", detail: error instanceof Error ? error.message : String(error) };
   }

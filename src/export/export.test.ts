@@ -196,12 +196,12 @@ describe("exportDataset", () => {
     const card = readFileSync(join(out, "criticon-sft", "README.md"), "utf8");
     expect(card).toMatch(/^---\nconfigs:\n- config_name: default\n {2}data_files:\n {2}- split: train\n {4}path: train.jsonl\n/);
     expect(card).toContain(`| train | ${counts("criticon-sft").train} |`);
-    expect(card).toContain("| openai | judge-model | criticon | 2 | no | 13 |");
+    expect(card).toMatch(/\| openai \| judge-model \| criticon \| 2 \| no \| - \| `\{[^`]*"temperature":0\.7[^`]*\}` \| 13 \|/);
     expect(card).toContain("| judge-error | 1 |");
     expect(card).toContain("- `criticon`: 13 rows");
     expect(card).toContain(`- \`${files.absolute}\``);
     expect(card).toContain("Records read: 31 (judgments 22, pairs 4, revisions 3); rejected as unreadable or invalid: 3.");
-    expect(readFileSync(join(out, "prometheus-sft", "README.md"), "utf8")).toContain("| openai | judge-model | prometheus-pairwise | 1 | yes | 6 |");
+    expect(readFileSync(join(out, "prometheus-sft", "README.md"), "utf8")).toMatch(/\| openai \| judge-model \| prometheus-pairwise \| 1 \| yes \| - \| `\{[^`]*\}` \| 6 \|/);
     expect(readFileSync(join(out, "dpo-conversational", "README.md"), "utf8")).toContain("stored as JSON text");
   });
 
@@ -277,7 +277,9 @@ describe("exportDataset", () => {
     const a = await exportDataset({ input: files.absolute, outDir: fromJsonl, formats: ["criticon-sft"], round: true });
     const b = await exportDataset({ input: parquet, outDir: fromParquet, formats: ["criticon-sft"], round: true });
     expect(b.formats[0]!.counts).toEqual(a.formats[0]!.counts);
-    expect(b.formats[0]!.judges).toEqual([{ backend: "openai", model: "judge-model", template: "criticon", samples: 2, swap: false, records: 14 }]);
+    expect(b.formats[0]!.judges).toEqual([
+      { backend: "openai", model: "judge-model", template: "criticon", samples: 2, swap: false, rubric: null, params: expect.stringContaining('"temperature":0.7'), records: 14 },
+    ]);
     for (const file of ["train.jsonl", "test.jsonl"]) expect(readFileSync(join(fromParquet, file), "utf8")).toBe(readFileSync(join(fromJsonl, file), "utf8"));
   });
 

@@ -298,9 +298,11 @@ async function openFormat(format: FormatName, dir: string, parquet: boolean, con
         template: meta?.template ?? null,
         samples: meta?.samples ?? null,
         swap: meta?.swap ?? null,
+        rubric: meta?.rubric?.criteria ?? null,
+        params: meta?.params ? JSON.stringify(meta.params) : null,
         records: 0,
       };
-      const key = JSON.stringify([row.backend, row.model, row.template, row.samples, row.swap]);
+      const key = JSON.stringify([row.backend, row.model, row.template, row.samples, row.swap, row.rubric, row.params]);
       const known = judges.get(key) ?? row;
       known.records++;
       judges.set(key, known);

@@ -38,6 +38,17 @@ const judgeSchema = z.looseObject({
   model: z.string().optional(),
   template: z.string().optional(),
   samples: z.array(z.unknown()).optional(),
+  rubric: z
+    .object({
+      criteria: z.string(),
+      score1_description: z.string(),
+      score2_description: z.string(),
+      score3_description: z.string(),
+      score4_description: z.string(),
+      score5_description: z.string(),
+    })
+    .optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
 });
 
 const judgmentSchema = z.looseObject({
@@ -139,6 +150,8 @@ function judgeMeta(judge: z.infer<typeof judgeSchema> | null | undefined): Judge
   if (judge.backend !== undefined) meta.backend = judge.backend;
   if (judge.model !== undefined) meta.model = judge.model;
   if (judge.template !== undefined) meta.template = judge.template;
+  if (judge.rubric !== undefined) meta.rubric = judge.rubric;
+  if (judge.params !== undefined) meta.params = judge.params;
   if (judge.samples !== undefined) {
     meta.samples = judge.samples.length;
     meta.swap = judge.samples.some((s) => typeof s === "object" && s !== null && "swap" in s);

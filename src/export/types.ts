@@ -1,4 +1,5 @@
 import type { ChatMessage } from "../backends/types.js";
+import type { Rubric } from "../templates/types.js";
 
 /** Output formats of `critic export`; each is written to its own folder when several are asked for. */
 export const FORMAT_NAMES = [
@@ -31,6 +32,10 @@ export interface JudgeMeta {
   samples?: number;
   /** Pairwise judged in both orders. */
   swap?: boolean;
+  /** The rubric `critic judge --rubric` graded every record with. */
+  rubric?: Rubric;
+  /** Sampling parameters of the judge. */
+  params?: Record<string, unknown>;
 }
 
 /** One input record, normalised; `prompt` is the task prompt the train/test split groups on. */

@@ -140,6 +140,8 @@ class RecordJudger {
         ...(verdict.spread ? { spread: verdict.spread } : {}),
         tokens: { prompt: usage.prompt, completion: usage.completion },
         latencyMs: Math.round(performance.now() - started),
+        ...(this.options.grader.rubric ? { rubric: this.options.grader.rubric } : {}),
+        params: this.params,
         cached: usage.calls > 0 && usage.cached === usage.calls,
         calls: usage.calls,
       },

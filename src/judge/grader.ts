@@ -34,7 +34,7 @@ export function resolveGrader(options: GraderOptions): Grader {
     throw new Error(`template "${template.name}" grades ${template.mode}, but --mode ${options.mode} was given`);
   }
   const rubric = typeof options.rubric === "string" ? loadRubric(options.rubric) : options.rubric;
-  const grader = createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric);
+  const grader = { ...createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric), ...(rubric ? { rubric } : {}) };
   return options.structured ? grader : { ...grader, constraint: { gbnf: grader.constraint?.gbnf } };
 }
 

@@ -1,4 +1,5 @@
-import type { ChatMessage, GenerateRequest } from "../backends/types.js";
+import type { Rubric } from "../templates/types.js";
+import type { ChatMessage, GenerateRequest, SamplingParams } from "../backends/types.js";
 
 export type Mode = "absolute" | "pairwise";
 export type Winner = "A" | "B";
@@ -19,6 +20,8 @@ export interface Grader {
   /** Throws an Error naming the missing field when the record cannot fill the template. */
   buildMessages(record: Record<string, unknown>): ChatMessage[];
   constraint?: GenerateRequest["constraint"];
+  /** The rubric given for every record (`--rubric`), recorded in each judgment; absent when records carry their own. */
+  rubric?: Rubric;
   parse(text: string): ParsedOutput;
 }
 
@@ -49,6 +52,9 @@ export interface JudgeInfo {
   spread?: { min: number; max: number; std: number } | { agreement: number };
   tokens: { prompt: number; completion: number };
   latencyMs: number;
+  /** Rubric and sampling parameters the verdict was reached with, so a judgment can be replayed or exported. */
+  rubric?: Rubric;
+  params?: SamplingParams;
   cached: boolean;
   calls: number;
 }

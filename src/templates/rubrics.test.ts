@@ -49,8 +49,8 @@ function writeTemp(name: string, text: string): string {
 }
 
 describe("shipped rubrics", () => {
-  it("are the five prometheus-eval rubrics", () => {
-    expect(builtinRubricNames()).toEqual(["factual_validity", "harmlessness", "helpfulness", "honesty", "reasoning"]);
+  it("are the five prometheus-eval rubrics and critic's instruction-following rubric", () => {
+    expect(builtinRubricNames()).toEqual(["factual_validity", "harmlessness", "helpfulness", "honesty", "instruction_following", "reasoning"]);
   });
 
   it.each(Object.keys(PROMETHEUS_EVAL_RUBRICS))("%s formats to prometheus-eval's text exactly", (name) => {
@@ -95,7 +95,7 @@ describe("loadRubric from a file", () => {
 
   it("lists the built-ins when neither a name nor a file matches", () => {
     expect(() => loadRubric("kindness")).toThrow(
-      'rubric "kindness" is neither a built-in rubric (factual_validity, harmlessness, helpfulness, honesty, reasoning) nor an existing file',
+      'rubric "kindness" is neither a built-in rubric (factual_validity, harmlessness, helpfulness, honesty, instruction_following, reasoning) nor an existing file',
     );
   });
 });

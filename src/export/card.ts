@@ -134,8 +134,8 @@ export function renderCard(m: ExportManifest): string {
   }
   if (m.parquet && m.conversational) {
     lines.push(
-      "In the Parquet files, list and object columns (message lists, `input`) are stored as JSON text: decode them",
-      "(`json.loads`) before training, or use the JSONL files, which keep them as lists.",
+      "In the Parquet files, message lists are Parquet lists of `{role, content}` structs, as `datasets` loads them;",
+      "other object columns (OpenAI's `input`) are JSON text: decode them (`json.loads`) or use the JSONL files.",
       "",
     );
   }

@@ -147,7 +147,7 @@ describe("exportDataset", () => {
         const result = schema.safeParse(row);
         expect(result.success, `${format}: ${JSON.stringify(row).slice(0, 200)} ${result.error?.message ?? ""}`).toBe(true);
       }
-      // Parquet holds the same rows; list and object columns come back as JSON text.
+      // Parquet holds the same rows; message lists come back as lists, other objects as JSON text.
       const fromParquet: Array<Record<string, unknown>> = [];
       for await (const { record } of readRecords(join(folder, "train.parquet"))) {
         fromParquet.push(Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === "string" && /^[[{]/.test(v) ? JSON.parse(v) : v])));
@@ -202,7 +202,7 @@ describe("exportDataset", () => {
     expect(card).toContain(`- \`${files.absolute}\``);
     expect(card).toContain("Records read: 31 (judgments 22, pairs 4, revisions 3); rejected as unreadable or invalid: 3.");
     expect(readFileSync(join(out, "prometheus-sft", "README.md"), "utf8")).toMatch(/\| openai \| judge-model \| prometheus-pairwise \| 1 \| yes \| - \| `\{[^`]*\}` \| 6 \|/);
-    expect(readFileSync(join(out, "dpo-conversational", "README.md"), "utf8")).toContain("stored as JSON text");
+    expect(readFileSync(join(out, "dpo-conversational", "README.md"), "utf8")).toContain("message lists are Parquet lists of `{role, content}` structs");
   });
 
   it("--round keeps the mean-of-samples score, rounded half up", async () => {

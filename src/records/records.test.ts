@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { parquetMetadata } from "hyparquet";
 import { readRecords, parseFieldMap, formatFromPath } from "./read.js";
 import { createRecordWriter, createRejectsWriter } from "./write.js";
 import { validateRecord } from "./validate.js";
@@ -97,6 +98,24 @@ describe("readRecords: CSV, JSON, Parquet", () => {
     expect(back[24_000]!.record.error).toBe("late field");
     expect(back[5]!.record.score).toBeNull();
     expect(back[24_999]!.line).toBe(25_000);
+  });
+
+  it("writes chat message lists as Parquet LIST<STRUCT<role, content>>, read back as lists", async () => {
+    const file = join(dir, "messages.parquet");
+    const writer = await createRecordWriter(file);
+    await writer.write({ messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }], n: 1 });
+    await writer.write({ messages: null, n: 2 });
+    await writer.write({ messages: [{ role: "user", content: "hi" }], n: 3 });
+    await writer.close();
+    const bytes = readFileSync(file);
+    const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    expect(metadata.schema.map((e) => [e.name, e.converted_type ?? e.type ?? null])).toEqual([
+      ["root", null], ["messages", "LIST"], ["list", null], ["element", null], ["role", "UTF8"], ["content", "UTF8"], ["n", "DOUBLE"],
+    ]);
+    const { rows: back } = await readAll(file);
+    expect(back[0]!.record.messages).toEqual([{ role: "user", content: "2+2?" }, { role: "assistant", content: "4" }]);
+    expect(back[1]!.record.messages ?? null).toBeNull();
+    expect(back[2]!.record.messages).toEqual([{ role: "user", content: "hi" }]);
   });
 
   it("names the accepted formats for an unknown extension", () => {

@@ -4,6 +4,7 @@ import { once } from "node:events";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { fileWriter, parquetWriteRows } from "hyparquet-writer";
+import type { SchemaElement } from "hyparquet";
 import type { Reject } from "./types.js";
 
 export interface RecordWriter {
@@ -62,13 +63,15 @@ class JsonlWriter implements RecordWriter {
   }
 }
 
-type ColumnKind = "number" | "boolean" | "string" | "json";
+type ColumnKind = "number" | "boolean" | "string" | "json" | "messages";
 
 /**
  * Parquet needs the full column set before the first row group, but judgments gain fields
  * (`error`, say) anywhere in a run. So rows are spooled to JSONL while the column union and
  * types are learned, then streamed into Parquet row group by row group: memory stays flat.
- * Objects and arrays are stored as JSON text.
+ * Chat message lists (`[{role, content}]`, as TRL's conversational formats hold them) become
+ * Parquet LIST<STRUCT<role, content>> columns that datasets/pyarrow read as lists; other objects
+ * and arrays are stored as JSON text.
  */
 class ParquetWriter implements RecordWriter {
   private readonly spool: JsonlWriter;
@@ -83,7 +86,7 @@ class ParquetWriter implements RecordWriter {
       const kind = kindOf(value);
       const known = this.columns.get(name);
       if (known === undefined || known === null) this.columns.set(name, kind);
-      else if (kind !== null && kind !== known) this.columns.set(name, known === "json" || kind === "json" ? "json" : "string");
+      else if (kind !== null && kind !== known) this.columns.set(name, isStructured(known) || isStructured(kind) ? "json" : "string");
     }
     await this.spool.write(row);
   }
@@ -95,7 +98,8 @@ class ParquetWriter implements RecordWriter {
       if (columns.length === 0) columns.push({ name: "empty", kind: "string" });
       await parquetWriteRows({
         writer: fileWriter(this.file),
-        columns: columns.map(({ name, kind }) => ({ name, type: kind === "number" ? "DOUBLE" : kind === "boolean" ? "BOOLEAN" : "STRING", nullable: true })),
+        columns: columns.map(({ name }) => ({ name })),
+        schema: [{ name: "root", num_children: columns.length }, ...columns.flatMap(({ name, kind }) => schemaOf(name, kind))],
         rows: this.spooledRows(columns),
         rowGroupSize: 10_000,
       });
@@ -123,5 +127,41 @@ function kindOf(value: unknown): ColumnKind | null {
   if (typeof value === "number") return "number";
   if (typeof value === "boolean") return "boolean";
   if (typeof value === "string") return "string";
-  return "json";
+  return isMessageList(value) ? "messages" : "json";
+}
+
+function isStructured(kind: ColumnKind): boolean {
+  return kind === "json" || kind === "messages";
+}
+
+function isMessageList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every((m) => {
+      if (typeof m !== "object" || m === null) return false;
+      const keys = Object.keys(m);
+      const { role, content } = m as Record<string, unknown>;
+      return keys.length === 2 && typeof role === "string" && typeof content === "string";
+    })
+  );
+}
+
+function schemaOf(name: string, kind: ColumnKind): SchemaElement[] {
+  const text = { type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" } as const;
+  switch (kind) {
+    case "number":
+      return [{ name, type: "DOUBLE", repetition_type: "OPTIONAL" }];
+    case "boolean":
+      return [{ name, type: "BOOLEAN", repetition_type: "OPTIONAL" }];
+    case "messages":
+      return [
+        { name, repetition_type: "OPTIONAL", num_children: 1, converted_type: "LIST" },
+        { name: "list", repetition_type: "REPEATED", num_children: 1 },
+        { name: "element", repetition_type: "OPTIONAL", num_children: 2 },
+        { name: "role", ...text },
+        { name: "content", ...text },
+      ];
+    default:
+      return [{ name, ...text }];
+  }
 }

@@ -3,6 +3,7 @@ import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/ch
 import { HttpBackendError, describeNetworkError, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryInfo } from "./retry.js";
 import { BackendError, type Backend, type GenerateRequest, type GenerateResult } from "./types.js";
 import { startDeadline } from "./deadline.js";
+import { createNodeFetch } from "./node-fetch.js";
 
 export interface OpenAIBackendOptions {
   /** Model name the server knows (`gpt-4o-mini`, `prometheus-7b`, ...). */
@@ -51,7 +52,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new BackendError(`openai backend: maxRetries must be a whole number >= 0, got ${maxRetries}`, false);
 
   // One retry loop for every backend (retry.ts), so the SDK's own retries are off.
-  const client = new OpenAI({ apiKey: key, baseURL, maxRetries: 0, timeout: timeoutMs + 1000 });
+  const client = new OpenAI({ apiKey: key, baseURL, maxRetries: 0, timeout: timeoutMs + 1000, fetch: createNodeFetch(concurrency) });
   const where = `openai backend (model "${model}" at ${baseURL})`;
   const redact = (text: string): string => (key.length >= 4 ? text.split(key).join("[redacted]") : text);
   let retries = 0;

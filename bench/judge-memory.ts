@@ -32,7 +32,13 @@ if (args[0] === "--child") {
   file.end();
   await once(file, "finish");
   let peakHeap = 0;
-  const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
+  let ticks = 0;
+  const sampler = setInterval(() => {
+    const { heapUsed, rss } = process.memoryUsage();
+    peakHeap = Math.max(peakHeap, heapUsed);
+    // A line every minute, so a long run shows its memory as it goes.
+    if (++ticks % 240 === 0) process.stderr.write(`  ${records} records, ${ticks / 4} s in: RSS ${(rss / 2 ** 20).toFixed(0)} MiB, heap ${(heapUsed / 2 ** 20).toFixed(0)} MiB\n`);
+  }, 250);
   const started = performance.now();
   const summary = await judge({
     input, output: join(dir, "out.jsonl"), model: "openai:bench", baseURL, concurrency,

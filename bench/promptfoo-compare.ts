@@ -7,8 +7,8 @@
  *   npm i --prefix /tmp/pf promptfoo
  *   npm run bench:build && node build/bench/promptfoo-compare.js --promptfoo /tmp/pf/node_modules/.bin/promptfoo [records] [concurrency]
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,15 +52,11 @@ writeFileSync(
 );
 
 function run(label: string, command: string, commandArgs: string[], env: NodeJS.ProcessEnv = {}): void {
-  let stderr = "";
-  try {
-    execFileSync("/usr/bin/time", ["-f", "TIME %e %U %S %M", command, ...commandArgs], {
-      cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"], maxBuffer: 1 << 30,
-    });
-  } catch (error) {
-    // promptfoo exits non-zero when a test fails; the timing line is still there.
-    stderr = String((error as { stderr?: Buffer }).stderr ?? "");
-  }
+  // promptfoo exits non-zero when an assertion fails; the timing line is there either way.
+  const result = spawnSync("/usr/bin/time", ["-f", "TIME %e %U %S %M", command, ...commandArgs], {
+    cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"], maxBuffer: 1 << 30, encoding: "utf8",
+  });
+  const stderr = result.stderr ?? "";
   const line = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)?.slice(1).map(Number);
   if (!line) throw new Error(`${label}: no timing (${stderr.slice(-500)})`);
   const [wall, user, sys, maxKb] = line as [number, number, number, number];
@@ -76,9 +72,13 @@ try {
     critic, "judge", "input.jsonl", "-o", "out.jsonl", "--model", "openai:bench", "--base-url", baseURL,
     "--rubric", "helpfulness", "-c", String(concurrency), "--store", "store.sqlite", "--no-progress",
   ]);
-  run("promptfoo llm-rubric", promptfoo, ["eval", "-c", "promptfooconfig.yaml", "--no-cache", "--max-concurrency", String(concurrency), "--no-progress-bar", "--no-table", "--no-write"], {
+  run("promptfoo llm-rubric", promptfoo, ["eval", "-c", "promptfooconfig.yaml", "--no-cache", "--max-concurrency", String(concurrency), "--no-progress-bar", "--no-table", "--no-write", "-o", "promptfoo.json"], {
     PROMPTFOO_DISABLE_TELEMETRY: "1", PROMPTFOO_DISABLE_UPDATE: "1", PROMPTFOO_CONFIG_DIR: join(dir, ".promptfoo"),
   });
+  // Both must have graded every record, or the timings compare nothing.
+  const judged = readFileSync(join(dir, "out.jsonl"), "utf8").trim().split("\n").filter((l) => JSON.parse(l).score === 4).length;
+  const stats = (JSON.parse(readFileSync(join(dir, "promptfoo.json"), "utf8")) as { results: { stats: { successes: number; failures: number; errors?: number } } }).results.stats;
+  console.log(`check: critic scored ${judged}/${records}; promptfoo passed ${stats.successes}, failed ${stats.failures}, errors ${stats.errors ?? 0}`);
 } finally {
   server.kill("SIGTERM");
 }

@@ -222,7 +222,7 @@ describe("server without an API key", () => {
     const server = await startServer({ backend, modelName: MODEL, port: 0 });
     try {
       const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "anything", maxRetries: 0 });
-      const completion = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 3 });
+      const completion = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 3, temperature: 0 });
       expect(completion.usage?.completion_tokens).toBe(3);
     } finally {
       await server.close();

@@ -106,8 +106,8 @@ describe("critic train doctor", () => {
     await cli(["doctor"]);
     const text = io.stdout();
     expect(process.exitCode).toBe(1);
-    expect(text).toMatch(/^python {6}3\.\d+/m);
-    expect(text).toMatch(/^trl {9}MISSING {2}needed for every run/m);
+    expect(text).toMatch(/^python {8}3\.\d+/m);
+    expect(text).toMatch(/^trl {11}MISSING {2}needed for every run/m);
     expect(text).toMatch(/- missing: torch, transformers, trl, accelerate, datasets.*\. Install: python3 -m pip install torch transformers "trl==1\.1\.0" accelerate datasets/);
     expect(text).toMatch(/deepspeed is missing \(needed for --accelerate zero2, zero3, multi-node\): python3 -m pip install deepspeed/);
     expect(text).toMatch(/no NVIDIA GPU found/);
@@ -138,7 +138,7 @@ describe("critic train doctor", () => {
     const io = capture();
     await cli(["doctor", "--python", "python3"]);
     expect(io.stdout()).toContain("ready to train");
-    expect(io.stdout()).toContain("gpu 0       NVIDIA H100 80GB HBM3, 80 GiB (nvidia-smi)");
+    expect(io.stdout()).toContain("gpu 0         NVIDIA H100 80GB HBM3, 80 GiB (nvidia-smi)");
     expect(process.exitCode).toBeUndefined();
 
     // Another TRL version: say how to match the pinned names.

@@ -170,13 +170,13 @@ function pipCommand(python: string, names: string[], trl: string): string {
 
 export function formatDoctor(report: DoctorReport): string {
   const lines: string[] = [];
-  lines.push(`python      ${report.python.version ?? "not found"} (${report.python.executable})${report.python.ok ? "" : "  <- problem"}`);
+  lines.push(`${"python".padEnd(14)}${report.python.version ?? "not found"} (${report.python.executable})${report.python.ok ? "" : "  <- problem"}`);
   for (const p of report.packages) {
     const status = p.version ?? (p.required ? "MISSING" : "missing (optional)");
-    lines.push(`${p.name.padEnd(12)}${status}${p.version === null ? `  needed for ${p.neededFor}` : ""}`);
+    lines.push(`${p.name.padEnd(14)}${status}${p.version === null ? `  needed for ${p.neededFor}` : ""}`);
   }
-  if (report.gpus.length === 0) lines.push("gpus        none");
-  for (const [i, g] of report.gpus.entries()) lines.push(`gpu ${i}       ${g.name}${g.memoryMiB ? `, ${Math.round(g.memoryMiB / 1024)} GiB` : ""} (${report.gpuSource})`);
+  if (report.gpus.length === 0) lines.push(`${"gpus".padEnd(14)}none`);
+  for (const [i, g] of report.gpus.entries()) lines.push(`${`gpu ${i}`.padEnd(14)}${g.name}${g.memoryMiB ? `, ${Math.round(g.memoryMiB / 1024)} GiB` : ""} (${report.gpuSource})`);
   lines.push("");
   if (report.ok) lines.push("ready to train");
   else {

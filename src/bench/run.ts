@@ -66,7 +66,7 @@ export async function runBenchmark(options: BenchRunOptions): Promise<BenchRunRe
 
   const result = await metaEval({
     files: judges.map((j) => j.output),
-    names: judges.map((j) => j.model),
+    names: displayNames(judges.map((j) => j.model)),
     gold: benchmark.gold,
     kind: benchmark.kind,
     id: "id",
@@ -109,6 +109,12 @@ async function prepareInput(benchmark: Benchmark, options: BenchRunOptions): Pro
 
 function modelName(model: string | Backend): string {
   return typeof model === "string" ? model : `${model.kind}:${model.model}`;
+}
+
+/** Model files are shown by their file names (unless two share one); other specs as given. */
+function displayNames(models: string[]): string[] {
+  const short = models.map((m) => (/\.gguf$/i.test(m) ? path.basename(m) : m));
+  return new Set(short).size === short.length ? short : models;
 }
 
 /** File-name-safe, distinct names for the judges' output files. */

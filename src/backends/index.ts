@@ -22,6 +22,8 @@ export interface BackendOptions {
   requestRetries?: number;
   /** Called on every HTTP-level retry (for counting and logs). */
   onRetry?: (info: { attempt: number; status?: number; delayMs: number; error: string }) => void;
+  /** OpenAI-compatible: send the output grammar in the `grammar` field (llama.cpp server, critic serve). */
+  sendGrammar?: boolean;
   /** Embedded: parallel sequences of one context. */
   parallel?: number;
   /** Embedded: context tokens per sequence. */
@@ -46,6 +48,7 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
         timeoutMs: options.timeoutMs,
         maxRetries: options.requestRetries,
         onRetry: options.onRetry,
+        sendGrammar: options.sendGrammar,
       });
     case "ollama":
       return createOllamaBackend({

@@ -22,6 +22,12 @@ export interface OpenAIBackendOptions {
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Send a request's GBNF constraint in the body's `grammar` field, which llama.cpp's server and
+   * `critic serve` honour, so their output parses by construction. Off by default: OpenAI's own
+   * API rejects unknown fields.
+   */
+  sendGrammar?: boolean;
 }
 
 export interface OpenAIBackend extends Backend {
@@ -59,7 +65,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
 
   const attempt = async (request: GenerateRequest): Promise<GenerateResult> => {
     const { params } = request;
-    const body: ChatCompletionCreateParamsNonStreaming & { top_k?: number } = {
+    const body: ChatCompletionCreateParamsNonStreaming & { top_k?: number; grammar?: string } = {
       model,
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
       ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
@@ -69,6 +75,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
       ...(params.maxTokens !== undefined ? { max_tokens: params.maxTokens } : {}),
       ...(params.seed !== undefined ? { seed: params.seed } : {}),
       ...(params.stop !== undefined && params.stop.length > 0 ? { stop: params.stop } : {}),
+      ...(options.sendGrammar && request.constraint?.gbnf ? { grammar: request.constraint.gbnf } : {}),
     };
     // The SDK's own timeout stops at the response headers; this signal also covers the body.
     const deadline = startDeadline(timeoutMs, request.signal);

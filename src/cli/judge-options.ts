@@ -27,6 +27,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--lora <file>", "embedded: LoRA adapter (GGUF)")
     .option("--lora-scale <x>", "embedded: LoRA scale", finiteNumber)
     .option("--timeout <ms>", "per-request timeout for servers", positiveInt)
+    .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--no-progress", "no progress line");
   return command;
@@ -54,6 +55,7 @@ export interface JudgeCliOptions {
   lora?: string;
   loraScale?: number;
   timeout?: number;
+  serverGrammar?: boolean;
   store: string;
   progress: boolean;
 }
@@ -85,6 +87,7 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     threads: opts.threads,
     lora: opts.lora ? { path: opts.lora, scale: opts.loraScale } : undefined,
     timeoutMs: opts.timeout,
+    sendGrammar: opts.serverGrammar,
     store: opts.store,
     progress: opts.progress,
   };

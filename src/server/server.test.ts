@@ -3,6 +3,8 @@ import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddedBackend, type EmbeddedBackend } from "../backends/embedded.js";
 import { startServer, type RunningServer } from "./start.js";
+import { createOpenAIBackend } from "../backends/openai.js";
+import { judgeRecords } from "../judge/judge.js";
 
 const tinyModelPath = (): Promise<string> => ensureTinyModel();
 
@@ -262,6 +264,37 @@ describe("client disconnects", () => {
       expect(await waitFor(() => backend.busy === 0)).toBe(true);
       expect(await first).toBeInstanceOf(Error);
       expect(await second).toBeInstanceOf(Error);
+    } finally {
+      await server.close();
+      await backend.dispose();
+    }
+  });
+});
+
+describe("grammar over HTTP: the OpenAI backend with sendGrammar against critic serve", () => {
+  it("makes every judgment parse, where unconstrained output from the random model does not", async () => {
+    const backend = await createEmbeddedBackend({ modelPath: await tinyModelPath(), parallel: 2, contextSize: 1024, gpu: false, threads: TINY_MODEL_THREADS });
+    const server = await startServer({ backend, modelName: MODEL, port: 0 });
+    const records = [
+      { instruction: "What is 2 + 2?", response: "4" },
+      { instruction: "Name a primary colour.", response: "Blue." },
+      { instruction: "Capital of Italy?", response: "Rome." },
+    ];
+    const run = async (sendGrammar: boolean) => {
+      const client = createOpenAIBackend({ model: MODEL, baseURL: `${server.url}/v1`, sendGrammar });
+      const out = [];
+      for await (const j of judgeRecords(records, { model: client, rubric: "helpfulness", maxRetries: 0, params: { maxTokens: 48 } })) out.push(j);
+      return out;
+    };
+    try {
+      const constrained = await run(true);
+      expect(constrained.map((j) => j.error)).toEqual([undefined, undefined, undefined]);
+      for (const j of constrained) {
+        expect([1, 2, 3, 4, 5]).toContain(j.score);
+        expect(j.judge.raw).toMatch(/ \[RESULT\] [1-5]$/);
+      }
+      const free = await run(false);
+      expect(free.every((j) => j.score === null && typeof j.error === "string")).toBe(true);
     } finally {
       await server.close();
       await backend.dispose();

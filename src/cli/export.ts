@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
 import { exportDataset, type ExportSummary } from "../export/export.js";
 import { FORMAT_NAMES, INPUT_KINDS, type FormatName, type InputKind } from "../export/types.js";
-import { collect, wholeNumber } from "./options.js";
+import { collect, finiteNumber, wholeNumber } from "./options.js";
 
 export function registerExport(program: Command): void {
   program
@@ -18,6 +18,7 @@ export function registerExport(program: Command): void {
     .option("--round", "round non-integer scores (means over samples) to whole numbers instead of skipping them")
     .option("--parquet", "also write train.parquet and test.parquet")
     .option("--conversational", "sft-prompt-completion and kto: message lists instead of text")
+    .option("--kto-threshold <score>", "kto from absolute judgments: a response scored at least this is desirable (label true)", finiteNumber)
     .option("-t, --template <name|file>", "critique template for sft-messages, sft-prompt-completion, alpaca, openai-sft (default: each judgment's own)")
     .option("-r, --rubric <name|file>", "the rubric the judgments were made with (critic judge --rubric); as there, it overrides the records' criteria fields")
     .option("--system-in-user", "critique prompts: system prompt at the head of the user message, no system message")
@@ -36,6 +37,7 @@ export function registerExport(program: Command): void {
         round: opts.round,
         parquet: opts.parquet,
         conversational: opts.conversational,
+        ktoThreshold: opts.ktoThreshold,
         template: opts.template,
         rubric: opts.rubric,
         systemInUser: opts.systemInUser,
@@ -56,6 +58,7 @@ interface ExportCliOptions {
   round?: boolean;
   parquet?: boolean;
   conversational?: boolean;
+  ktoThreshold?: number;
   template?: string;
   rubric?: string;
   systemInUser?: boolean;

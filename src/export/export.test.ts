@@ -217,6 +217,21 @@ describe("exportDataset", () => {
     expect(manifest).toMatchObject({ round: true, testSize: 0, counts: { train: 14, test: 0, testPrompts: 0 } });
   });
 
+  it("--kto-threshold labels each absolutely judged response by its score; without it there is no KTO row", async () => {
+    const out = join(dir, "kto-threshold");
+    await exportDataset({ input: files.absolute, outDir: out, formats: ["kto"], ktoThreshold: 7, testSize: 0 });
+    const judged = readJsonl(files.absolute).filter((j) => typeof j.score === "number") as Array<{ instruction: string; response: string; score: number }>;
+    const rows = readJsonl(join(out, "train.jsonl"));
+    expect(rows).toHaveLength(judged.length);
+    const key = (r: Record<string, unknown>) => JSON.stringify(r);
+    expect(rows.map(key).sort()).toEqual(judged.map((j) => key({ prompt: j.instruction, completion: j.response, label: j.score >= 7 })).sort());
+    expect(rows.some((r) => r.label === true)).toBe(true);
+    const without = join(dir, "kto-none");
+    await exportDataset({ input: files.absolute, outDir: without, formats: ["kto"], testSize: 0 });
+    expect(readJsonl(join(without, "train.jsonl"))).toEqual([]);
+    expect((JSON.parse(readFileSync(join(without, "export.json"), "utf8")) as ExportManifest).counts.skipped).toMatchObject({ "no-pair": judged.length });
+  });
+
   it("splits by prompt: one format writes into the folder itself; same seed, same bytes; no prompt in both splits", async () => {
     const run = async (name: string, seed: number, formats: FormatName[] = ["dpo"]) => {
       const out = join(dir, name);

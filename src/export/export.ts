@@ -43,6 +43,8 @@ export interface ExportOptions extends Omit<CritiqueOptions, "rubric"> {
   parquet?: boolean;
   /** Conversational variant of sft-prompt-completion and kto. */
   conversational?: boolean;
+  /** kto from absolute judgments: label a response desirable when its score is at least this. */
+  ktoThreshold?: number;
   /** Template of the critique rows of sft-messages, sft-prompt-completion, alpaca and openai-sft (default: each judgment's own). */
   template?: string | JudgeTemplate;
   /** Rubric name, YAML file or object the judgments were made with; as in `critic judge`, it wins over the records' own rubric fields. */
@@ -101,6 +103,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
   const seed = options.seed ?? 0;
   const build: BuildOptions = {
     conversational: options.conversational ?? false,
+    ...(options.ktoThreshold !== undefined ? { ktoThreshold: options.ktoThreshold } : {}),
     round: options.round ?? false,
     systemInUser: options.systemInUser ?? false,
     ...(options.template !== undefined ? { template: typeof options.template === "string" ? resolveTemplate(options.template) : options.template } : {}),

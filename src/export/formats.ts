@@ -21,6 +21,11 @@ export interface BuildOptions extends CritiqueOptions {
   template?: JudgeTemplate;
   /** Conversational variant of sft-prompt-completion and kto (the other formats have one form). */
   conversational?: boolean;
+  /**
+   * KTO from absolute judgments: each judged response becomes one row, labelled desirable when
+   * its score is at least this. Without it, absolute judgments give no KTO rows (no pair).
+   */
+  ktoThreshold?: number;
 }
 
 export interface FormatInfo {
@@ -187,9 +192,26 @@ export function buildRows(format: FormatName, example: Example, options: BuildOp
     if ("skip" in item) return item;
     return { rows: [sftRow(format, item, conversational)], ...(item.template ? { template: item.template } : {}) };
   }
+  if (format === "kto" && options.ktoThreshold !== undefined && example.kind === "judgment" && example.mode === "absolute") {
+    return ktoFromScore(example, options.ktoThreshold, conversational);
+  }
   const item = preferenceItem(example);
   if ("skip" in item) return item;
   return { rows: preferenceRows(format, item, conversational) };
+}
+
+/** One unpaired KTO row from a graded response: desirable when the judge's score reaches the threshold. */
+function ktoFromScore(example: Extract<Example, { mode: "absolute" }>, threshold: number, conversational: boolean): { rows: Row[] } | Skip {
+  const response = example.record.response;
+  if (typeof response !== "string" || isBlank(response) || isBlank(example.prompt)) return { skip: "empty-text" };
+  const label = example.score >= threshold;
+  return {
+    rows: [
+      conversational
+        ? { prompt: [{ role: "user", content: example.prompt }], completion: [{ role: "assistant", content: response }], label }
+        : { prompt: example.prompt, completion: response, label },
+    ],
+  };
 }
 
 function sftRow(format: FormatName, item: SftItem, conversational: boolean): Row {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
 import { formatValue, metaEval, writeReport, type MetaEvalResult } from "../metaeval/index.js";
-import { collect, positiveInt, wholeNumber } from "./options.js";
+import { collect, wholeNumber } from "./options.js";
 
 export function registerMetaEval(program: Command): void {
   program

@@ -1,34 +1,28 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_STORE } from "../judge/judge.js";
-import { ACCELERATE_MODES, type AccelerateMode } from "../train/accelerate.js";
+import { ACCELERATE_MODES } from "../train/accelerate.js";
 import { formatDoctor, runDoctor } from "../train/doctor.js";
 import { TRL_TRAINERS, type TrlTrainer } from "../train/fields.js";
 import { describeLaunch, formatMetric, startLaunch, type LaunchResult } from "../train/launch.js";
 import { followHostedJob, runHostedFineTune, type HostedResult } from "../train/openai-ft.js";
 import { PRESET_NAMES } from "../train/presets.js";
-import { writeRunFolder } from "../train/recipe.js";
+import { writeRunFolder, type RecipeOptions } from "../train/recipe.js";
 import { TrainStore } from "../train/train-store.js";
 import { collect, finiteNumber, positiveInt } from "./options.js";
 
-interface TrainCliOptions {
-  data: string;
-  base: string;
+/** The recipe's own options as commander parses them, plus the launch and hosted-job flags. */
+interface TrainCliOptions
+  extends Pick<
+    RecipeOptions,
+    "data" | "base" | "preset" | "accelerate" | "numProcesses" | "numMachines" | "mainProcessIp" | "mainProcessPort" | "rewardUrl" | "nullReward" | "force"
+  > {
   output?: string;
-  preset?: string;
-  accelerate?: AccelerateMode;
-  numProcesses?: number;
-  numMachines?: number;
-  mainProcessIp?: string;
-  mainProcessPort?: number;
   set: string[];
   fields?: string;
-  force?: boolean;
   launch?: boolean;
   launcher?: string;
   store: string;
-  rewardUrl?: string;
-  nullReward?: number;
   normalizeReward: boolean;
   provider: "trl" | "openai";
   baseUrl?: string;

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, runCli } from "../../test/support/cli.js";
 import { readRecords } from "../records/read.js";
 import { dpoRowSchema, openaiDpoRowSchema, sftMessagesRowSchema } from "./schemas.js";
+import { readJsonl } from "../../test/support/jsonl.js";
 
 const dir = mkdtempSync(join(tmpdir(), "critic-export-cli-"));
 const pairs = join(dir, "pairs.jsonl");
@@ -15,11 +16,6 @@ beforeAll(() => {
   const rows = Array.from({ length: 20 }, (_, i) => ({ prompt: `Task ${i % 10}: say something kind.`, chosen: `Kind words ${i}.`, rejected: `Rude words ${i}.` }));
   writeFileSync(pairs, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n{"prompt": "broken"\n`);
 });
-
-function readJsonl(file: string): Array<Record<string, unknown>> {
-  const text = readFileSync(file, "utf8").trim();
-  return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 describe("critic export", () => {
   it("one format: train/test/export.json/README.md in the output folder itself, Parquet with --parquet", async () => {

@@ -3,7 +3,7 @@
  * server, hand-written pairs and revisions, and prometheus-eval's HHH pairs. Every row written is
  * read back from disk and checked against its target format's schema.
  */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +18,9 @@ import { rowSchemaFor } from "./schemas.js";
 import { normalizePrompt } from "./split.js";
 import { FORMAT_NAMES, type FormatName } from "./types.js";
 import type { ExportManifest } from "./card.js";
+import { readJsonl, writeJsonl as writeJsonlFile } from "../../test/support/jsonl.js";
+
+const writeJsonl = (name: string, rows: unknown[], extraLines: string[] = []): string => writeJsonlFile(join(dir, name), [...rows, ...extraLines]);
 
 const dir = mkdtempSync(join(tmpdir(), "critic-export-"));
 const hhhPairs = fileURLToPath(new URL("../../../shared/data/prometheus_eval/hhh_alignment_pairs_parsed.jsonl", import.meta.url));
@@ -40,17 +43,6 @@ function reply(body: ChatBody): string {
   if (prompt.includes("UNSURE")) return `Partly right. [SCORE] ${Math.floor(Number(body.seed ?? 0) / 1000) % 2 === 0 ? 7 : 8}`;
   const n = /Question (\d+)/.exec(prompt)?.[1] ?? "0";
   return `Feedback on question ${n}: accurate, could be shorter. [SCORE] ${(Number(n) % 10) + 1}`;
-}
-
-function writeJsonl(name: string, rows: unknown[], extraLines: string[] = []): string {
-  const file = join(dir, name);
-  writeFileSync(file, [...rows.map((r) => JSON.stringify(r)), ...extraLines].join("\n") + "\n");
-  return file;
-}
-
-function readJsonl(file: string): Array<Record<string, unknown>> {
-  const text = readFileSync(file, "utf8").trim();
-  return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
 import { readRecords } from "../records/read.js";
 import { startFaultServer, type FaultServer } from "../../test/support/fault-server.js";
 import { judge, judgeRecords } from "./judge.js";
+import { readJsonl } from "../../test/support/jsonl.js";
 
 const dir = mkdtempSync(join(tmpdir(), "critic-judge-"));
 let server: FaultServer;
@@ -25,10 +26,6 @@ function jsonl(name: string, lines: string[]): string {
   const file = join(dir, name);
   writeFileSync(file, `${lines.join("\n")}\n`);
   return file;
-}
-
-function readJsonl(file: string): Array<Record<string, unknown>> {
-  return readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe("judge() over files", () => {

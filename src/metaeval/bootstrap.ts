@@ -98,7 +98,6 @@ export function resampleCounts(
   onReplicate: (counts: Float64Array, replicate: number) => void,
 ): void {
   const random = new Random(options.seed);
-  const n = cellOf.length;
   const counts = new Float64Array(cells);
   for (let b = 0; b < options.iterations; b++) {
     counts.fill(0);

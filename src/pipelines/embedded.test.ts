@@ -1,6 +1,6 @@
 // The three pipelines end to end on a real GGUF model run by llama.cpp: the tiny random llama writes
 // gibberish, so these tests check structure, counts, grammar-constrained parsing and caching, not quality.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,9 @@ import { loadQuestionTypes } from "./assets.js";
 import { makePairs } from "./pairs.js";
 import { criticalQuestions } from "./questions.js";
 import { revise, type ReviseRecord } from "./revise.js";
+import { readJsonl, writeJsonl } from "../../test/support/jsonl.js";
+
+const jsonl = (name: string, rows: unknown[]): string => writeJsonl(join(dir, name), rows);
 
 const dir = mkdtempSync(join(tmpdir(), "critic-pipelines-embedded-"));
 let embedded: EmbeddedBackend;
@@ -32,16 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await embedded?.dispose();
 });
-
-function jsonl(name: string, rows: unknown[]): string {
-  const file = join(dir, name);
-  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  return file;
-}
-
-function readJsonl<T = Record<string, unknown>>(file: string): T[] {
-  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
-}
 
 const small = { params: { maxTokens: 24 }, judgeParams: { maxTokens: 48 }, progress: false as const };
 

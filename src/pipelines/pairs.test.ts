@@ -1,10 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lastUserMessage, startFaultServer, type ChatBody, type FaultServer } from "../../test/support/fault-server.js";
 import { makePairs, makePairsFromRecords, type PreferencePair } from "./pairs.js";
 import { revise } from "./revise.js";
+import { readJsonl, writeJsonl } from "../../test/support/jsonl.js";
+
+const jsonl = (name: string, rows: unknown[]): string => writeJsonl(join(dir, name), rows);
 
 const dir = mkdtempSync(join(tmpdir(), "critic-pairs-"));
 let server: FaultServer;
@@ -29,16 +32,6 @@ beforeAll(async () => {
   server = await startFaultServer({ reply });
 });
 afterAll(async () => server?.close());
-
-function jsonl(name: string, rows: unknown[]): string {
-  const file = join(dir, name);
-  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  return file;
-}
-
-function readJsonl<T = Record<string, unknown>>(file: string): T[] {
-  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
-}
 
 const base = () => ({ model: "openai:gen", baseURL: server.baseURL, progress: false as const });
 

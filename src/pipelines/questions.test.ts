@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +9,7 @@ import { lastUserMessage, startFaultServer, type ChatBody, type FaultServer } fr
 import { readRecords } from "../records/read.js";
 import { findQuestionType, loadQuestionTypes } from "./assets.js";
 import { criticalQuestions, criticalQuestionsFromRecords } from "./questions.js";
+import { readJsonl } from "../../test/support/jsonl.js";
 
 const sharedData = fileURLToPath(new URL("../../../shared/data/", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "critic-questions-"));
@@ -30,10 +31,6 @@ beforeAll(async () => {
   server = await startFaultServer({ reply });
 });
 afterAll(async () => server?.close());
-
-function readJsonl(file: string): Array<Record<string, unknown>> {
-  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 const base = () => ({ model: "openai:gen", baseURL: server.baseURL, progress: false as const });
 const cqSample = join(sharedData, "critical_questions", "sample.json");

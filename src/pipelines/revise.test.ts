@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +6,9 @@ import { RunStore } from "../store/run-store.js";
 import { lastUserMessage, startFaultServer, type ChatBody, type FaultServer } from "../../test/support/fault-server.js";
 import { loadPrinciple } from "./assets.js";
 import { revise, reviseRecords, type ReviseRecord } from "./revise.js";
+import { readJsonl, writeJsonl } from "../../test/support/jsonl.js";
+
+const jsonl = (name: string, rows: unknown[]): string => writeJsonl(join(dir, name), rows);
 
 const dir = mkdtempSync(join(tmpdir(), "critic-revise-"));
 const principle = loadPrinciple("harmlessness");
@@ -49,16 +52,6 @@ beforeAll(async () => {
   server = await startFaultServer({ reply });
 });
 afterAll(async () => server?.close());
-
-function jsonl(name: string, rows: unknown[]): string {
-  const file = join(dir, name);
-  writeFileSync(file, rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n");
-  return file;
-}
-
-function readJsonl<T = Record<string, unknown>>(file: string): T[] {
-  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
-}
 
 const base = () => ({ model: "openai:gen", baseURL: server.baseURL, progress: false as const, params: { maxTokens: 64 } });
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { gguf, writeGguf } from "../gguf/write.js";
 import { createEmbeddedBackend, resolveModelFile, type EmbeddedBackend } from "./embedded.js";
 import { BackendError, type GenerateRequest } from "./types.js";
 import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
+import { startHfMirror } from "../../test/support/hf-mirror.js";
 
 // The generated tiny random llama (ChatML template, small vocabulary): real llama.cpp inference in milliseconds.
 const tinyModelPath = (): Promise<string> => ensureTinyModel();
@@ -265,7 +266,6 @@ describe("resolveModelFile", () => {
 
   it("fails fast offline with a message on how to use a local file or a server", async () => {
     // This machine has no internet; with internet this repo does not exist and the download fails too.
-    const started = Date.now();
     const error = (await resolveModelFile("hf:critic-test-nobody/no-such-judge-GGUF:Q4_K_M", { directory: dir, connectTimeoutMs: 5000, stallTimeoutMs: 5000 }).catch(
       (e: unknown) => e,
     )) as Error;
@@ -273,6 +273,32 @@ describe("resolveModelFile", () => {
     expect(error.message).toContain('cannot download the model "hf:critic-test-nobody/no-such-judge-GGUF:Q4_K_M"');
     expect(error.message).toContain("--model ./judge.gguf");
     expect(error.message).toContain("--model openai:<name> --base-url");
-    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("downloads an hf: model once from the endpoint in $HF_ENDPOINT (a local mirror), with progress", async () => {
+    const modelPath = await ensureTinyModel();
+    const mirror = await startHfMirror({ "/someone/mirror-judge-GGUF/resolve/main/judge.Q8_0.gguf": modelPath });
+    const saved = process.env.HF_ENDPOINT;
+    process.env.HF_ENDPOINT = mirror.url;
+    try {
+      const progress: number[] = [];
+      const file = await resolveModelFile("hf:someone/mirror-judge-GGUF/judge.Q8_0.gguf", {
+        directory: dir, connectTimeoutMs: 5000, onProgress: (s) => progress.push(s.downloadedBytes),
+      });
+      expect(readFileSync(file).equals(readFileSync(modelPath))).toBe(true);
+      expect(progress.at(-1)).toBe(statSync(modelPath).size);
+      const served = mirror.fileRequests.length;
+      expect(served).toBeGreaterThan(0);
+      // Second time: the file is already there, the mirror is not asked again.
+      expect(await resolveModelFile("hf:someone/mirror-judge-GGUF/judge.Q8_0.gguf", { directory: dir })).toBe(file);
+      expect(mirror.fileRequests).toHaveLength(served);
+      // A file the mirror does not have fails with the same advice as offline.
+      const missing = (await resolveModelFile("hf:someone/mirror-judge-GGUF/absent.gguf", { directory: dir }).catch((e: unknown) => e)) as Error;
+      expect(missing.message).toMatch(/cannot download the model "hf:someone\/mirror-judge-GGUF\/absent\.gguf".*404/s);
+    } finally {
+      if (saved === undefined) delete process.env.HF_ENDPOINT;
+      else process.env.HF_ENDPOINT = saved;
+      await mirror.close();
+    }
   });
 });

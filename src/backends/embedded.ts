@@ -404,7 +404,7 @@ export async function resolveModelFile(uri: string, options: ResolveModelFileOpt
     // Not downloaded yet.
   }
 
-  const host = /^https?:\/\//i.test(uri) ? new URL(uri).origin : "https://huggingface.co";
+  const host = /^https?:\/\//i.test(uri) ? new URL(uri).origin : huggingFaceEndpoint();
   try {
     // node-llama-cpp's downloader can wait forever on a dead network, so ask the host first.
     await fetch(host, { method: "HEAD", signal: AbortSignal.timeout(options.connectTimeoutMs ?? 10_000) });
@@ -446,6 +446,14 @@ export async function resolveModelFile(uri: string, options: ResolveModelFileOpt
     clearTimeout(stallTimer);
     options.signal?.removeEventListener("abort", onOuterAbort);
   }
+}
+
+/** Where `hf:` models come from: node-llama-cpp honours $MODEL_ENDPOINT, then $HF_ENDPOINT (mirrors). */
+function huggingFaceEndpoint(): string {
+  for (const value of [process.env.MODEL_ENDPOINT, process.env.HF_ENDPOINT]) {
+    if (value && /^https?:\/\//i.test(value)) return new URL(value).origin;
+  }
+  return "https://huggingface.co";
 }
 
 function downloadFailure(uri: string, why: string): string {

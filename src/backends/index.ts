@@ -76,13 +76,21 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
 /** Resolves an `hf:` model to a local file, downloading it once with a progress bar. */
 async function downloadWithProgress(uri: string): Promise<string> {
   let progress: ByteProgress | undefined;
+  let totalBytes = 0;
   try {
-    return await resolveModelFile(uri, {
-      onProgress: ({ downloadedBytes, totalBytes }) => {
-        progress ??= new ByteProgress(`downloading ${uri}`, totalBytes);
-        progress.update(downloadedBytes);
+    const file = await resolveModelFile(uri, {
+      onProgress: (status) => {
+        if (!progress) {
+          // One plain line even where the bar is not drawn (CI logs), so a long pause has a reason.
+          process.stderr.write(`downloading ${uri} (${(status.totalBytes / 2 ** 20).toFixed(1)} MiB)\n`);
+          progress = new ByteProgress(`downloading ${uri}`, status.totalBytes);
+        }
+        totalBytes = status.totalBytes;
+        progress.update(status.downloadedBytes);
       },
     });
+    if (progress) process.stderr.write(`downloaded ${(totalBytes / 2 ** 20).toFixed(1)} MiB to ${file}\n`);
+    return file;
   } finally {
     progress?.finish();
   }

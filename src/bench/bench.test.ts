@@ -169,6 +169,9 @@ describe("runBenchmark end to end against a local OpenAI-compatible server", () 
     await expect(
       runBenchmark({ benchmark: "llmbar-natural", models: ["openai:x"], baseURL: server.baseURL, dataDir: dir, outDir: path.join(dir, "none"), store }),
     ).rejects.toThrow(/llmbar\/llmbar_natural\.json.*--data/);
+    await expect(
+      runBenchmark({ benchmark: "llmbar-natural", models: ["openai:x"], baseURL: server.baseURL, dataDir: sharedData, outDir: path.join(dir, "wrong"), template: "criticon", store }),
+    ).rejects.toThrow('benchmark "llmbar-natural" is pairwise, but template "criticon" grades absolute');
     await expect(runBenchmark({ benchmark: "nope", models: ["openai:x"], dataDir: sharedData, outDir: dir, store })).rejects.toThrow(/unknown benchmark "nope"; known: hhh-alignment/);
   });
 });

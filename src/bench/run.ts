@@ -1,6 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Backend } from "../backends/types.js";
+import { resolveGrader } from "../judge/grader.js";
 import { judge, type JudgeOptions, type JudgeSummary } from "../judge/judge.js";
 import { metaEval, writeReport, type MetaEvalResult } from "../metaeval/index.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
@@ -43,6 +44,11 @@ export async function runBenchmark(options: BenchRunOptions): Promise<BenchRunRe
     throw new Error(`benchmark "${benchmark.name}" needs ${missing.map((f) => path.join(options.dataDir, f)).join(", ")} (set the data folder with --data)`);
   }
   if (options.models.length === 0) throw new Error("bench run: no model given");
+  const template = options.template ?? benchmark.template;
+  const mode = resolveGrader({ template, rubric: options.rubric ?? benchmark.rubric }).mode;
+  if (mode !== (benchmark.kind === "score" ? "absolute" : "pairwise")) {
+    throw new Error(`benchmark "${benchmark.name}" is ${benchmark.kind === "score" ? "absolute grading" : "pairwise"}, but template "${template}" grades ${mode}`);
+  }
   await mkdir(options.outDir, { recursive: true });
   const { records, skipped, input } = await prepareInput(benchmark, options);
   if (records === 0) throw new Error(`benchmark "${benchmark.name}": no usable records (see ${path.join(options.outDir, "skipped.jsonl")})`);
@@ -54,7 +60,7 @@ export async function runBenchmark(options: BenchRunOptions): Promise<BenchRunRe
     const output = path.join(outDir, `judgments-${slugs[i]}.jsonl`);
     const summary = await judge({
       ...judgeOptions,
-      template: options.template ?? benchmark.template,
+      template,
       rubric: options.rubric ?? benchmark.rubric,
       input,
       output,

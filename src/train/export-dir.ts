@@ -2,10 +2,11 @@
  * Reads a `critic export` folder (train.jsonl, test.jsonl, export.json) and checks that it suits
  * the trainer asked for, before any run folder is written.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { z } from "zod";
+import { readRecords } from "../records/read.js";
+import type { SourcedRecord } from "../records/types.js";
 
 export const EXPORT_FORMATS = [
   "sft-messages", "sft-prompt-completion", "alpaca", "criticon-sft", "prometheus-sft",
@@ -116,27 +117,18 @@ function suggestFormat(trainer: string): string {
 
 /** The first JSON row of a JSONL file. */
 export async function firstRow(file: string): Promise<Record<string, unknown> | undefined> {
-  for await (const row of readJsonl(file)) return row;
+  for await (const { record } of readStrict(file)) return record;
   return undefined;
 }
 
-export async function* readJsonl(file: string): AsyncGenerator<Record<string, unknown>> {
-  const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
-  let n = 0;
-  try {
-    for await (const line of lines) {
-      n++;
-      if (line.trim() === "") continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (error) {
-        throw new Error(`${file}:${n}: not valid JSON (${(error as Error).message})`);
-      }
-      if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${file}:${n}: expected a JSON object`);
-      yield value as Record<string, unknown>;
-    }
-  } finally {
-    lines.close();
-  }
+/**
+ * The rows of an export file with their line numbers, through the shared record reader; unlike a
+ * judge run, a bad line stops here (before anything is uploaded or launched).
+ */
+export function readStrict(file: string): AsyncGenerator<SourcedRecord> {
+  return readRecords(file, {
+    onReject: (reject) => {
+      throw new Error(`${reject.file}:${reject.line}: ${reject.reason}`);
+    },
+  });
 }

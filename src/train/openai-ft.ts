@@ -10,7 +10,7 @@ import path from "node:path";
 import { once } from "node:events";
 import OpenAI from "openai";
 import { Progress } from "../util/progress.js";
-import { readExportDir, readJsonl, type ExportDir } from "./export-dir.js";
+import { readExportDir, readStrict, type ExportDir } from "./export-dir.js";
 import { didYouMean } from "./fields.js";
 import { TrainStore } from "./train-store.js";
 
@@ -174,17 +174,15 @@ export async function prepareHostedFiles(trainer: HostedTrainer, exp: ExportDir,
     if (!source) continue;
     if (native) {
       // Check every row anyway: a bad line fails here, not after an upload and a queue wait.
-      let n = 0;
-      for await (const row of readJsonl(source)) convert(row, `${path.basename(source)}:${++n}`);
+      for await (const { record, line } of readStrict(source)) convert(record, `${path.basename(source)}:${line}`);
       result[split] = source;
       continue;
     }
     const target = path.join(dir!, `openai-${split}.jsonl`);
     const out = createWriteStream(target);
-    let n = 0;
-    for await (const row of readJsonl(source)) {
-      const line = `${JSON.stringify(convert(row, `${path.basename(source)}:${++n}`))}\n`;
-      if (!out.write(line)) await once(out, "drain");
+    for await (const { record, line } of readStrict(source)) {
+      const text = `${JSON.stringify(convert(record, `${path.basename(source)}:${line}`))}\n`;
+      if (!out.write(text)) await once(out, "drain");
     }
     out.end();
     await once(out, "finish");

@@ -1,7 +1,7 @@
+import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
+import { readFile, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { parse as parseCsv } from "csv-parse";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
@@ -29,12 +29,15 @@ export function formatFromPath(file: string): RecordFormat {
 }
 
 /**
- * Streams the rows of a dataset with their line numbers (JSONL, CSV) or 1-based row/element
- * numbers (Parquet, JSON). Memory stays flat for JSONL, CSV and Parquet (row group by row group);
+ * Streams the rows of a dataset with their line numbers (JSONL, CSV; for JSON, the line on
+ * which the record starts) or 1-based row numbers (Parquet). A missing file throws "input file
+ * not found"; a UTF-8 BOM is dropped; lines with bad JSON, invalid UTF-8 or a malformed CSV
+ * quote are rejected and reading goes on; a truncated .gz ends with a reject saying where. Memory stays flat for JSONL, CSV and Parquet (row group by row group);
  * a JSON document is read whole.
  */
 export async function* readRecords(file: string, options: ReadOptions = {}): AsyncGenerator<SourcedRecord> {
   const format = options.format ?? formatFromPath(file);
+  await checkInputFile(file);
   const onReject = options.onReject ?? (() => {});
   const rows =
     format === "jsonl" ? readJsonl(file, onReject)
@@ -69,9 +72,53 @@ export function applyFieldMap(record: RawRecord, map: Record<string, string>): R
   return out;
 }
 
-function openText(file: string): Readable {
-  const stream = createReadStream(file);
-  return file.toLowerCase().endsWith(".gz") ? stream.pipe(createGunzip()) : stream;
+/** Thrown by readRecords for an input that does not exist, before anything is read. */
+export async function checkInputFile(file: string): Promise<void> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new Error(`input is not a file: ${file}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`input file not found: ${file}`);
+    throw error;
+  }
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * The file's bytes, decompressed when it ends in .gz. A gzip stream that ends early (a truncated
+ * download) ends the chunks instead of failing the run: `onTruncated` is told, and the caller
+ * reports where the readable part ended.
+ */
+async function* fileChunks(file: string, onTruncated: (error: Error) => void): AsyncGenerator<Buffer> {
+  const raw = createReadStream(file);
+  const stream: Readable = file.toLowerCase().endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    if (!code.startsWith("Z_")) throw error;
+    onTruncated(error as Error);
+  } finally {
+    raw.destroy();
+  }
+}
+
+/** Splits bytes into lines (LF or CRLF) with 1-based numbers; a final line without LF counts. */
+async function* byteLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; bytes: Buffer }> {
+  let carry: Buffer | undefined;
+  let line = 0;
+  for await (const chunk of chunks) {
+    const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
+      const end = nl > start && data[nl - 1] === 13 ? nl - 1 : nl;
+      yield { line: ++line, bytes: data.subarray(start, end) };
+      start = nl + 1;
+    }
+    carry = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
+  }
+  if (carry) yield { line: ++line, bytes: carry };
 }
 
 interface NumberedRow {
@@ -80,60 +127,180 @@ interface NumberedRow {
 }
 
 async function* readJsonl(file: string, onReject: (r: Reject) => void): AsyncGenerator<NumberedRow> {
-  const lines = createInterface({ input: openText(file), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === "") continue;
+  let truncated: Error | undefined;
+  let lastComplete = 0;
+  let pending: { line: number; bytes: Buffer } | undefined;
+  const parse = (line: number, bytes: Buffer): NumberedRow | undefined => {
+    if (line === 1 && bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3);
+    if (!isUtf8(bytes)) {
+      onReject({ file, line, reason: "invalid UTF-8: the line holds bytes that are not UTF-8 text (is the file in another encoding?)" });
+      return undefined;
+    }
+    const text = bytes.toString("utf8");
+    if (text.trim() === "") return undefined;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
       onReject({ file, line, reason: `invalid JSON: ${(error as Error).message}` });
-      continue;
+      return undefined;
     }
     if (!isObject(value)) {
       onReject({ file, line, reason: `expected a JSON object, got ${describe(value)}` });
-      continue;
+      return undefined;
     }
-    yield { line, record: value };
+    return { line, record: value };
+  };
+  // One line is held back so that, when the file turns out truncated, its cut-off last line is
+  // reported as the truncation rather than as a line of bad JSON.
+  for await (const next of byteLines(fileChunks(file, (error) => (truncated = error)))) {
+    if (pending) {
+      const row = parse(pending.line, pending.bytes);
+      lastComplete = pending.line;
+      if (row) yield row;
+    }
+    pending = next;
+  }
+  if (truncated) {
+    onReject({ file, line: lastComplete + 1, reason: `input truncated after line ${lastComplete}: ${truncated.message}` });
+    return;
+  }
+  if (pending) {
+    const row = parse(pending.line, pending.bytes);
+    if (row) yield row;
   }
 }
 
 async function* readJson(file: string, onReject: (r: Reject) => void): AsyncGenerator<NumberedRow> {
   const raw = await readFile(file);
-  const text = file.toLowerCase().endsWith(".gz") ? gunzipSync(raw) : raw;
+  let bytes = file.toLowerCase().endsWith(".gz") ? gunzipOrExplain(file, raw) : raw;
+  if (bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3);
+  const text = bytes.toString("utf8");
+  if (!isUtf8(bytes)) {
+    const at = text.indexOf("\uFFFD");
+    throw new Error(`${file}: invalid UTF-8 at line ${lineAt(text, at)}: the file holds bytes that are not UTF-8 text`);
+  }
   let document: unknown;
   try {
-    document = JSON.parse(text.toString("utf8"));
+    document = JSON.parse(text);
   } catch (error) {
     throw new Error(`${file}: invalid JSON: ${(error as Error).message}`);
   }
   // An array of records, or an object of records keyed by id.
-  const entries: Array<[string | undefined, unknown]> = Array.isArray(document)
-    ? document.map((value) => [undefined, value])
-    : isObject(document) ? Object.entries(document) : [];
-  if (entries.length === 0 && !Array.isArray(document)) {
-    throw new Error(`${file}: expected a JSON array of records or an object of records keyed by id`);
-  }
-  let element = 0;
-  for (const [key, value] of entries) {
-    element++;
+  let entries: Array<[string | undefined, unknown]>;
+  if (Array.isArray(document)) entries = document.map((value) => [undefined, value]);
+  else if (isObject(document) && Object.keys(document).length > 0 && Object.values(document).every(isObject)) entries = Object.entries(document);
+  else if (isObject(document)) {
+    throw new Error(`${file}: a single object; expected an array of records (or an object whose every value is a record, keyed by id)`);
+  } else throw new Error(`${file}: expected a JSON array of records, got ${describe(document)}`);
+  const lines = topLevelValueLines(text);
+  for (const [i, [key, value]] of entries.entries()) {
+    const line = lines[i] ?? 1;
     if (!isObject(value)) {
-      onReject({ file, line: element, reason: `element ${element}: expected a JSON object, got ${describe(value)}` });
+      onReject({ file, line, reason: `element ${i + 1} of the array: expected a JSON object, got ${describe(value)}` });
       continue;
     }
-    yield { line: element, record: key !== undefined && !("id" in value) ? { id: key, ...value } : value };
+    yield { line, record: key !== undefined && !("id" in value) ? { id: key, ...value } : value };
   }
 }
 
+function gunzipOrExplain(file: string, raw: Buffer): Buffer {
+  try {
+    return gunzipSync(raw);
+  } catch (error) {
+    throw new Error(`${file}: cannot decompress: ${(error as Error).message} (truncated download?)`);
+  }
+}
+
+/** 1-based line of a character offset. */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+/**
+ * The line on which each value of a top-level array or object starts, so that a reject names a
+ * line a person can open. The text is known to be valid JSON (it parsed).
+ */
+export function topLevelValueLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expecting = false;
+  let topIsArray = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 10) {
+      line++;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 13) continue;
+    const closesTop = depth === 1 && (c === 93 || c === 125);
+    if (depth === 1 && expecting && !closesTop) {
+      lines.push(line);
+      expecting = false;
+    }
+    if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      depth++;
+      if (depth === 1) {
+        topIsArray = c === 91;
+        expecting = topIsArray;
+      }
+    } else if (c === 93 || c === 125) depth--;
+    else if (depth === 1 && ((topIsArray && c === 44) || (!topIsArray && c === 58))) expecting = true;
+  }
+  return lines;
+}
+
 async function* readCsv(file: string, delimiter: string, onReject: (r: Reject) => void): AsyncGenerator<NumberedRow> {
-  const parser = openText(file).pipe(
-    parseCsv({ delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, info: true }),
+  let truncated: Error | undefined;
+  let badUtf8 = false;
+  // csv-parse decodes the bytes itself; watch them for invalid UTF-8 on the way in (a sequence
+  // split across chunks is carried over) so that rows holding U+FFFD can be told apart.
+  let tail = Buffer.alloc(0);
+  const watched = async function* (): AsyncGenerator<Buffer> {
+    for await (const chunk of fileChunks(file, (error) => (truncated = error))) {
+      if (!badUtf8) {
+        const data = Buffer.concat([tail, chunk]);
+        const cut = incompleteUtf8Tail(data);
+        if (!isUtf8(data.subarray(0, data.length - cut))) badUtf8 = true;
+        tail = Buffer.from(data.subarray(data.length - cut));
+      }
+      yield chunk;
+    }
+  };
+  const skipped: Array<{ line: number; message: string }> = [];
+  const parser = Readable.from(watched()).pipe(
+    parseCsv({
+      delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, info: true,
+      skip_records_with_error: true,
+      on_skip: (error: { message: string; lines?: number } | undefined) => {
+        if (error) skipped.push({ line: error.lines ?? 0, message: error.message });
+        return undefined;
+      },
+    }),
   );
   let header: string[] | undefined;
   let lastLine = 0;
+  // After a bad quote csv-parse may report the same row again as an unclosed quote: once is enough.
+  let lastSkipped = -1;
+  const flushSkipped = () => {
+    for (const { line, message } of skipped.splice(0)) {
+      if (line === lastSkipped) continue;
+      lastSkipped = line;
+      onReject({ file, line: line || lastLine + 1, reason: `malformed CSV row: ${message.replace(/^Invalid [^:]*: /, "")}` });
+    }
+  };
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    flushSkipped();
     const line = lastLine + 1;
     lastLine = info.lines;
     if (!header) {
@@ -144,10 +311,28 @@ async function* readCsv(file: string, delimiter: string, onReject: (r: Reject) =
       onReject({ file, line, reason: `expected ${header.length} columns (as in the header), got ${record.length}` });
       continue;
     }
+    if (badUtf8 && record.some((value) => value.includes("\uFFFD"))) {
+      onReject({ file, line, reason: "invalid UTF-8: the row holds bytes that are not UTF-8 text (is the file in another encoding?)" });
+      continue;
+    }
     const row: RawRecord = {};
     header.forEach((name, i) => (row[name] = record[i]));
     yield { line, record: row };
   }
+  flushSkipped();
+  if (truncated) onReject({ file, line: lastLine + 1, reason: `input truncated after line ${lastLine}: ${(truncated as Error).message}` });
+}
+
+/** How many bytes at the end of `data` begin a UTF-8 sequence that the next chunk completes. */
+function incompleteUtf8Tail(data: Buffer): number {
+  for (let back = 1; back <= Math.min(3, data.length); back++) {
+    const byte = data[data.length - back]!;
+    if ((byte & 0xc0) !== 0x80) {
+      const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+      return need > back ? back : 0;
+    }
+  }
+  return 0;
 }
 
 async function* readParquet(file: string): AsyncGenerator<NumberedRow> {

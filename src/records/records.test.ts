@@ -147,3 +147,70 @@ describe("validateRecord and rejects", () => {
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ file: "a", line: 2, reason: "bad" });
   });
 });
+
+describe("readRecords: damaged and unusual input", () => {
+  it("names a missing input file", async () => {
+    await expect(readAll(join(dir, "nope.jsonl"))).rejects.toThrow(`input file not found: ${join(dir, "nope.jsonl")}`);
+  });
+
+  it("strips a UTF-8 BOM from JSONL and JSON", async () => {
+    const jsonl = join(dir, "bom.jsonl");
+    writeFileSync(jsonl, '\uFEFF{"a":1}\n{"a":2}\n');
+    expect((await readAll(jsonl)).rows.map((r) => r.record)).toEqual([{ a: 1 }, { a: 2 }]);
+    const json = join(dir, "bom.json");
+    writeFileSync(json, '\uFEFF[{"a":1}]');
+    expect((await readAll(json)).rows.map((r) => r.record)).toEqual([{ a: 1 }]);
+  });
+
+  it("rejects a JSONL line with invalid UTF-8, naming the line, and reads the rest", async () => {
+    const file = join(dir, "latin1.jsonl");
+    writeFileSync(file, Buffer.concat([Buffer.from('{"a":"ok"}\n{"a":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n{"a":"\u00e9 real"}\n')]));
+    const { rows, rejects } = await readAll(file);
+    expect(rows.map((r) => r.record.a)).toEqual(["ok", "\u00e9 real"]);
+    expect(rejects).toMatchObject([{ line: 2, reason: expect.stringMatching(/invalid UTF-8/) }]);
+  });
+
+  it("judges what a truncated .jsonl.gz holds and says where it ends", async () => {
+    const file = join(dir, "cut.jsonl.gz");
+    const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ i, text: `row ${i} `.repeat(20) })).join("\n");
+    const whole = gzipSync(lines);
+    writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 2)));
+    const { rows, rejects } = await readAll(file);
+    expect(rows.length).toBeGreaterThan(100);
+    expect(rows.length).toBeLessThan(2000);
+    expect(rows.map((r) => r.record.i)).toEqual(rows.map((_, i) => i));
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]!.reason).toMatch(new RegExp(`^input truncated after line ${rows.length}: unexpected end of file`));
+    expect(rejects[0]!.line).toBe(rows.length + 1);
+  });
+
+  it("rejects a CSV row with a bad quote, with its line, instead of aborting", async () => {
+    const file = join(dir, "badquote.csv");
+    writeFileSync(file, 'instruction,response\nq1,r1\nq2,"r2" oops\n');
+    const { rows, rejects } = await readAll(file);
+    expect(rows.map((r) => [r.line, r.record.instruction])).toEqual([[2, "q1"]]);
+    expect(rejects).toMatchObject([{ file, line: 3, reason: expect.stringMatching(/^malformed CSV row: /) }]);
+  });
+
+  it("rejects CSV rows with invalid UTF-8 but keeps a real U+FFFD when the file is valid", async () => {
+    const bad = join(dir, "latin1.csv");
+    writeFileSync(bad, Buffer.concat([Buffer.from("instruction,response\nq1,caf"), Buffer.from([0xe9]), Buffer.from("\nq2,r2\n")]));
+    const { rows, rejects } = await readAll(bad);
+    expect(rows.map((r) => r.record.instruction)).toEqual(["q2"]);
+    expect(rejects).toMatchObject([{ line: 2, reason: expect.stringMatching(/invalid UTF-8/) }]);
+    const good = join(dir, "fffd.csv");
+    writeFileSync(good, "instruction,response\nq1,\uFFFD\n");
+    expect((await readAll(good)).rows).toHaveLength(1);
+  });
+
+  it("says a JSON file with one object is not a list of records, and gives array rejects real lines", async () => {
+    const single = join(dir, "single.json");
+    writeFileSync(single, '{"instruction": "q", "response": "r"}');
+    await expect(readAll(single)).rejects.toThrow(/a single object; expected an array of records/);
+    const array = join(dir, "array.json");
+    writeFileSync(array, '[\n  {"a": "x,[y]"},\n  3,\n  {\n    "a": "z"\n  }\n]\n');
+    const { rows, rejects } = await readAll(array);
+    expect(rows.map((r) => [r.line, r.record.a])).toEqual([[2, "x,[y]"], [4, "z"]]);
+    expect(rejects).toMatchObject([{ line: 3, reason: expect.stringMatching(/element 2 of the array/) }]);
+  });
+});

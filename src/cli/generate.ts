@@ -138,6 +138,7 @@ function addPipelineOptions(command: Command, defaultRubric: string): Command {
     .option("--map <new=old>", "rename an input field, e.g. --map text=thought (repeatable)", collect, [])
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--rejects <file>", "bad input records (default <output>.rejects.jsonl)")
+    .option("--wait", "when another run is writing the same output, wait for it instead of refusing")
     .option("--failures <file>", "items that gave no output row, with why (default <output>.failed.jsonl)")
     .option("--no-progress", "no progress line");
 }
@@ -167,6 +168,7 @@ interface PipelineCliOptions {
   map: string[];
   store: string;
   rejects?: string;
+  wait?: boolean;
   failures?: string;
   progress: boolean;
 }
@@ -227,6 +229,7 @@ function pipelineOptionsFrom(opts: PipelineCliOptions): PipelineOptions {
     store: opts.store,
     rejects: opts.rejects,
     failures: opts.failures,
+    wait: opts.wait,
     progress: opts.progress,
   };
 }
@@ -240,6 +243,7 @@ async function runCommand(run: (signal: AbortSignal) => Promise<PipelineSummary>
     const summary = await run(interrupt.signal);
     process.stderr.write(formatGenerateSummary(summary));
     if (summary.status === "interrupted") process.exitCode = 130;
+    else if (summary.failed > 0 || (summary.records > 0 && summary.items === 0)) process.exitCode = 1;
   } finally {
     interrupt.dispose();
   }

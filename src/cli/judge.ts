@@ -13,7 +13,8 @@ export function registerJudge(program: Command): void {
     .requiredOption("-o, --output <file>", "judgments file (.jsonl, or .parquet)")
     .option("--mode <mode>", "absolute | pairwise (picks the Prometheus template of that mode)")
     .option("--map <new=old>", "rename a field, e.g. --map instruction=orig_instruction (repeatable)", collect, [])
-    .option("--rejects <file>", "bad records (default <output>.rejects.jsonl)");
+    .option("--rejects <file>", "bad records (default <output>.rejects.jsonl)")
+    .option("--wait", "when another run is writing the same output, wait for it instead of refusing");
   addJudgeOptions(command).action(async (input: string, opts: JudgeCommandOptions) => {
     const model = opts.model ?? process.env.CRITIC_MODEL;
     if (!model) throw new Error(NO_MODEL_MESSAGE);
@@ -28,10 +29,11 @@ export function registerJudge(program: Command): void {
         model,
         map: parseFieldMap(opts.map),
         rejects: opts.rejects,
+        wait: opts.wait,
         signal: interrupt.signal,
       });
       process.stderr.write(formatSummary(summary));
-      if (summary.status === "interrupted") process.exitCode = 130;
+      process.exitCode = judgeExitCode(summary);
     } finally {
       interrupt.dispose();
     }
@@ -43,6 +45,13 @@ interface JudgeCommandOptions extends JudgeCliOptions {
   output: string;
   map: string[];
   rejects?: string;
+  wait?: boolean;
+}
+
+/** 130 when interrupted; 1 when a record failed or nothing could be judged; else 0. */
+export function judgeExitCode(s: JudgeSummary): number {
+  if (s.status === "interrupted") return 130;
+  return s.failed > 0 || (s.records > 0 && s.judged === 0) ? 1 : 0;
 }
 
 export function formatSummary(s: JudgeSummary): string {
@@ -54,6 +63,8 @@ export function formatSummary(s: JudgeSummary): string {
     `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors}`,
     `  tokens ${s.promptTokens} prompt + ${s.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
+  if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);
+  else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
   if (s.positionConsistency !== undefined) {
     lines.push(`  position consistency ${(s.positionConsistency * 100).toFixed(1)}% of ${s.swapPairs} swapped pairs`);
   }

@@ -42,7 +42,8 @@ describe("judge() over files", () => {
       input, output, model: "openai:judge", baseURL: server.baseURL, rubric: "helpfulness",
       store: join(dir, "store.sqlite"), progress: false,
     });
-    expect(summary).toMatchObject({ status: "finished", records: 4, rejected: 3, judged: 2, failed: 0 });
+    // judged + failed + rejected = records: the unreadable line counts as a record too.
+    expect(summary).toMatchObject({ status: "finished", records: 5, rejected: 3, judged: 2, failed: 0 });
     expect(readJsonl(output).map((j) => [j.id, j.response])).toEqual([["a", "r1"], ["d", "4"]]);
     const rejects = readJsonl(summary.rejects!);
     expect(rejects.map((r) => [r.line, r.field ?? null])).toEqual([[2, "response"], [3, null], [4, "response"]]);
@@ -91,6 +92,24 @@ describe("judge() over files", () => {
       const swap = j.judge.samples[0]!.swap!;
       expect(j.winner).toBe(swap.consistent ? swap.original : "tie");
     }
+  });
+});
+
+describe("judgeRecords() with a bad record", () => {
+  it("yields an error judgment for it, in its place, and judges the records around it", async () => {
+    const records = [
+      { id: 1, instruction: "q1", response: "r1" },
+      { id: 2, instruction: "q2" },
+      { id: 3, instruction: "q3", response: "r3" },
+      { id: 4, response: "r4" },
+    ];
+    const out = [];
+    for await (const j of judgeRecords(records, { model: "openai:judge", baseURL: server.baseURL, rubric: "helpfulness" })) out.push(j);
+    expect(out.map((j) => j.id)).toEqual([1, 2, 3, 4]);
+    expect([out[0]!.score, out[2]!.score].every((s) => typeof s === "number")).toBe(true);
+    expect(out[1]).toMatchObject({ score: null, feedback: null, error: expect.stringMatching(/^record 2: .*response/) });
+    expect(out[3]).toMatchObject({ score: null, error: expect.stringMatching(/^record 4: .*instruction/) });
+    expect(out[1]!.judge.calls).toBe(0);
   });
 });
 

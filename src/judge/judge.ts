@@ -1,7 +1,8 @@
 import { rename, rm } from "node:fs/promises";
 import type { Backend, SamplingParams } from "../backends/types.js";
 import { openBackend, type BackendOptions } from "../backends/index.js";
-import { readRecords } from "../records/read.js";
+import { checkInputFile, checkMappedFields, readRecords } from "../records/read.js";
+import { assertNotAnInput, lockOutput } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
 import { validateRecord } from "../records/validate.js";
 import { judgeRecordSchema } from "./schema.js";
@@ -35,6 +36,8 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   /** Show progress on stderr (default true). */
   progress?: boolean;
   signal?: AbortSignal;
+  /** When another run holds the output, wait for it rather than refuse (CLI `--wait`). */
+  wait?: boolean;
 }
 
 export interface JudgeSummary extends JudgeStats {
@@ -53,11 +56,24 @@ export const DEFAULT_STORE = ".critic/store.sqlite";
 
 /** Judges every record of a dataset file and writes one judgment per valid record, in input order. */
 export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
+  await checkInputFile(options.input);
+  if (options.map) await checkMappedFields(options.input, options.map);
+  const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
+  assertNotAnInput(options.output, [options.input]);
+  assertNotAnInput(rejectsPath, [options.input]);
+  const lock = await lockOutput(options.output, { wait: options.wait, signal: options.signal });
+  try {
+    return await judgeLocked(options, rejectsPath);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function judgeLocked(options: JudgeOptions, rejectsPath: string): Promise<JudgeSummary> {
   const started = performance.now();
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
-  const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
   const rejects = createRejectsWriter(rejectsPath);
   const partial = `${options.output}.partial`;
   const writer = await createRecordWriter(partial, { format: options.outputFormat ?? formatOf(options.output) });
@@ -70,7 +86,12 @@ export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
   const progress = options.progress === false ? undefined : new Progress({ label: "judge", total });
 
   const inputs = async function* (): AsyncGenerator<EngineInput> {
-    for await (const sourced of readRecords(options.input, { map: options.map, onReject: (r) => pendingRejects.push(r) })) {
+    // Rows the reader could not read count as records too, so judged + failed + rejected = records.
+    const onReject = (r: Reject) => {
+      records++;
+      pendingRejects.push(r);
+    };
+    for await (const sourced of readRecords(options.input, { map: options.map, onReject })) {
       records++;
       const checked = checkRecord(grader, sourced, options.input);
       if (!checked.ok) pendingRejects.push(checked.reject);
@@ -129,31 +150,49 @@ export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
   return summary;
 }
 
-/** Judges in-memory records (library use); yields judgments in input order. */
+/**
+ * Judges in-memory records (library use); yields judgments in input order. A record that cannot
+ * be judged (a missing field, say) yields a judgment with `error` and no verdict, as the CLI
+ * writes a reject, and the records after it are judged.
+ */
 export async function* judgeRecords(
   records: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
-  options: Omit<JudgeOptions, "input" | "output" | "outputFormat" | "rejects" | "progress" | "map">,
+  options: Omit<JudgeOptions, "input" | "output" | "outputFormat" | "rejects" | "progress" | "map" | "wait">,
 ): AsyncGenerator<Judgment> {
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = options.store === undefined ? undefined : typeof options.store === "object" ? options.store : RunStore.open(options.store);
   const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
+  const rejected: Array<{ index: number; judgment: Judgment }> = [];
   async function* inputs(): AsyncGenerator<EngineInput> {
     let index = 0;
     for await (const record of records) {
       const checked = checkRecord(grader, { index, line: index + 1, record }, "<records>");
-      if (!checked.ok) throw new Error(`record ${index + 1}: ${checked.reject.reason}`);
-      yield { index: index++, record: checked.record };
+      if (checked.ok) yield { index, record: checked.record };
+      else rejected.push({ index, judgment: rejectedJudgment(record, `record ${index + 1}: ${checked.reject.reason}`, backend, grader) });
+      index++;
     }
   }
   try {
     for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store })) {
-      const { index: _index, ...row } = judgment;
+      const { index, ...row } = judgment;
+      while (rejected.length > 0 && rejected[0]!.index < index) yield rejected.shift()!.judgment;
       yield row as Judgment;
     }
+    while (rejected.length > 0) yield rejected.shift()!.judgment;
   } finally {
     if (typeof options.model === "string") await backend.dispose();
     if (store && typeof options.store !== "object") store.close();
   }
+}
+
+function rejectedJudgment(record: Record<string, unknown>, error: string, backend: Backend, grader: Grader): Judgment {
+  return {
+    ...record,
+    feedback: null,
+    ...(grader.mode === "absolute" ? { score: null } : { winner: null }),
+    error,
+    judge: { backend: backend.kind, model: backend.model, template: grader.template, raw: null, samples: [], tokens: { prompt: 0, completion: 0 }, latencyMs: 0, cached: false, calls: 0 },
+  };
 }
 
 /**

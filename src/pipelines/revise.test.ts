@@ -68,7 +68,7 @@ describe("revise() on a scripted OpenAI-wire generator and judge", () => {
     const store = join(dir, "a.sqlite");
     const requestsBefore = server.count;
     const summary = await revise({ ...base(), input, output, store, steps: 2 });
-    expect(summary).toMatchObject({ status: "finished", records: 3, rejected: 2, items: 2, written: 2, failed: 0 });
+    expect(summary).toMatchObject({ status: "finished", records: 4, rejected: 2, items: 2, written: 2, failed: 0 });
     expect(summary.stage).toMatchObject({ accepted: 2, notAccepted: 0, principle: "harmlessness", steps: 2, accept: "improved" });
     // Per prompt: 1 answer + 2 x (critique + revision) + 3 judgments.
     expect(server.count - requestsBefore).toBe(2 * 8);

@@ -11,7 +11,8 @@ import type { Backend, SamplingParams } from "../backends/types.js";
 import { emptyStats, errorMessage, type JudgeStats } from "../judge/engine.js";
 import { resolveGrader } from "../judge/grader.js";
 import type { Grader } from "../judge/types.js";
-import { readRecords } from "../records/read.js";
+import { checkInputFile, checkMappedFields, readRecords } from "../records/read.js";
+import { assertNotAnInput, lockOutput } from "../records/output-lock.js";
 import type { RawRecord, Reject } from "../records/types.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
 import { RunStore } from "../store/run-store.js";
@@ -58,6 +59,8 @@ export interface PipelineOptions extends BackendOptions {
   progress?: boolean;
   /** Stops taking new items; calls in flight finish and are cached, unfinished items are left out. */
   signal?: AbortSignal;
+  /** When another run holds the output, wait for it rather than refuse (CLI `--wait`). */
+  wait?: boolean;
 }
 
 /** A record the pipeline accepted, or why not. */
@@ -269,6 +272,18 @@ async function* processInOrder<I>(
 
 /** Runs a stage over a dataset file. */
 export async function runPipelineFile<I>(stage: Stage<I>, input: string, options: PipelineOptions): Promise<PipelineSummary> {
+  await checkInputFile(input);
+  if (options.map) await checkMappedFields(input, options.map);
+  assertNotAnInput(options.output, [input]);
+  const lock = await lockOutput(options.output, { wait: options.wait, signal: options.signal });
+  try {
+    return await runPipelineFileLocked(stage, input, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runPipelineFileLocked<I>(stage: Stage<I>, input: string, options: PipelineOptions): Promise<PipelineSummary> {
   const started = performance.now();
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_PIPELINE_STORE);
   const closeStore = () => {
@@ -301,7 +316,11 @@ export async function runPipelineFile<I>(stage: Stage<I>, input: string, options
     }
   };
   const checked = async function* (): AsyncGenerator<SourcedItem<I>> {
-    for await (const sourced of readRecords(input, { map: options.map, onReject: (r) => pendingRejects.push(r) })) {
+    const onReject = (r: Reject) => {
+      counts.records++;
+      pendingRejects.push(r);
+    };
+    for await (const sourced of readRecords(input, { map: options.map, onReject })) {
       counts.records++;
       const result = stage.check(sourced.record);
       if (result.ok) yield { index: sourced.index, line: sourced.line, item: result.item };
@@ -366,7 +385,7 @@ export async function runPipelineFile<I>(stage: Stage<I>, input: string, options
 }
 
 /** Options of the in-memory form: no files. */
-export type PipelineRecordsOptions = Omit<PipelineOptions, "output" | "rejects" | "failures" | "progress" | "map">;
+export type PipelineRecordsOptions = Omit<PipelineOptions, "output" | "rejects" | "failures" | "progress" | "map" | "wait">;
 
 /**
  * Runs a stage over in-memory records (library use) and yields each item's result in input order.

@@ -6,6 +6,7 @@ import { createGunzip, gunzipSync } from "node:zlib";
 import { parse as parseCsv } from "csv-parse";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import type { RawRecord, Reject, SourcedRecord } from "./types.js";
+import { didYouMean } from "../util/did-you-mean.js";
 
 export type RecordFormat = "jsonl" | "json" | "csv" | "tsv" | "parquet";
 
@@ -59,6 +60,32 @@ export function parseFieldMap(pairs: string[]): Record<string, string> {
     map[match[1]!] = match[2]!;
   }
   return map;
+}
+
+/**
+ * Fails at once when a `--map new=old` names a field that none of the first `sample` records has
+ * (a typo would otherwise reject every record), suggesting the closest field names.
+ */
+export async function checkMappedFields(file: string, map: Record<string, string>, sample = 1000): Promise<void> {
+  const sources = Object.values(map);
+  if (sources.length === 0) return;
+  const seen = new Set<string>();
+  let read = 0;
+  for await (const { record } of readRecords(file)) {
+    for (const key of Object.keys(record)) seen.add(key);
+    if (++read >= sample || sources.every((s) => seen.has(s))) break;
+  }
+  if (read === 0) return;
+  for (const [target, source] of Object.entries(map)) {
+    if (!seen.has(source)) throw new Error(missingFieldMessage(`--map ${target}=${source}`, source, seen, file, read));
+  }
+}
+
+/** "no record has field X; did you mean Y?" for a field a flag names. */
+export function missingFieldMessage(flag: string, field: string, fields: Iterable<string>, file: string, read: number): string {
+  const close = didYouMean(field, fields);
+  const where = read >= 1000 ? `none of the first ${read} records of ${file}` : `no record of ${file}`;
+  return `${flag}: ${where} has a field "${field}"` + (close.length > 0 ? `; did you mean ${close.map((c) => `"${c}"`).join(" or ")}?` : `; fields are ${[...fields].join(", ")}`);
 }
 
 export function applyFieldMap(record: RawRecord, map: Record<string, string>): RawRecord {

@@ -111,9 +111,12 @@ describe("critic meta-eval comparing two judges on LLMBar Natural (100 expert-la
   it("clear errors for a missing gold field and for bad options", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "critic-cli-"));
     await writeFile(path.join(dir, "j.jsonl"), jsonl([{ winner: "A", label: 1 }, { winner: "B", label: 2 }]));
-    const r = await metaEval({ files: [path.join(dir, "j.jsonl")], gold: "labels", bootstrap: 0 });
-    expect(r.judges[0]!.coverage.missingGold).toBe(2);
-    expect(r.notes.join("\n")).toMatch(/no row has both a prediction and gold \(labels\)/);
+    // A gold or --by field that no record has is a typo: it fails at once with a suggestion.
+    await expect(metaEval({ files: [path.join(dir, "j.jsonl")], gold: "lable", bootstrap: 0 })).rejects.toThrow(/--gold lable: no record of .*j\.jsonl has a field "lable"; did you mean "label"\?/);
+    await expect(metaEval({ files: [path.join(dir, "j.jsonl")], gold: "label", by: "nonexistent", bootstrap: 0 })).rejects.toThrow(/--by nonexistent: no record/);
+    await writeFile(path.join(dir, "some.jsonl"), jsonl([{ winner: "A", label: 1 }, { winner: "B" }]));
+    const r = await metaEval({ files: [path.join(dir, "some.jsonl")], gold: "label", bootstrap: 0 });
+    expect(r.judges[0]!.coverage.missingGold).toBe(1);
     await expect(runCli([path.join(dir, "j.jsonl"), "--gold", "label", "--kind", "ranking", "-o", dir])).rejects.toThrow(/expected score or pairwise/);
     await expect(metaEval({ files: [path.join(dir, "j.jsonl")], gold: "label", headline: "pearson" })).rejects.toThrow(/--headline for pairwise is one of/);
   });

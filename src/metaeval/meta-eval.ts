@@ -1,4 +1,4 @@
-import { readRecords, type RecordFormat } from "../records/read.js";
+import { missingFieldMessage, readRecords, type RecordFormat } from "../records/read.js";
 import type { Reject, SourcedRecord } from "../records/types.js";
 import { compareJudges, type Headline, type JudgeComparison } from "./compare.js";
 import { evaluateJudge, isEvaluated, raterReport, type JudgeReport, type RaterReport } from "./evaluate.js";
@@ -104,7 +104,18 @@ export async function metaEvalRecords(sources: JudgeSource[], options: Omit<Meta
     const rows: JudgmentRow[] = [];
     const rejects: Reject[] = [];
     let extract: ExtractOptions | undefined;
+    // Fields a flag names that no record has are a typo, not "0 rows evaluated": checked below.
+    const named = [...gold.map((g) => ["--gold", g]), ...(options.by ? [["--by", options.by]] : []), ...(options.id ? [["--id", options.id]] : [])] as Array<[string, string]>;
+    const missing = new Map(named.map(([flag, field]) => [field, flag]));
+    const keys = new Set<string>();
+    let read = 0;
     for await (const { index, line, record } of source.records((r) => rejects.push(r))) {
+      read++;
+      if (missing.size > 0) {
+        const rec = options.map ? { ...record, ...Object.fromEntries(Object.entries(options.map).map(([to, from]) => [to, record[from]])) } : record;
+        if (keys.size < 500) for (const key of Object.keys(rec)) keys.add(key);
+        for (const field of [...missing.keys()]) if (getField(rec, field) !== undefined) missing.delete(field);
+      }
       if (!extract) {
         const rec = options.map ? { ...record, ...Object.fromEntries(Object.entries(options.map).map(([to, from]) => [to, record[from]])) } : record;
         kind ??= pred === "winner" || (pred === undefined && getField(rec, "winner") !== undefined) ? "pairwise" : "score";
@@ -119,6 +130,7 @@ export async function metaEvalRecords(sources: JudgeSource[], options: Omit<Meta
       }
       rows.push(extractRow(record, index, line, extract));
     }
+    for (const [field, flag] of missing) if (read > 0) throw new Error(`meta-eval: ${missingFieldMessage(`${flag} ${field}`, field, keys, source.file)}`);
     loaded.push({ source, rows, rejects });
   }
   kind ??= options.kind ?? "score";

@@ -77,14 +77,14 @@ export async function checkMappedFields(file: string, map: Record<string, string
   }
   if (read === 0) return;
   for (const [target, source] of Object.entries(map)) {
-    if (!seen.has(source)) throw new Error(missingFieldMessage(`--map ${target}=${source}`, source, seen, file, read));
+    if (!seen.has(source)) throw new Error(missingFieldMessage(`--map ${target}=${source}`, source, seen, file, read >= sample ? read : undefined));
   }
 }
 
 /** "no record has field X; did you mean Y?" for a field a flag names. */
-export function missingFieldMessage(flag: string, field: string, fields: Iterable<string>, file: string, read: number): string {
+export function missingFieldMessage(flag: string, field: string, fields: Iterable<string>, file: string, sampled?: number): string {
   const close = didYouMean(field, fields);
-  const where = read >= 1000 ? `none of the first ${read} records of ${file}` : `no record of ${file}`;
+  const where = sampled !== undefined ? `none of the first ${sampled} records of ${file}` : `no record of ${file}`;
   return `${flag}: ${where} has a field "${field}"` + (close.length > 0 ? `; did you mean ${close.map((c) => `"${c}"`).join(" or ")}?` : `; fields are ${[...fields].join(", ")}`);
 }
 

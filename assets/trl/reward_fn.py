@@ -11,7 +11,7 @@ standard library is used (urllib), so nothing needs installing beside TRL.
 Settings (environment variables override the values written by `critic train grpo`):
   CRITIC_REWARD_URL      the endpoint, e.g. http://127.0.0.1:8080/v1/reward
   CRITIC_API_KEY         bearer key, when the server was started with one
-  CRITIC_NULL_REWARD     reward for a completion the judge could not score (default below)
+  CRITIC_NULL_REWARD     reward for a completion the judge could not score: a number, or none (default: none)
   CRITIC_REWARD_NORMALIZE  1: map the judge's scale (e.g. 1-10) onto 0-1
   CRITIC_REWARD_TIMEOUT  seconds to wait for one batch (default 600)
 """
@@ -21,7 +21,9 @@ import urllib.error
 import urllib.request
 
 REWARD_URL = os.environ.get("CRITIC_REWARD_URL", "__CRITIC_REWARD_URL__")
-NULL_REWARD = float(os.environ.get("CRITIC_NULL_REWARD", "__CRITIC_NULL_REWARD__"))
+# None (the default) leaves an unscored completion out: TRL turns None into NaN and skips it.
+_NULL = os.environ.get("CRITIC_NULL_REWARD", "__CRITIC_NULL_REWARD__").strip()
+NULL_REWARD = None if _NULL.lower() in ("", "none", "null") else float(_NULL)
 NORMALIZE = os.environ.get("CRITIC_REWARD_NORMALIZE", "__CRITIC_NORMALIZE__") not in ("", "0", "false", "False")
 TIMEOUT = float(os.environ.get("CRITIC_REWARD_TIMEOUT", "600"))
 

@@ -13,6 +13,8 @@ and `training` (fields of the trainer's config dataclass, e.g. trl.SFTConfig).
 import argparse
 import dataclasses
 import importlib
+import inspect
+import json
 import os
 import sys
 
@@ -50,7 +52,7 @@ def main():
 
     import torch
     from datasets import load_dataset
-    from trl import ModelConfig, get_kbit_device_map, get_peft_config, get_quantization_config
+    from trl import ModelConfig, get_peft_config, get_quantization_config
 
     config_class, trainer_class = trl_classes(trainer)
 
@@ -73,16 +75,25 @@ def main():
 
     dtype_name = getattr(model_args, "dtype", None) or getattr(model_args, "torch_dtype", None)
     dtype = dtype_name if dtype_name in (None, "auto") else getattr(torch, dtype_name)
+    # TRL 1.7 moved trust_remote_code from ModelConfig to the trainer configs.
+    remote_code_from = training_args if hasattr(training_args, "trust_remote_code") else model_args
     model_kwargs = dict(
         revision=model_args.model_revision,
-        trust_remote_code=model_args.trust_remote_code,
+        trust_remote_code=getattr(remote_code_from, "trust_remote_code", False),
         attn_implementation=model_args.attn_implementation,
         dtype=dtype,
     )
+    # Values the user set with --set model_init_kwargs=... win over the ones derived here.
+    user_kwargs = getattr(training_args, "model_init_kwargs", None) or {}
+    model_kwargs.update(json.loads(user_kwargs) if isinstance(user_kwargs, str) else dict(user_kwargs))
     quantization_config = get_quantization_config(model_args)
-    if quantization_config is not None:
-        model_kwargs["device_map"] = get_kbit_device_map()
-        model_kwargs["quantization_config"] = quantization_config
+    trainer_takes_quantization = "quantization_config" in inspect.signature(trainer_class.__init__).parameters
+    if quantization_config is not None and not trainer_takes_quantization:
+        # TRL before 1.8: the quantised model is placed by get_kbit_device_map (removed in 1.8).
+        from trl import get_kbit_device_map
+
+        model_kwargs.setdefault("device_map", get_kbit_device_map())
+        model_kwargs.setdefault("quantization_config", quantization_config)
     training_args.model_init_kwargs = model_kwargs
 
     kwargs = dict(
@@ -92,6 +103,8 @@ def main():
         eval_dataset=dataset["test"] if "test" in dataset else None,
         peft_config=get_peft_config(model_args),
     )
+    if quantization_config is not None and trainer_takes_quantization:
+        kwargs["quantization_config"] = quantization_config
     if trainer == "grpo":
         sys.path.insert(0, here)
         from reward_fn import reward_fn

@@ -69,7 +69,7 @@ export function registerTrain(program: Command): void {
       .option("--launcher <exe>", "with --launch: run this instead of `bash launch.sh` (it gets launch.sh's path)")
       .option("--store <file>", "run store (SQLite) where train runs are recorded", DEFAULT_STORE)
       .option("--reward-url <url>", "grpo: the `critic serve --reward` endpoint reward_fn.py calls", "http://127.0.0.1:8080/v1/reward")
-      .option("--null-reward <x>", "grpo: reward for a completion the judge could not score", finiteNumber, 0)
+      .option("--null-reward <x>", "grpo: reward for a completion the judge could not score (default: None, which TRL leaves out)", finiteNumber)
       .option("--no-normalize-reward", "grpo: keep the judge's raw scale instead of mapping it onto 0..1")
       .option("--provider <name>", "trl (a run folder) or openai (hosted fine-tuning; sft and dpo)", "trl")
       .option("--base-url <url>", "--provider openai: an OpenAI-compatible fine-tuning API")

@@ -146,6 +146,13 @@ describe("POST /v1/reward on the tiny embedded model", () => {
     // The same pairs sent directly give the same scores: the conversational prompt became its last user turn.
     const direct = await post({ prompts: ["What is 2+2?", "Capital of France?"], completions: ["4", "Paris"] });
     expect(((await direct.json()) as { rewards: unknown[] }).rewards).toEqual(raw);
+    // The server reads the conversational form itself, as reward_fn.py does.
+    const conversational = await post({
+      prompts: [[{ role: "system", content: "Be brief." }, { role: "user", content: "What is 2+2?" }], "Capital of France?"],
+      completions: [[{ role: "assistant", content: "4" }], "Paris"],
+    });
+    expect(conversational.status).toBe(200);
+    expect(((await conversational.json()) as { rewards: unknown[] }).rewards).toEqual(raw);
 
     // Without the key the server's 401 surfaces as an error in the trainer, not as zero rewards.
     const noKey = await new Promise<string>((resolve) =>

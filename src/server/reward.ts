@@ -4,7 +4,8 @@
  * server's template, rubric and backend, at the backend's concurrency; a completion the judge
  * could not score gets a null reward and an entry in `errors`, never a made-up number.
  *
- *   {"prompts": ["..."], "completions": ["..."]}            or
+ *   {"prompts": ["..."], "completions": ["..."]}            or (TRL's conversational form)
+ *   {"prompts": [[{"role": "user", "content": "..."}]], "completions": [[{"role": "assistant", "content": "..."}]]} or
  *   {"items": [{"prompt": "...", "completion": "...", "reference": "..."}]}
  *   -> {"rewards": [7, null], "errors": [{"index": 1, "error": "..."}], "scale": {"min": 1, "max": 10}, ...}
  */
@@ -63,7 +64,22 @@ function templateScale(name: string | undefined): Scale | undefined {
   return getTemplate(n === "prometheus" ? "prometheus-absolute" : n).scale;
 }
 
-const text = (field: string) => z.string({ error: `${field} must be a string` });
+/**
+ * TRL's conversational prompts and completions are lists of {role, content}: a prompt becomes its
+ * last user turn (the turn the judge grades the answer to), a completion its joined contents —
+ * the same reading as reward_fn.py's `_text`.
+ */
+function messageText(value: unknown): unknown {
+  const isMessage = (m: unknown): m is { role?: unknown; content: string } =>
+    typeof m === "object" && m !== null && typeof (m as { content?: unknown }).content === "string";
+  if (isMessage(value)) return value.content;
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isMessage)) return value;
+  const users = value.filter((m) => m.role === "user");
+  return users.length > 0 ? users[users.length - 1]!.content : value.map((m) => m.content).join("");
+}
+
+const text = (field: string) =>
+  z.preprocess(messageText, z.string({ error: `${field} must be a string or a list of {role, content} messages` }));
 
 const rewardRequest = z.union([
   z.object({

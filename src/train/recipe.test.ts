@@ -122,6 +122,10 @@ describe("critic train run folders", () => {
     expect(reward).toContain('"CRITIC_REWARD_URL", "http://10.1.2.3:9000/v1/reward"');
     expect(reward).toContain('"CRITIC_NULL_REWARD", "-1"');
     expect(grpo.training).toMatchObject({ num_generations: 8, per_device_train_batch_size: 8 });
+    // By default an unscored completion's reward is None, which TRL leaves out (not 0, the worst score).
+    const grpoDefault = await writeRunFolder({ trainer: "grpo", data: dpo, base: "m", output: path.join(root, "grpo-default") });
+    const nullReward = execFileSync("python3", ["-c", "import sys; sys.path.insert(0, sys.argv[1]); import reward_fn; print(repr(reward_fn.NULL_REWARD))", grpoDefault.runDir], { encoding: "utf8" });
+    expect(nullReward.trim()).toBe("None");
 
     const reward2 = await writeRunFolder({ trainer: "reward", data: makeExport("rw", "reward", "reward", [{ chosen: "a", rejected: "b" }]), base: "m", output: path.join(root, "rw-run"), preset: "lora" });
     expect(reward2.model.lora_task_type).toBe("SEQ_CLS");

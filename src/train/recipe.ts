@@ -161,7 +161,7 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
       "reward_fn.py",
       template
         .replace("__CRITIC_REWARD_URL__", options.rewardUrl ?? "http://127.0.0.1:8080/v1/reward")
-        .replace("__CRITIC_NULL_REWARD__", String(options.nullReward ?? 0))
+        .replace("__CRITIC_NULL_REWARD__", options.nullReward === undefined ? "none" : String(options.nullReward))
         .replace("__CRITIC_NORMALIZE__", options.normalizeReward === false ? "0" : "1"),
     );
   }

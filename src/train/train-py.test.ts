@@ -1,0 +1,75 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { writeRunFolder } from "./recipe.js";
+import type { TrlTrainer } from "./fields.js";
+
+// Executes each generated train.py up to trainer.train() against stand-in torch/datasets/trl
+// modules (test/support/trl_standin.py) for TRL before 1.7 and for 1.8 and later.
+const standin = fileURLToPath(new URL("../../test/support/trl_standin.py", import.meta.url));
+const root = mkdtempSync(path.join(tmpdir(), "critic-trainpy-"));
+
+const rows: Record<TrlTrainer, { format: string; row: object }> = {
+  sft: { format: "sft-messages", row: { messages: [{ role: "user", content: "Rate: 2+2=5" }, { role: "assistant", content: "Wrong. [SCORE] 1" }] } },
+  dpo: { format: "dpo", row: { prompt: "q", chosen: "good", rejected: "bad" } },
+  kto: { format: "kto", row: { prompt: "q", completion: "a", label: true } },
+  reward: { format: "reward", row: { chosen: "good", rejected: "bad" } },
+  grpo: { format: "dpo", row: { prompt: "q", chosen: "good", rejected: "bad" } },
+};
+
+function exportDir(trainer: TrlTrainer): string {
+  const dir = path.join(root, `data-${trainer}`);
+  mkdirSync(dir, { recursive: true });
+  const { format, row } = rows[trainer];
+  writeFileSync(path.join(dir, "train.jsonl"), `${JSON.stringify(row)}\n`);
+  writeFileSync(path.join(dir, "test.jsonl"), `${JSON.stringify(row)}\n`);
+  writeFileSync(path.join(dir, "export.json"), JSON.stringify({ format, trainer: trainer === "grpo" ? "dpo" : trainer, conversational: format === "sft-messages", files: { train: "train.jsonl", test: "test.jsonl" }, counts: { train: 1, test: 1 } }));
+  return dir;
+}
+
+interface Seen {
+  trainer: string;
+  given: { model: string; quantization_config?: unknown; peft_config: unknown; eval_dataset: unknown; reward_funcs: number | null };
+  model_init_kwargs: Record<string, unknown>;
+}
+
+function runStandin(flavour: "old" | "new", runDir: string): Seen {
+  const out = path.join(runDir, `seen-${flavour}.json`);
+  execFileSync("python3", [standin, flavour, runDir, out], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return JSON.parse(readFileSync(out, "utf8")) as Seen;
+}
+
+const cases: Array<{ trainer: TrlTrainer; preset?: string }> = [
+  ...(["sft", "dpo", "kto", "reward", "grpo"] as const).map((trainer) => ({ trainer })),
+  ...(["sft", "dpo", "kto", "reward", "grpo"] as const).map((trainer) => ({ trainer, preset: "lora" })),
+  { trainer: "sft", preset: "criticon-full" },
+  { trainer: "sft", preset: "dsc-sft" },
+];
+
+describe("train.py reaches trainer.train() on TRL before 1.7 and on 1.8+", () => {
+  for (const { trainer, preset } of cases) {
+    it(`${trainer}${preset ? ` --preset ${preset}` : ""}`, async () => {
+      const run = await writeRunFolder({
+        trainer, data: exportDir(trainer), base: "org/base-model", output: path.join(root, `${trainer}-${preset ?? "default"}`),
+        ...(preset ? { preset } : {}),
+        set: ["model_init_kwargs={device_map: auto, low_cpu_mem_usage: true}"],
+      });
+      for (const flavour of ["old", "new"] as const) {
+        const seen = runStandin(flavour, run.runDir);
+        expect(seen.trainer).toBe(trainer);
+        expect(seen.given.model).toBe("org/base-model");
+        expect(seen.given.eval_dataset).not.toBeNull();
+        // The user's model_init_kwargs are kept, and win over what train.py derives.
+        expect(seen.model_init_kwargs).toMatchObject({ device_map: "auto", low_cpu_mem_usage: true });
+        expect(seen.model_init_kwargs.trust_remote_code ?? false).toBe(false);
+        const quantised = run.model.load_in_4bit === true;
+        if (flavour === "new") expect(seen.given.quantization_config ?? null).toEqual(quantised ? { load_in_4bit: true } : null);
+        else expect(seen.model_init_kwargs.quantization_config ?? null).toEqual(quantised ? { load_in_4bit: true } : null);
+        expect(seen.given.reward_funcs).toBe(trainer === "grpo" ? 1 : null);
+      }
+    });
+  }
+});

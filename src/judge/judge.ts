@@ -1,8 +1,8 @@
 import { rename, rm } from "node:fs/promises";
 import type { Backend, SamplingParams } from "../backends/types.js";
 import { openBackend, type BackendOptions } from "../backends/index.js";
-import { checkInputFile, checkMappedFields, readRecords } from "../records/read.js";
-import { assertNotAnInput, lockOutput } from "../records/output-lock.js";
+import { readRecords } from "../records/read.js";
+import { runLocked } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
 import { validateRecord } from "../records/validate.js";
 import { judgeRecordSchema } from "./schema.js";
@@ -56,24 +56,16 @@ export const DEFAULT_STORE = ".critic/store.sqlite";
 
 /** Judges every record of a dataset file and writes one judgment per valid record, in input order. */
 export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
-  await checkInputFile(options.input);
-  if (options.map) await checkMappedFields(options.input, options.map);
-  const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
-  assertNotAnInput(options.output, [options.input]);
-  assertNotAnInput(rejectsPath, [options.input]);
-  const lock = await lockOutput(options.output, { wait: options.wait, signal: options.signal });
-  try {
-    return await judgeLocked(options, rejectsPath);
-  } finally {
-    await lock.release();
-  }
+  const files = { input: options.input, outputs: [options.output, options.rejects], map: options.map };
+  return runLocked(files, { wait: options.wait, signal: options.signal }, () => judgeFile(options));
 }
 
-async function judgeLocked(options: JudgeOptions, rejectsPath: string): Promise<JudgeSummary> {
+async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const started = performance.now();
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
+  const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
   const rejects = createRejectsWriter(rejectsPath);
   const partial = `${options.output}.partial`;
   const writer = await createRecordWriter(partial, { format: options.outputFormat ?? formatOf(options.output) });

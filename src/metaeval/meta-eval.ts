@@ -70,6 +70,11 @@ export interface JudgeSource {
   records: RecordSource;
 }
 
+/** The record with each `map` target added beside its source field (the source stays readable). */
+function withMappedFields(record: Record<string, unknown>, map: Record<string, string> | undefined): Record<string, unknown> {
+  return map ? { ...record, ...Object.fromEntries(Object.entries(map).map(([to, from]) => [to, record[from]])) } : record;
+}
+
 /** Meta-evaluates judgment files against gold labels. */
 export async function metaEval(options: MetaEvalOptions): Promise<MetaEvalResult> {
   if (options.files.length === 0) throw new Error("meta-eval: no judgment files given");
@@ -111,13 +116,12 @@ export async function metaEvalRecords(sources: JudgeSource[], options: Omit<Meta
     let read = 0;
     for await (const { index, line, record } of source.records((r) => rejects.push(r))) {
       read++;
+      const rec = missing.size > 0 || !extract ? withMappedFields(record, options.map) : record;
       if (missing.size > 0) {
-        const rec = options.map ? { ...record, ...Object.fromEntries(Object.entries(options.map).map(([to, from]) => [to, record[from]])) } : record;
         if (keys.size < 500) for (const key of Object.keys(rec)) keys.add(key);
         for (const field of [...missing.keys()]) if (getField(rec, field) !== undefined) missing.delete(field);
       }
       if (!extract) {
-        const rec = options.map ? { ...record, ...Object.fromEntries(Object.entries(options.map).map(([to, from]) => [to, record[from]])) } : record;
         kind ??= pred === "winner" || (pred === undefined && getField(rec, "winner") !== undefined) ? "pairwise" : "score";
         pred ??= kind === "pairwise" ? "winner" : "score";
         extract = {

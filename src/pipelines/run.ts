@@ -11,8 +11,8 @@ import type { Backend, SamplingParams } from "../backends/types.js";
 import { emptyStats, errorMessage, type JudgeStats } from "../judge/engine.js";
 import { resolveGrader } from "../judge/grader.js";
 import type { Grader } from "../judge/types.js";
-import { checkInputFile, checkMappedFields, readRecords } from "../records/read.js";
-import { assertNotAnInput, lockOutput } from "../records/output-lock.js";
+import { readRecords } from "../records/read.js";
+import { runLocked } from "../records/output-lock.js";
 import type { RawRecord, Reject } from "../records/types.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
 import { RunStore } from "../store/run-store.js";
@@ -272,18 +272,11 @@ async function* processInOrder<I>(
 
 /** Runs a stage over a dataset file. */
 export async function runPipelineFile<I>(stage: Stage<I>, input: string, options: PipelineOptions): Promise<PipelineSummary> {
-  await checkInputFile(input);
-  if (options.map) await checkMappedFields(input, options.map);
-  assertNotAnInput(options.output, [input]);
-  const lock = await lockOutput(options.output, { wait: options.wait, signal: options.signal });
-  try {
-    return await runPipelineFileLocked(stage, input, options);
-  } finally {
-    await lock.release();
-  }
+  const files = { input, outputs: [options.output, options.rejects, options.failures], map: options.map };
+  return runLocked(files, { wait: options.wait, signal: options.signal }, () => runPipelineOverFile(stage, input, options));
 }
 
-async function runPipelineFileLocked<I>(stage: Stage<I>, input: string, options: PipelineOptions): Promise<PipelineSummary> {
+async function runPipelineOverFile<I>(stage: Stage<I>, input: string, options: PipelineOptions): Promise<PipelineSummary> {
   const started = performance.now();
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_PIPELINE_STORE);
   const closeStore = () => {

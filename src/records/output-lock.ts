@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import { open, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
+import { checkInputFile, checkMappedFields } from "./read.js";
 
 /**
  * Holds `<output>.lock` for a run's life, so two runs never write one output (they would share
@@ -80,5 +81,27 @@ function canonical(file: string): string {
     return realpathSync(file);
   } catch {
     return resolve(file);
+  }
+}
+
+/**
+ * What every file-to-file run (judge, the generate pipelines) does before it opens a backend:
+ * the input exists, `--map` names fields the input has, no output is an input; then `body` runs
+ * holding the lock on the first output.
+ */
+export async function runLocked<T>(
+  files: { input: string; outputs: Array<string | undefined>; map?: Record<string, string> },
+  options: LockOptions,
+  body: () => Promise<T>,
+): Promise<T> {
+  await checkInputFile(files.input);
+  if (files.map) await checkMappedFields(files.input, files.map);
+  const outputs = files.outputs.filter((o): o is string => o !== undefined);
+  for (const output of outputs) assertNotAnInput(output, [files.input]);
+  const lock = await lockOutput(outputs[0]!, options);
+  try {
+    return await body();
+  } finally {
+    await lock.release();
   }
 }

@@ -41,6 +41,31 @@ def trl_classes(trainer):
         return getattr(module, config_name), getattr(module, trainer_name)
 
 
+def field_names(cls):
+    return {f.name for f in dataclasses.fields(cls) if f.init}
+
+
+def transformers_major():
+    import transformers
+
+    return int(transformers.__version__.split(".")[0])
+
+
+def check_fields(config_file, section, values, names, where):
+    """Fails before the model loads when config.yaml names a field the installed TRL lacks."""
+    import difflib
+
+    unknown = [key for key in values if key not in names]
+    if not unknown:
+        return
+    lines = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(names), n=2)
+        lines.append(f"  {section}.{key}" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
+    sys.exit(f"{config_file}: not a field of the installed {where}:\n" + "\n".join(lines) +
+             "\nThe run folder was written for the TRL named in config.yaml; `critic train doctor` shows what is installed.")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config.yaml")
@@ -57,13 +82,23 @@ def main():
     config_class, trainer_class = trl_classes(trainer)
 
     model_cfg = dict(cfg.get("model") or {})
-    model_fields = {f.name for f in dataclasses.fields(ModelConfig)}
+    model_fields = field_names(ModelConfig)
     if "dtype" in model_cfg and "dtype" not in model_fields:  # TRL before 0.22 called it torch_dtype
         model_cfg["torch_dtype"] = model_cfg.pop("dtype")
-    model_args = ModelConfig(**model_cfg)
 
     training = dict(cfg.get("training") or {})
     training.setdefault("output_dir", os.path.join(here, "output"))
+    training_fields = field_names(config_class)
+    if "trust_remote_code" in training and "trust_remote_code" not in training_fields:
+        # TRL before 1.7 kept trust_remote_code on ModelConfig.
+        model_cfg["trust_remote_code"] = training.pop("trust_remote_code")
+    warmup = training.get("warmup_steps")
+    if isinstance(warmup, float) and 0 < warmup < 1 and transformers_major() < 5:
+        # transformers 5 reads a warmup_steps below 1 as a ratio; 4.x wants warmup_ratio for that.
+        training["warmup_ratio"] = training.pop("warmup_steps")
+    check_fields(cli.config, "model", model_cfg, model_fields, "trl.ModelConfig")
+    check_fields(cli.config, "training", training, training_fields, f"trl.{config_class.__name__}")
+    model_args = ModelConfig(**model_cfg)
     training_args = config_class(**training)
 
     data = cfg["data"]

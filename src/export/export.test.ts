@@ -13,7 +13,7 @@ import { judge } from "../judge/judge.js";
 import { readRecords } from "../records/read.js";
 import { createRecordWriter } from "../records/write.js";
 import { exportDataset } from "./export.js";
-import { FORMATS } from "./formats.js";
+import { continuation, FORMATS } from "./formats.js";
 import { rowSchemaFor } from "./schemas.js";
 import { normalizePrompt } from "./split.js";
 import { FORMAT_NAMES, type FormatName } from "./types.js";
@@ -168,7 +168,8 @@ describe("exportDataset", () => {
     const duelRows = readJsonl(join(out, "dpo", "train.jsonl")).concat(readJsonl(join(out, "dpo", "test.jsonl"))).filter((r) => String(r.prompt).startsWith("Duel"));
     expect(duelRows).toHaveLength(6);
     for (const row of duelRows) {
-      expect(String(row.chosen)).toMatch(/^GOOD/);
+      // TRL appends a standard completion to the prompt as is: it starts with the docs' space.
+      expect(String(row.chosen)).toMatch(/^ GOOD/);
       expect(String(row.rejected)).toMatch(/\(wrong\)$/);
     }
     const criticon = [...readJsonl(join(out, "criticon-sft", "train.jsonl")), ...readJsonl(join(out, "criticon-sft", "test.jsonl"))];
@@ -209,6 +210,12 @@ describe("exportDataset", () => {
     expect(manifest).toMatchObject({ round: true, testSize: 0, counts: { train: 14, test: 0, testPrompts: 0 } });
   });
 
+  it("a standard completion starts with a space unless the prompt ends in whitespace or the completion starts with it", () => {
+    expect(`what is 0+0?${continuation("what is 0+0?", "It is 0.")}`).toBe("what is 0+0? It is 0.");
+    expect(continuation("Answer:\n", "It is 0.")).toBe("It is 0.");
+    expect(continuation("Answer:", "\nIt is 0.")).toBe("\nIt is 0.");
+  });
+
   it("--kto-threshold labels each absolutely judged response by its score; without it there is no KTO row", async () => {
     const out = join(dir, "kto-threshold");
     await exportDataset({ input: files.absolute, outDir: out, formats: ["kto"], ktoThreshold: 7, testSize: 0 });
@@ -216,7 +223,7 @@ describe("exportDataset", () => {
     const rows = readJsonl(join(out, "train.jsonl"));
     expect(rows).toHaveLength(judged.length);
     const key = (r: Record<string, unknown>) => JSON.stringify(r);
-    expect(rows.map(key).sort()).toEqual(judged.map((j) => key({ prompt: j.instruction, completion: j.response, label: j.score >= 7 })).sort());
+    expect(rows.map(key).sort()).toEqual(judged.map((j) => key({ prompt: j.instruction, completion: ` ${j.response}`, label: j.score >= 7 })).sort());
     expect(rows.some((r) => r.label === true)).toBe(true);
     const without = join(dir, "kto-none");
     await exportDataset({ input: files.absolute, outDir: without, formats: ["kto"], testSize: 0 });

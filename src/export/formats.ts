@@ -57,7 +57,7 @@ export const FORMATS: Record<FormatName, FormatInfo> = {
     fields: (conv) =>
       conv
         ? { prompt: "list of {role, content}: optional system, then user", completion: "list of one assistant message" }
-        : { prompt: "text (a system prompt comes first, then a blank line, then the user message)", completion: "text, appended to the prompt as is" },
+        : { prompt: "text (a system prompt comes first, then a blank line, then the user message)", completion: "text, appended to the prompt as is (it starts with a space unless the prompt ends in whitespace)" },
     usage: "TRL SFTTrainer, prompt-completion: loss on the completion only by default.",
   },
   alpaca: {
@@ -209,7 +209,7 @@ function ktoFromScore(example: Extract<Example, { mode: "absolute" }>, threshold
     rows: [
       conversational
         ? { prompt: [{ role: "user", content: example.prompt }], completion: [{ role: "assistant", content: response }], label }
-        : { prompt: example.prompt, completion: response, label },
+        : { prompt: example.prompt, completion: continuation(example.prompt, response), label },
     ],
   };
 }
@@ -218,7 +218,8 @@ function sftRow(format: FormatName, item: SftItem, conversational: boolean): Row
   const assistant: ChatMessage = { role: "assistant", content: item.completion };
   switch (format) {
     case "sft-prompt-completion":
-      return conversational ? { prompt: item.prompt, completion: [assistant] } : { prompt: flatten(item.prompt), completion: item.completion };
+      if (conversational) return { prompt: item.prompt, completion: [assistant] };
+      return { prompt: flatten(item.prompt), completion: continuation(flatten(item.prompt), item.completion) };
     case "alpaca": {
       const system = item.prompt.find((m) => m.role === "system")?.content;
       const user = item.prompt.filter((m) => m.role === "user").map((m) => m.content).join("\n\n");
@@ -244,16 +245,25 @@ function preferenceRows(format: FormatName, item: PreferenceItem, conversational
             { prompt: [user], completion: [rejected], label: false },
           ]
         : [
-            { prompt: item.prompt, completion: item.chosen, label: true },
-            { prompt: item.prompt, completion: item.rejected, label: false },
+            { prompt: item.prompt, completion: continuation(item.prompt, item.chosen), label: true },
+            { prompt: item.prompt, completion: continuation(item.prompt, item.rejected), label: false },
           ];
     case "reward":
       return [{ chosen: [user, chosen], rejected: [user, rejected] }];
     case "openai-dpo":
       return [{ input: { messages: [user] }, preferred_output: [chosen], non_preferred_output: [rejected] }];
     default:
-      return [{ prompt: item.prompt, chosen: item.chosen, rejected: item.rejected }];
+      return [{ prompt: item.prompt, chosen: continuation(item.prompt, item.chosen), rejected: continuation(item.prompt, item.rejected) }];
   }
+}
+
+/**
+ * A standard (non-conversational) completion as TRL reads it: the trainer appends it to the prompt
+ * as is, so it starts with the space TRL's dataset-format docs use ("The sky is" + " blue."),
+ * unless the prompt already ends in whitespace or the completion starts with it.
+ */
+export function continuation(prompt: string, completion: string): string {
+  return /\s$/.test(prompt) || /^\s/.test(completion) ? completion : ` ${completion}`;
 }
 
 /** Prompt messages as one text: the system prompt, a blank line, the user message (render.ts' systemInUser form). */

@@ -108,7 +108,7 @@ describe("critic train doctor", () => {
     expect(process.exitCode).toBe(1);
     expect(text).toMatch(/^python {8}3\.\d+/m);
     expect(text).toMatch(/^trl {11}MISSING {2}needed for every run/m);
-    expect(text).toMatch(/- missing: torch, transformers, trl, accelerate, datasets.*\. Install: python3 -m pip install torch transformers "trl==1\.1\.0" accelerate datasets/);
+    expect(text).toMatch(/- missing: torch, transformers, trl, accelerate, datasets.*\. Install: python3 -m pip install torch transformers "trl==1\.9\.0" accelerate datasets/);
     expect(text).toMatch(/deepspeed is missing \(needed for --accelerate zero2, zero3, multi-node\): python3 -m pip install deepspeed/);
     expect(text).toMatch(/no NVIDIA GPU found/);
   });
@@ -118,7 +118,7 @@ describe("critic train doctor", () => {
     mkdirSync(bin, { recursive: true });
     const probe = {
       python: "3.11.9",
-      modules: Object.fromEntries(["torch", "transformers", "trl", "accelerate", "datasets", "yaml", "peft", "deepspeed", "bitsandbytes"].map((m) => [m, { version: m === "trl" ? "1.1.0" : "9.9.9" }])),
+      modules: Object.fromEntries(["torch", "transformers", "trl", "accelerate", "datasets", "yaml", "peft", "deepspeed", "bitsandbytes"].map((m) => [m, { version: m === "trl" ? "1.9.0" : "9.9.9" }])),
       cuda: true,
       devices: [{ name: "NVIDIA H100 80GB HBM3", memoryMiB: 81559 }],
     };
@@ -133,7 +133,7 @@ describe("critic train doctor", () => {
     expect(report.ok).toBe(true);
     expect(report.gpus).toEqual([{ name: "NVIDIA H100 80GB HBM3", memoryMiB: 81559 }, { name: "NVIDIA H100 80GB HBM3", memoryMiB: 81559 }]);
     expect(report.gpuSource).toBe("nvidia-smi");
-    expect(report.packages.find((p) => p.name === "trl")?.version).toBe("1.1.0");
+    expect(report.packages.find((p) => p.name === "trl")?.version).toBe("1.9.0");
 
     const io = capture();
     await cli(["doctor", "--python", "python3"]);

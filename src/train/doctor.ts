@@ -49,7 +49,7 @@ const PACKAGES: Array<{ module: string; pip: string; required: boolean; neededFo
   { module: "yaml", pip: "pyyaml", required: true, neededFor: "train.py reads config.yaml" },
   { module: "peft", pip: "peft", required: false, neededFor: "LoRA (--preset lora, dsc-sft, use_peft)" },
   { module: "deepspeed", pip: "deepspeed", required: false, neededFor: "--accelerate zero2, zero3, multi-node" },
-  { module: "bitsandbytes", pip: "bitsandbytes", required: false, neededFor: "4-bit loading (load_in_4bit)" },
+  { module: "bitsandbytes", pip: "bitsandbytes", required: false, neededFor: "4/8-bit loading (load_in_4bit, --preset lora, dsc-sft) and the bitsandbytes optimizers (optim: paged_adamw_32bit in --preset criticon-full and lora, adamw_bnb_8bit, …)" },
 ];
 
 /** Prints one JSON object: python version, each module's version or import error, CUDA devices. */

@@ -54,7 +54,7 @@ describe("critic train run folders", () => {
     expect(cfg.model).toMatchObject({ model_name_or_path: "teknium/OpenHermes-2.5-Mistral-7B", dtype: "bfloat16", lora_target_modules: ["q_proj", "v_proj"] });
     expect(cfg.training).toMatchObject({
       learning_rate: 1e-5, num_train_epochs: 2, per_device_train_batch_size: 8, gradient_accumulation_steps: 2, lr_scheduler_type: "cosine",
-      warmup_ratio: 0.1, eval_strategy: "steps", eval_steps: 500, max_length: 2048, optim: "paged_adamw_32bit", seed: 42,
+      warmup_steps: 0.1, eval_strategy: "steps", eval_steps: 500, max_length: 2048, optim: "paged_adamw_32bit", seed: 42,
       output_dir: path.join(out, "output"), report_to: "none",
     });
     if (pyyaml) {
@@ -129,6 +129,41 @@ describe("critic train run folders", () => {
 
     const reward2 = await writeRunFolder({ trainer: "reward", data: makeExport("rw", "reward", "reward", [{ chosen: "a", rejected: "b" }]), base: "m", output: path.join(root, "rw-run"), preset: "lora" });
     expect(reward2.model.lora_task_type).toBe("SEQ_CLS");
+  });
+
+  it("SFT puts the loss on the critique: assistant_only_loss for messages, completion_only_loss for prompt-completion, unless --set says otherwise", async () => {
+    const messages = await writeRunFolder({ trainer: "sft", data: makeExport("loss-msg", "sft-messages", "sft", sftRows), base: "m", output: path.join(root, "loss-msg-run") });
+    expect(messages.training).toMatchObject({ assistant_only_loss: true });
+    expect(messages.training).not.toHaveProperty("completion_only_loss");
+    expect(readFileSync(path.join(messages.runDir, "config.yaml"), "utf8")).toMatch(/assistant_only_loss: true {2}# critic default: loss on the critique only/);
+    const pc = await writeRunFolder({ trainer: "sft", data: makeExport("loss-pc", "sft-prompt-completion", "sft", [{ prompt: "Rate: 1+1=3", completion: " Wrong. [SCORE] 1" }]), base: "m", output: path.join(root, "loss-pc-run") });
+    expect(pc.training).toMatchObject({ completion_only_loss: true });
+    const off = await writeRunFolder({ trainer: "sft", data: makeExport("loss-off", "sft-messages", "sft", sftRows), base: "m", output: path.join(root, "loss-off-run"), set: ["assistant_only_loss=false"] });
+    expect(off.training.assistant_only_loss).toBe(false);
+    const dpo = await writeRunFolder({ trainer: "dpo", data: makeExport("loss-dpo", "dpo", "dpo", dpoRows), base: "m", output: path.join(root, "loss-dpo-run") });
+    expect(dpo.training).not.toHaveProperty("assistant_only_loss");
+  });
+
+  it("GRPO batches fit num_generations: a preset's eval batch is raised, a user's misfit fails before anything is written", async () => {
+    const data = makeExport("grpo-fit", "dpo", "dpo", dpoRows);
+    const run = await writeRunFolder({ trainer: "grpo", data, base: "m", output: path.join(root, "grpo-fit-run"), preset: "lora" });
+    expect(run.training.per_device_eval_batch_size).toBe(8);
+    expect(readFileSync(path.join(run.runDir, "config.yaml"), "utf8")).toMatch(/per_device_eval_batch_size: 8 {2}# .*raised from 4: GRPO's global eval batch must divide by num_generations \(8\)/);
+    const two = await writeRunFolder({ trainer: "grpo", data, base: "m", output: path.join(root, "grpo-fit-2"), preset: "lora", numProcesses: 2, accelerate: "multi-gpu" });
+    expect(two.training.per_device_eval_batch_size).toBe(4);
+    await expect(writeRunFolder({ trainer: "grpo", data, base: "m", output: path.join(root, "grpo-fit-bad"), preset: "lora", set: ["per_device_eval_batch_size=6"] }))
+      .rejects.toThrow(/global eval batch \(per_device_eval_batch_size 6 x 1 process\(es\)\) must divide by the generations per prompt in evaluation \(8\)/);
+    await expect(writeRunFolder({ trainer: "grpo", data, base: "m", output: path.join(root, "grpo-fit-bad2"), set: ["per_device_train_batch_size=3"] }))
+      .rejects.toThrow(/generation batch \(3 = .*must divide by num_generations \(8\)/);
+    expect(existsSync(path.join(root, "grpo-fit-bad"))).toBe(false);
+  });
+
+  it("the pip line adds bitsandbytes for the paged optimizer of criticon-full, not for a plain full run", async () => {
+    const data = makeExport("bnb", "sft-messages", "sft", sftRows);
+    const full = await writeRunFolder({ trainer: "sft", data, base: "m", output: path.join(root, "bnb-full"), preset: "criticon-full" });
+    expect(readFileSync(path.join(full.runDir, "README.md"), "utf8")).toMatch(/pip install .* deepspeed bitsandbytes/);
+    const plain = await writeRunFolder({ trainer: "sft", data, base: "m", output: path.join(root, "bnb-plain") });
+    expect(readFileSync(path.join(plain.runDir, "README.md"), "utf8")).not.toContain("bitsandbytes");
   });
 
   it("refuses to overwrite a run folder without --force", async () => {

@@ -49,6 +49,8 @@ export interface RunManifest {
   outputDir: string;
   /** Trains a LoRA adapter (use_peft) rather than full weights. */
   lora: boolean;
+  /** Needs bitsandbytes: 4/8-bit loading or a bitsandbytes optimizer (paged_*, *_8bit). */
+  bitsandbytes?: boolean;
   createdAt: string;
 }
 
@@ -107,6 +109,7 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
     }
     notes.push("The export has no test split, so evaluation during training is off.");
   }
+  if (trainer === "sft") lossOnCompletion(exp, training, userKeys);
   if (trainer === "reward" && model.get("use_peft")?.value === true && !userKeys.has("lora_task_type")) {
     model.set("lora_task_type", { value: "SEQ_CLS", source: "reward models are sequence classifiers (TRL ModelConfig help)" });
   }
@@ -114,6 +117,7 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
   const mode = options.accelerate ?? preset?.accelerate?.mode ?? "single";
   if (!ACCELERATE_MODES.includes(mode)) throw new Error(`unknown --accelerate "${mode}"; modes: ${ACCELERATE_MODES.join(", ")}`);
   const numProcesses = options.numProcesses ?? (preset?.accelerate && preset.accelerate.mode === mode ? preset.accelerate.numProcesses : mode === "single" ? 1 : 8);
+  if (trainer === "grpo") fitGrpoBatches(training, userKeys, numProcesses, Boolean(exp.files.test));
   const bf16 = training.get("bf16")?.value;
   const fp16 = training.get("fp16")?.value;
   const accelerate = accelerateYaml({
@@ -140,6 +144,7 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
     trl: fields.trl,
     outputDir: String(training.get("output_dir")!.value),
     lora: model.get("use_peft")?.value === true,
+    bitsandbytes: model.get("load_in_4bit")?.value === true || model.get("load_in_8bit")?.value === true || needsBitsandbytes(training.get("optim")?.value),
     createdAt: new Date().toISOString(),
   };
 
@@ -174,6 +179,62 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
     training: Object.fromEntries([...training].map(([k, e]) => [k, e.value])),
     model: Object.fromEntries([...model].map(([k, e]) => [k, e.value])),
   };
+}
+
+/** transformers' optimizers that bitsandbytes provides (OptimizerNames: paged_*, *_8bit, *_bnb*, lion_32bit). */
+export function needsBitsandbytes(optim: unknown): boolean {
+  return typeof optim === "string" && /^paged_|8bit|bnb|^lion_32bit$/.test(optim) && !/^adamw_torch_(4|8)bit$/.test(optim);
+}
+
+/**
+ * SFT on critiques: the loss goes on the critique, not on the long judge prompt. TRL computes it on
+ * the completion of prompt-completion rows by default; for messages rows it is assistant_only_loss.
+ */
+function lossOnCompletion(exp: ExportDir, training: Map<string, Entry>, userKeys: Set<string>): void {
+  if (userKeys.has("assistant_only_loss") || userKeys.has("completion_only_loss")) return;
+  const why = "critic default: loss on the critique only, not on the judge prompt";
+  if (exp.format === "sft-prompt-completion") {
+    training.set("completion_only_loss", { value: true, source: `${why} (TRL's default for prompt-completion rows, written out)` });
+  } else if (exp.conversational) {
+    training.set("assistant_only_loss", {
+      value: true,
+      source: `${why}; TRL needs {% generation %} markers in the chat template or a template it can swap for one (set false if it refuses yours)`,
+    });
+  }
+}
+
+/**
+ * GRPOConfig's own checks, made here so a run folder never fails them on the GPU box: the
+ * generation batch (per-device batch x processes x steps_per_generation) and, with evaluation
+ * on, the global eval batch must divide by num_generations. A value from a preset or a default is
+ * raised to the next that fits; a value the user set is an error.
+ */
+function fitGrpoBatches(training: Map<string, Entry>, userKeys: Set<string>, processes: number, evaluates: boolean): void {
+  const num = (key: string, fallback: number) => Number(training.get(key)?.value ?? fallback);
+  const generations = num("num_generations", 8);
+  const steps = Number(training.get("steps_per_generation")?.value ?? training.get("gradient_accumulation_steps")?.value ?? 1);
+  const generationBatch = training.has("generation_batch_size") ? num("generation_batch_size", 0) : num("per_device_train_batch_size", 8) * processes * steps;
+  if (generationBatch % generations !== 0) {
+    throw new Error(
+      `GRPO: the generation batch (${generationBatch} = per_device_train_batch_size x ${processes} process(es) x steps_per_generation, or generation_batch_size) must divide by num_generations (${generations}); change one of them with --set`,
+    );
+  }
+  if (!evaluates || (training.get("eval_strategy")?.value ?? "no") === "no") return;
+  const evalGenerations = num("num_generations_eval", 0) || generations;
+  const evalBatch = num("per_device_eval_batch_size", 8);
+  if ((evalBatch * processes) % evalGenerations === 0) return;
+  if (userKeys.has("per_device_eval_batch_size")) {
+    throw new Error(
+      `GRPO: the global eval batch (per_device_eval_batch_size ${evalBatch} x ${processes} process(es)) must divide by the generations per prompt in evaluation (${evalGenerations}); set per_device_eval_batch_size or num_generations_eval to fit`,
+    );
+  }
+  let fitted = evalBatch;
+  while ((fitted * processes) % evalGenerations !== 0) fitted += 1;
+  const was = training.get("per_device_eval_batch_size");
+  training.set("per_device_eval_batch_size", {
+    value: fitted,
+    source: `${was ? `${was.source}, raised from ${evalBatch}` : "critic default"}: GRPO's global eval batch must divide by num_generations (${evalGenerations})`,
+  });
 }
 
 export function readRunManifest(runDir: string): RunManifest {
@@ -297,7 +358,7 @@ function runReadme(manifest: RunManifest, exp: ExportDir, preset: Preset | undef
     "",
     "```sh",
     "critic train doctor            # python, torch, trl, accelerate, deepspeed, peft, GPUs",
-    `pip install "trl==${manifest.trl}" accelerate datasets peft${needsDeepSpeed(manifest.accelerate) ? " deepspeed" : ""}${manifest.lora ? " bitsandbytes" : ""}`,
+    `pip install "trl==${manifest.trl}" accelerate datasets peft${needsDeepSpeed(manifest.accelerate) ? " deepspeed" : ""}${manifest.bitsandbytes ?? manifest.lora ? " bitsandbytes" : ""}`,
     ...(manifest.trainer === "grpo" ? ["critic serve --reward --model ./judge.gguf --template criticon --port 8080 &   # the reward judge"] : []),
     "bash launch.sh                 # or: critic train launch .   (progress bar, run store, Ctrl-C)",
     "```",

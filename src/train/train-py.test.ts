@@ -34,6 +34,7 @@ interface Seen {
   trainer: string;
   given: { model: string; quantization_config?: unknown; peft_config: unknown; eval_dataset: unknown; reward_funcs: number | null };
   model_init_kwargs: Record<string, unknown>;
+  args: Record<string, unknown>;
 }
 
 function runStandin(flavour: "old" | "new", runDir: string): Seen {
@@ -69,7 +70,38 @@ describe("train.py reaches trainer.train() on TRL before 1.7 and on 1.8+", () =>
         if (flavour === "new") expect(seen.given.quantization_config ?? null).toEqual(quantised ? { load_in_4bit: true } : null);
         else expect(seen.model_init_kwargs.quantization_config ?? null).toEqual(quantised ? { load_in_4bit: true } : null);
         expect(seen.given.reward_funcs).toBe(trainer === "grpo" ? 1 : null);
+        if (run.training.warmup_steps === 0.1) {
+          // transformers 5 reads warmup_steps < 1 as a ratio; on 4.x train.py passes warmup_ratio.
+          if (flavour === "new") expect(seen.args).toMatchObject({ warmup_steps: 0.1 });
+          else expect(seen.args).toMatchObject({ warmup_ratio: 0.1 });
+        }
       }
     });
   }
+
+  it("trust_remote_code set on the trainer config reaches from_pretrained on TRL 1.7+ and before", async () => {
+    for (const trainer of ["sft", "dpo", "reward", "grpo", "kto"] as const) {
+      const run = await writeRunFolder({
+        trainer, data: exportDir(trainer), base: "org/remote-code-model", output: path.join(root, `remote-${trainer}`),
+        set: ["training.trust_remote_code=true"],
+      });
+      expect(run.training.trust_remote_code).toBe(true);
+      for (const flavour of ["old", "new"] as const) {
+        expect(runStandin(flavour, run.runDir).model_init_kwargs.trust_remote_code).toBe(true);
+      }
+    }
+  });
+
+  it("a key the installed TRL lacks stops train.py before the model loads, with a did-you-mean", async () => {
+    const run = await writeRunFolder({ trainer: "sft", data: exportDir("sft"), base: "org/m", output: path.join(root, "stale-key") });
+    const config = path.join(run.runDir, "config.yaml");
+    writeFileSync(config, readFileSync(config, "utf8").replace("training:\n", "training:\n  learnig_rate: 0.001\n"));
+    let stderr = "";
+    try {
+      runStandin("new", run.runDir);
+    } catch (error) {
+      stderr = String((error as { stderr?: string }).stderr);
+    }
+    expect(stderr).toContain("training.learnig_rate (did you mean learning_rate?)");
+  });
 });

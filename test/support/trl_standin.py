@@ -27,12 +27,27 @@ torch.bfloat16, torch.float16, torch.float32 = "bfloat16", "float16", "float32"
 datasets = types.ModuleType("datasets")
 datasets.load_dataset = lambda kind, data_files: {split: {"kind": kind, "file": f} for split, f in data_files.items()}
 
+transformers = types.ModuleType("transformers")
+transformers.__version__ = "5.0.0" if new else "4.56.2"
 trl = types.ModuleType("trl")
 
 
-def dataclass_of(name, names, extra=()):
+def grpo_post_init(self):
+    # GRPOConfig.__post_init__'s batch checks (TRL v1.9.0 trl/trainer/grpo_config.py), one process.
+    generations = self.num_generations or 8
+    steps = self.steps_per_generation or self.gradient_accumulation_steps or 1
+    generation_batch = self.generation_batch_size or (self.per_device_train_batch_size or 8) * steps
+    if generation_batch % generations:
+        raise ValueError(f"generation_batch_size ({generation_batch}) must be divisible by num_generations ({generations}).")
+    if self.eval_strategy not in (None, "no"):
+        evaluated = self.num_generations_eval or generations
+        if (self.per_device_eval_batch_size or 8) % evaluated:
+            raise ValueError(f"The global eval batch size ({self.per_device_eval_batch_size} * 1) must be divisible by the number of generations used for evaluation ({evaluated}).")
+
+
+def dataclass_of(name, names, extra=(), namespace=None):
     names = sorted(set(names) | set(extra))
-    return dataclasses.make_dataclass(name, [(n, object, dataclasses.field(default=None)) for n in names])
+    return dataclasses.make_dataclass(name, [(n, object, dataclasses.field(default=None)) for n in names], namespace=namespace)
 
 
 model_names = set(fields["model_config"])
@@ -54,7 +69,7 @@ for trainer, info in fields["trainers"].items():
         names.add("trust_remote_code")
     else:
         names.discard("trust_remote_code")
-    config = dataclass_of(config_name, names)
+    config = dataclass_of(config_name, names, namespace={"__post_init__": grpo_post_init} if trainer == "grpo" else None)
 
     def make_trainer(trainer=trainer):
         if new:
@@ -67,7 +82,8 @@ for trainer, info in fields["trainers"].items():
                 self.args = args
 
         def train(self, resume_from_checkpoint=None):
-            seen.update(trainer=trainer, given=self.given, model_init_kwargs=self.args.model_init_kwargs, resume=resume_from_checkpoint)
+            seen.update(trainer=trainer, given=self.given, model_init_kwargs=self.args.model_init_kwargs, resume=resume_from_checkpoint,
+                        args={k: v for k, v in dataclasses.asdict(self.args).items() if v is not None})
             with open(out_path, "w", encoding="utf-8") as f:
                 json.dump(seen, f, default=str)
 
@@ -85,7 +101,7 @@ trl.get_quantization_config = lambda m: {"load_in_4bit": True} if getattr(m, "lo
 if not new:
     trl.get_kbit_device_map = lambda: {"": 0}
 
-sys.modules.update(torch=torch, datasets=datasets, trl=trl)
+sys.modules.update(torch=torch, datasets=datasets, transformers=transformers, trl=trl)
 sys.path.insert(0, run_dir)
 sys.argv = ["train.py", "--config", os.path.join(run_dir, "config.yaml")]
 runpy.run_path(os.path.join(run_dir, "train.py"), run_name="__main__")

@@ -1,18 +1,33 @@
 import { parseAbsolute } from "./absolute.js";
 import { parseAutoJ } from "./autoj.js";
 import { parsePairwise } from "./pairwise.js";
+import { stripEndTokens } from "./special-tokens.js";
 import type { AbsoluteParse, PairwiseParse, ScoreRange } from "./types.js";
 
 export { parseAbsolute } from "./absolute.js";
 export { parseAutoJ } from "./autoj.js";
 export { parsePairwise } from "./pairwise.js";
+export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { AbsoluteParse, PairwiseParse, ParseFailure, ScoreRange } from "./types.js";
 
 export type ParserName = "result" | "score" | "pairwise" | "autoj";
 export type Parser = (text: string) => AbsoluteParse | PairwiseParse;
 
-/** The parser for a template's output format; absolute formats need the template's scale. */
+/**
+ * The parser for a template's output format; absolute formats need the template's scale. End
+ * tokens that leaked into the output are removed first; a failure keeps the output as it came.
+ */
 export function getParser(name: ParserName, scale?: ScoreRange): Parser {
+  const parse = formatParser(name, scale);
+  return (text) => {
+    const stripped = stripEndTokens(text);
+    if (stripped === text.trimEnd()) return parse(text);
+    const result = parse(stripped);
+    return result.ok ? result : { ...result, raw: text };
+  };
+}
+
+function formatParser(name: ParserName, scale?: ScoreRange): Parser {
   switch (name) {
     case "result":
     case "score": {

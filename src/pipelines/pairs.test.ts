@@ -38,7 +38,7 @@ const base = () => ({ model: "openai:gen", baseURL: server.baseURL, progress: fa
 describe("pairs from candidates", () => {
   it("best vs worst from given scores, no judge calls; ties dropped and counted", async () => {
     const input = jsonl("cands.jsonl", [
-      { prompt: "p1", responses: ["a", "b", "c"], scores: [3, 5, 1] },
+      { id: "rec-1", prompt: "p1", responses: ["a", "b", "c"], scores: [3, 5, 1] },
       { prompt: "p2", responses: [{ response: "x", score: 4 }, { response: "y", score: 4 }] },
       { prompt: "p3", responses: ["only"] },
       { prompt: "p4", responses: ["a", "b"], scores: [1] },
@@ -50,7 +50,7 @@ describe("pairs from candidates", () => {
     expect(server.count).toBe(before);
     expect(summary).toMatchObject({ records: 4, rejected: 2, written: 1 });
     expect(summary.stage).toMatchObject({ pairs: 1, ties: 1, belowMargin: 0 });
-    expect(readJsonl(output)).toEqual([{ prompt: "p1", chosen: "b", rejected: "c", chosen_score: 5, rejected_score: 1, margin: 4, source: "candidates" }]);
+    expect(readJsonl(output)).toEqual([{ id: "rec-1", prompt: "p1", chosen: "b", rejected: "c", chosen_score: 5, rejected_score: 1, margin: 4, source: "candidates" }]);
     expect(readJsonl(summary.rejects!).map((r) => [r.line, r.field])).toEqual([[3, "responses"], [4, "scores"]]);
   });
 
@@ -64,16 +64,17 @@ describe("pairs from candidates", () => {
   it("groups judgment rows by prompt and scores missing scores with the judge", async () => {
     judgeScore = (r) => (r === "judge me high" ? 5 : 2);
     const input = jsonl("judgments.jsonl", [
-      { instruction: "q1", response: "scored low", score: 1 },
-      { instruction: "q2", response: "alone", score: 3 },
-      { instruction: "q1", response: "judge me high", score: null },
-      { instruction: "q1", response: "scored mid", score: 3 },
+      { id: 10, instruction: "q1", response: "scored low", score: 1 },
+      { id: 11, instruction: "q2", response: "alone", score: 3 },
+      { id: 12, instruction: "q1", response: "judge me high", score: null },
+      { id: 13, instruction: "q1", response: "scored mid", score: 3 },
     ]);
     const output = join(dir, "grouped.jsonl");
     const before = server.count;
     const summary = await makePairs({ ...base(), input, output, from: "candidates", store: join(dir, "g.sqlite") });
     expect(server.count - before).toBe(1);
-    expect(readJsonl(output)).toEqual([{ prompt: "q1", chosen: "judge me high", rejected: "scored low", chosen_score: 5, rejected_score: 1, margin: 4, source: "candidates" }]);
+    // One candidate per row: the pair names the rows its two responses came from.
+    expect(readJsonl(output)).toEqual([{ chosen_id: 12, rejected_id: 10, prompt: "q1", chosen: "judge me high", rejected: "scored low", chosen_score: 5, rejected_score: 1, margin: 4, source: "candidates" }]);
     expect(summary.stage).toMatchObject({ pairs: 1, tooFewCandidates: 1 });
     expect(readJsonl(summary.failuresFile!)).toEqual([expect.objectContaining({ prompt: "q2", reason: expect.stringMatching(/fewer than two/) })]);
   });
@@ -84,12 +85,12 @@ describe("pairs by degrading a good response", () => {
     // Attempt 0 scores as well as the good response (fails verification), attempt 1 scores lower.
     judgeScore = (r) => (r.startsWith("good") ? 4 : r === "worse 0" ? 4 : r === "worse 1" ? 2 : 4);
     degradeReply = (attempt) => `worse ${attempt}`;
-    const input = jsonl("good.jsonl", [{ prompt: "task A", response: "good A" }, { prompt: "task B" }]);
+    const input = jsonl("good.jsonl", [{ id: "a", prompt: "task A", response: "good A" }, { prompt: "task B" }]);
     const output = join(dir, "degraded.jsonl");
     const summary = await makePairs({ ...base(), input, output, from: "degrade", maxAttempts: 3, store: join(dir, "d.sqlite") });
     expect(summary.stage).toMatchObject({ pairs: 1, attempts: 2, exhausted: 0 });
     expect(readJsonl(output)).toEqual([{
-      prompt: "task A", chosen: "good A", rejected: "worse 1", chosen_score: 4, rejected_score: 2, margin: 2, source: "degrade",
+      id: "a", prompt: "task A", chosen: "good A", rejected: "worse 1", chosen_score: 4, rejected_score: 2, margin: 2, source: "degrade",
       attempts: [{ response: "worse 0", score: 4 }, { response: "worse 1", score: 2 }],
     }]);
     expect(readJsonl(summary.rejects!)[0]).toMatchObject({ line: 2, field: "response" });

@@ -27,6 +27,11 @@ export type PreferencePair = {
   rejected_score: number;
   margin: number;
   source: PairSource;
+  /** The input record's `id`, where it has one. */
+  id?: string | number;
+  /** Candidates given one per row: the `id`s of the rows the two responses came from. */
+  chosen_id?: string | number;
+  rejected_id?: string | number;
   /** Degrade: every attempt at a worse response, in order (the last one is `rejected`). */
   attempts?: DegradeAttempt[];
 };
@@ -101,13 +106,22 @@ export interface PairsCounters {
 interface Candidate {
   response: string;
   score?: number;
+  /** The id of the row it came from (candidates given one per row). */
+  id?: string | number;
 }
 
+type Id = { id?: string | number };
 type PairsItem =
-  | { kind: "candidates"; prompt: string; candidates: Candidate[] }
+  | ({ kind: "candidates"; prompt: string; candidates: Candidate[] } & Id)
   | { kind: "row"; prompt: string; candidate: Candidate }
-  | { kind: "degrade"; prompt: string; response: string; type?: QuestionType }
-  | { kind: "revise"; prompt: string; accepted: boolean; chosen?: string; rejected?: string; chosenScore?: number; rejectedScore?: number };
+  | ({ kind: "degrade"; prompt: string; response: string; type?: QuestionType } & Id)
+  | ({ kind: "revise"; prompt: string; accepted: boolean; chosen?: string; rejected?: string; chosenScore?: number; rejectedScore?: number } & Id);
+
+/** A record's `id` field, kept on the pairs made from it. */
+function recordId(record: RawRecord): Id {
+  const id = record.id;
+  return typeof id === "string" || typeof id === "number" ? { id } : {};
+}
 
 /** The pairs pipeline as a Stage. */
 export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counters: PairsCounters } {
@@ -144,25 +158,25 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
       if (!prompt.ok) return prompt;
       switch (settings.from) {
         case "candidates":
-          return checkCandidates(record, prompt.value, candidatesField, scoresField);
+          return withId(checkCandidates(record, prompt.value, candidatesField, scoresField), record);
         case "degrade": {
           const response = requiredText(record, ["response", "chosen", "question"]);
           if (!response.ok) return response;
-          if (!types) return { ok: true, item: { kind: "degrade", prompt: prompt.value, response: response.value } };
+          if (!types) return { ok: true, item: { kind: "degrade", prompt: prompt.value, response: response.value, ...recordId(record) } };
           const typeName = requiredText(record, ["type"]);
           if (!typeName.ok) return { ...typeName, reason: `${typeName.reason}: degrade style wrong-type needs the requested question type` };
           const type = findQuestionType(types, typeName.value);
           if (!type) return { ok: false, field: "type", reason: `field "type": "${typeName.value}" is not one of the ${types.name} types (${types.types.map((t) => t.name).join(", ")})` };
-          return { ok: true, item: { kind: "degrade", prompt: prompt.value, response: response.value, type } };
+          return { ok: true, item: { kind: "degrade", prompt: prompt.value, response: response.value, type, ...recordId(record) } };
         }
         case "revise":
-          return checkRevision(record, prompt.value);
+          return withId(checkRevision(record, prompt.value), record);
       }
     },
     async process(item, ctx): Promise<ItemResult> {
       switch (item.kind) {
         case "candidates":
-          return pairCandidates(item.prompt, item.candidates, ctx);
+          return pairCandidates(item.prompt, item.candidates, ctx, item.id);
         case "row":
           return pairCandidates(item.prompt, [item.candidate], ctx);
         case "degrade":
@@ -174,7 +188,7 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
           }
           if (!keep(item.chosenScore!, item.rejectedScore!)) return { rows: [] };
           counters.pairs++;
-          return { rows: [pairRow(item.prompt, item.chosen!, item.rejected!, item.chosenScore!, item.rejectedScore!, "revise")] };
+          return { rows: [pairRow(item.prompt, item.chosen!, item.rejected!, item.chosenScore!, item.rejectedScore!, "revise", { id: item.id })] };
         }
       }
     },
@@ -183,11 +197,11 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
   };
   if (settings.from === "candidates") stage.group = groupRows;
 
-  async function pairCandidates(prompt: string, candidates: Candidate[], ctx: StageContext): Promise<ItemResult> {
+  async function pairCandidates(prompt: string, candidates: Candidate[], ctx: StageContext, id?: string | number): Promise<ItemResult> {
     const missing = candidates.filter((c) => c.score === undefined);
     const scored = missing.length === 0 ? [] : await scorerOf(ctx).score(missing.map((c) => ({ instruction: prompt, response: c.response })));
     const scoreOf = new Map<Candidate, number | null>(missing.map((c, i) => [c, scored[i]!.score]));
-    const ready: Array<{ response: string; score: number }> = [];
+    const ready: Array<{ response: string; score: number; id?: string | number }> = [];
     const errors: string[] = [];
     for (const candidate of candidates) {
       const score = candidate.score ?? scoreOf.get(candidate) ?? null;
@@ -198,7 +212,7 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
         continue;
       }
       // The same text twice is one candidate (its first score).
-      if (!ready.some((r) => r.response === candidate.response)) ready.push({ response: candidate.response, score });
+      if (!ready.some((r) => r.response === candidate.response)) ready.push({ response: candidate.response, score, ...(candidate.id !== undefined ? { id: candidate.id } : {}) });
     }
     if (ready.length < 2) {
       counters.tooFewCandidates++;
@@ -212,7 +226,7 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
       for (let i = 0; i < ready.length; i++) {
         for (let j = i + 1; j < ready.length; j++) {
           const [hi, lo] = ready[i]!.score >= ready[j]!.score ? [ready[i]!, ready[j]!] : [ready[j]!, ready[i]!];
-          if (keep(hi.score, lo.score)) rows.push(pairRow(prompt, hi.response, lo.response, hi.score, lo.score, "candidates"));
+          if (keep(hi.score, lo.score)) rows.push(pairRow(prompt, hi.response, lo.response, hi.score, lo.score, "candidates", { id, chosen_id: hi.id, rejected_id: lo.id }));
         }
       }
     } else {
@@ -223,7 +237,7 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
         if (c.score > best.score) best = c;
         if (c.score < worst.score) worst = c;
       }
-      if (keep(best.score, worst.score)) rows.push(pairRow(prompt, best.response, worst.response, best.score, worst.score, "candidates"));
+      if (keep(best.score, worst.score)) rows.push(pairRow(prompt, best.response, worst.response, best.score, worst.score, "candidates", { id, chosen_id: best.id, rejected_id: worst.id }));
     }
     counters.pairs += rows.length;
     return { rows };
@@ -266,7 +280,7 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
       const diff = goodScore - worse!.score;
       if (diff > margin) {
         counters.pairs++;
-        return { rows: [{ ...pairRow(item.prompt, item.response, response, goodScore, worse!.score, "degrade"), attempts }] };
+        return { rows: [{ ...pairRow(item.prompt, item.response, response, goodScore, worse!.score, "degrade", { id: item.id }), attempts }] };
       }
     }
     counters.exhausted++;
@@ -279,8 +293,11 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
   return stage;
 }
 
-function pairRow(prompt: string, chosen: string, rejected: string, chosenScore: number, rejectedScore: number, source: PairSource): PreferencePair {
-  return { prompt, chosen, rejected, chosen_score: chosenScore, rejected_score: rejectedScore, margin: round4(chosenScore - rejectedScore), source };
+type PairIds = Pick<PreferencePair, "id" | "chosen_id" | "rejected_id">;
+
+function pairRow(prompt: string, chosen: string, rejected: string, chosenScore: number, rejectedScore: number, source: PairSource, ids: PairIds = {}): PreferencePair {
+  const kept = Object.fromEntries(Object.entries(ids).filter(([, v]) => v !== undefined)) as PairIds;
+  return { ...kept, prompt, chosen, rejected, chosen_score: chosenScore, rejected_score: rejectedScore, margin: round4(chosenScore - rejectedScore), source };
 }
 
 const DEGRADE_PLACEHOLDERS = ["prompt", "response", "type", "type_description", "wrong_type", "wrong_type_description"];
@@ -311,6 +328,10 @@ function wrongTypeFor(set: QuestionTypeSet, type: QuestionType, prompt: string, 
 
 type CheckResult = ReturnType<Stage<PairsItem>["check"]>;
 
+function withId(result: CheckResult, record: RawRecord): CheckResult {
+  return result.ok && result.item.kind !== "row" ? { ...result, item: { ...result.item, ...recordId(record) } } : result;
+}
+
 function checkCandidates(record: RawRecord, prompt: string, listField: string, scoresField: string): CheckResult {
   const list = record[listField];
   if (list === undefined || list === null) {
@@ -319,7 +340,7 @@ function checkCandidates(record: RawRecord, prompt: string, listField: string, s
     if (!response.ok) return { ok: false, field: listField, reason: `missing field "${listField}" (a list of candidates) or "response" (one candidate per row)` };
     const score = optionalNumber(record.score, "score");
     if (!score.ok) return score;
-    return { ok: true, item: { kind: "row", prompt, candidate: { response: response.value, ...(score.value !== undefined ? { score: score.value } : {}) } } };
+    return { ok: true, item: { kind: "row", prompt, candidate: { response: response.value, ...(score.value !== undefined ? { score: score.value } : {}), ...recordId(record) } } };
   }
   const items = typeof list === "string" ? parseJsonList(list) : list;
   if (!Array.isArray(items)) return { ok: false, field: listField, reason: `field "${listField}": expected a list of responses, got ${describe(list)}` };

@@ -163,6 +163,7 @@ class LlamaCppBackend implements EmbeddedBackend {
       onToken: (tokens) => {
         completionTokens += tokens.length;
       },
+      ...(request.onText ? { onTextChunk: request.onText } : {}),
     });
     return {
       text: response.response,

@@ -28,6 +28,11 @@ export interface GenerateRequest {
    */
   constraint?: { gbnf?: string; jsonSchema?: Record<string, unknown> };
   signal?: AbortSignal;
+  /**
+   * Called with each piece of text as it is generated, where the backend can stream (the embedded
+   * backend does); other backends never call it and return the whole text at the end.
+   */
+  onText?: (delta: string) => void;
 }
 
 export interface TokenUsage {

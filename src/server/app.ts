@@ -77,6 +77,7 @@ export function createServerApp(options: ServerAppOptions): Hono {
       }
       const body = parsed.data;
 
+      if (body.stream) return streamCompletion(c, body, backend, modelName);
       let results: GenerateResult[];
       try {
         // Choices run side by side; the backend's sequence pool queues anything beyond its concurrency.
@@ -94,7 +95,6 @@ export function createServerApp(options: ServerAppOptions): Hono {
         model: modelName,
         usage: usage(results),
       };
-      if (body.stream) return streamCompletion(c, body, completion, results);
       return c.json({
         ...completion,
         object: "chat.completion",
@@ -116,25 +116,37 @@ export function createServerApp(options: ServerAppOptions): Hono {
 }
 
 /**
- * SSE in OpenAI's chunk format. The Backend interface has no token stream, so the text is
- * generated in full first and then sent as one content chunk per choice, a closing chunk with
- * the finish reason, the usage chunk when asked for, and `data: [DONE]`.
+ * SSE in OpenAI's chunk format: a role chunk per choice, then the text as the backend produces it
+ * (the embedded backend calls `onText` per token; a backend that cannot stream sends its whole text
+ * as one chunk when it is done), a closing chunk with the finish reason, the usage chunk when asked
+ * for, and `data: [DONE]`. An error after the stream has started arrives as an `error` event.
  */
-function streamCompletion(
-  c: Context,
-  body: ChatCompletionRequest,
-  completion: { id: string; created: number; model: string; usage: ReturnType<typeof usage> },
-  results: GenerateResult[],
-) {
-  const base = { id: completion.id, object: "chat.completion.chunk", created: completion.created, model: completion.model };
-  const send = (stream: { writeSSE(m: { data: string }): Promise<void> }, chunk: object) => stream.writeSSE({ data: JSON.stringify(chunk) });
+function streamCompletion(c: Context, body: ChatCompletionRequest, backend: Backend, modelName: string) {
+  const base = { id: `chatcmpl-${randomUUID()}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: modelName };
   return streamSSE(c, async (stream) => {
-    for (const [index, result] of results.entries()) {
-      await send(stream, { ...base, choices: [{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] });
-      await send(stream, { ...base, choices: [{ index, delta: { content: result.text }, logprobs: null, finish_reason: null }] });
-      await send(stream, { ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: finishReason(result) }] });
+    // Chunks of several choices interleave; writes go out one at a time, in order.
+    let queue = Promise.resolve();
+    const send = (chunk: object) => (queue = queue.then(() => stream.writeSSE({ data: JSON.stringify(chunk) })));
+    const choice = async (index: number): Promise<GenerateResult> => {
+      void send({ ...base, choices: [{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] });
+      let streamed = false;
+      const onText = (delta: string) => {
+        streamed = true;
+        if (delta !== "") void send({ ...base, choices: [{ index, delta: { content: delta }, logprobs: null, finish_reason: null }] });
+      };
+      const result = await backend.generate({ ...toGenerateRequest(body, index, c.req.raw.signal), onText });
+      if (!streamed && result.text !== "") void send({ ...base, choices: [{ index, delta: { content: result.text }, logprobs: null, finish_reason: null }] });
+      void send({ ...base, choices: [{ index, delta: {}, logprobs: null, finish_reason: finishReason(result) }] });
+      return result;
+    };
+    try {
+      const results = await Promise.all(Array.from({ length: body.n ?? 1 }, (_, i) => choice(i)));
+      if (body.stream_options?.include_usage) void send({ ...base, choices: [], usage: usage(results) });
+    } catch (error) {
+      const retryable = !(error instanceof BackendError) || error.retryable;
+      void send({ error: { message: `Generation failed: ${(error as Error).message}`, type: retryable ? "server_error" : "invalid_request_error", param: null, code: null } });
     }
-    if (body.stream_options?.include_usage) await send(stream, { ...base, choices: [], usage: completion.usage });
+    await queue;
     await stream.writeSSE({ data: "[DONE]" });
   });
 }

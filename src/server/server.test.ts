@@ -133,17 +133,21 @@ describe("OpenAI-compatible server over the embedded backend", () => {
     let text = "";
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined;
+    let contentChunks = 0;
     const ids = new Set<string>();
     for await (const chunk of stream) {
       expect(chunk.object).toBe("chat.completion.chunk");
       ids.add(chunk.id);
       for (const choice of chunk.choices) {
+        if (choice.delta.content) contentChunks++;
         text += choice.delta.content ?? "";
         finish = choice.finish_reason ?? finish;
       }
       if (chunk.usage) usage = chunk.usage;
     }
     expect(ids.size).toBe(1);
+    // Tokens arrive as they are generated, not as one chunk at the end.
+    expect(contentChunks).toBeGreaterThan(3);
     expect(text).toBe(plain.choices[0]!.message.content);
     expect(finish).toBe("length");
     expect(usage).toEqual(plain.usage);
@@ -155,6 +159,16 @@ describe("OpenAI-compatible server over the embedded backend", () => {
     });
     expect(raw.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect((await raw.text()).trimEnd().endsWith("data: [DONE]")).toBe(true);
+
+    // A failure after the stream has begun arrives as an error event, then [DONE].
+    const bad = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ messages, max_tokens: 2, stream: true, grammar: "root ::= (" }),
+    });
+    const events = (await bad.text()).split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6));
+    expect(events.at(-1)).toBe("[DONE]");
+    expect(JSON.parse(events.at(-2)!)).toMatchObject({ error: { type: "invalid_request_error", message: expect.stringMatching(/invalid GBNF grammar/) } });
   });
 
   it("queues requests beyond the backend's parallel sequences", async () => {

@@ -193,12 +193,9 @@ async function launch(runDir: string, opts: { launcher?: string; store: string }
   }
   err(describeLaunch(result));
   if (result.status === "failed") {
-    const row = TrainStore.open(opts.store);
-    try {
-      err(`error: ${row.get(result.id)?.error ?? "the trainer failed"}`);
-    } finally {
-      row.close();
-    }
+    // The trainer's output is not echoed: its last lines say what went wrong.
+    if (result.tail.length > 0) err(`the trainer's last output:\n${result.tail.map((l) => `  | ${l}`).join("\n")}`);
+    err(`error: ${result.error ?? "the trainer failed"}`);
     process.exitCode = 1;
   } else if (result.status === "interrupted") {
     process.exitCode = 130;

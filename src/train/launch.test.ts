@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,6 +86,21 @@ describe("launching a run folder", () => {
     expect(lines.join("\n")).toContain("KeyboardInterrupt");
     const store = TrainStore.open(storePath);
     expect(store.get(result.id)).toMatchObject({ status: "interrupted", step: 10, totalSteps: 20 });
+    store.close();
+  });
+
+  it("a launch.sh whose accelerate is missing (exit 127) reports the shell's own line and points at doctor", async () => {
+    const runDir = await runFolder("no-accelerate");
+    // A PATH with bash and dirname only: launch.sh runs, `exec accelerate` does not.
+    const bin = path.join(root, "bin-without-accelerate");
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ["bash", "dirname"]) symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), path.join(bin, tool));
+    const result = await launchRun({ runDir, store: storePath, progress: false, env: { PATH: bin } });
+    expect(result).toMatchObject({ status: "failed", exitCode: 127 });
+    expect(result.tail.join("\n")).toMatch(/accelerate: (command )?not found/);
+    expect(result.error).toMatch(/code 127: a command was not found .*critic train doctor/);
+    const store = TrainStore.open(storePath);
+    expect(store.get(result.id)?.error).toBe(result.error);
     store.close();
   });
 

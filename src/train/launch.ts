@@ -34,7 +34,13 @@ export interface LaunchResult {
   signal: NodeJS.Signals | null;
   state: TrainState;
   elapsedMs: number;
+  /** The last lines the trainer printed (stdout and stderr), for a failed run's report. */
+  tail: string[];
+  /** Why a failed run failed: its error line or exit status, and what to check. */
+  error: string | null;
 }
+
+const TAIL_LINES = 20;
 
 export interface RunningLaunch {
   /** Ctrl-C: SIGINT to the trainer's process group the first time, SIGTERM the second, SIGKILL after. */
@@ -113,8 +119,13 @@ async function run(options: LaunchOptions, manifest: ReturnType<typeof readRunMa
     store.update(id, { step: state.step, totalSteps: state.total, loss: state.loss, learningRate: state.learningRate, epoch: state.epoch });
   };
 
+  const tail: string[] = [];
   const onLine = (line: string) => {
     options.echo?.(line);
+    if (line.trim() !== "") {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+    }
     noteErrorLine(state, line);
     const events = parseTrainerLine(line);
     if (events.length === 0) return;
@@ -154,12 +165,20 @@ async function run(options: LaunchOptions, manifest: ReturnType<typeof readRunMa
     status = "succeeded";
   } else {
     status = "failed";
-    error = state.lastError ?? `the trainer exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`}`;
+    error = failureMessage(state.lastError, exit.code, exit.signal);
   }
   if (trailing) clearTimeout(trailing);
   store.finish(id, { status, exitCode: exit.code, error, step: state.step, totalSteps: state.total, loss: state.loss, learningRate: state.learningRate, epoch: state.epoch });
   if (typeof options.store === "string") store.close();
-  return { id, status, exitCode: exit.code, signal: exit.signal, state, elapsedMs: Math.round(performance.now() - started) };
+  return { id, status, exitCode: exit.code, signal: exit.signal, state, elapsedMs: Math.round(performance.now() - started), tail, error };
+}
+
+/** The trainer's own error line, or what its exit status means, with where to look next. */
+function failureMessage(lastError: string | null, code: number | null, signal: NodeJS.Signals | null): string {
+  const status = code === null ? `signal ${signal}` : `code ${code}`;
+  if (lastError) return lastError;
+  if (code === 127) return `the trainer exited with code 127: a command was not found (is accelerate installed? \`critic train doctor\` checks python, torch, trl and accelerate)`;
+  return `the trainer exited with ${status}; its last output is above, and \`critic train doctor\` checks the Python packages`;
 }
 
 function note(state: TrainState): string {

@@ -36,6 +36,12 @@ export interface BackendOptions {
   lora?: { path: string; scale?: number };
 }
 
+/** HTTP retries a server backend has made so far (429, 5xx, timeouts); 0 for the embedded backend. */
+export function requestRetriesOf(backend: Backend): number {
+  const retries = (backend as { retries?: unknown }).retries;
+  return typeof retries === "number" ? retries : 0;
+}
+
 /** Opens the backend a model spec names: `./x.gguf`, `hf:user/repo[:quant]`, `openai:name`, `ollama:name`. */
 export async function openBackend(spec: string, options: BackendOptions = {}): Promise<Backend> {
   const parsed = parseModelSpec(spec);

@@ -135,6 +135,7 @@ function addPipelineOptions(command: Command, defaultRubric: string): Command {
     .option("--context-size <n>", "embedded: context tokens per sequence", positiveInt)
     .option("--threads <n>", "embedded: CPU threads", positiveInt)
     .option("--timeout <ms>", "per-request timeout for servers", positiveInt)
+    .option("--request-retries <n>", "servers: tries again after a 429, 5xx or timeout, with backoff (default 6)", wholeNumber)
     .option("--map <new=old>", "rename an input field, e.g. --map text=thought (repeatable)", collect, [])
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--rejects <file>", "bad input records (default <output>.rejects.jsonl)")
@@ -165,6 +166,7 @@ interface PipelineCliOptions {
   contextSize?: number;
   threads?: number;
   timeout?: number;
+  requestRetries?: number;
   map: string[];
   store: string;
   rejects?: string;
@@ -225,6 +227,7 @@ function pipelineOptionsFrom(opts: PipelineCliOptions): PipelineOptions {
     contextSize: opts.contextSize,
     threads: opts.threads,
     timeoutMs: opts.timeout,
+    ...(opts.requestRetries !== undefined ? { requestRetries: opts.requestRetries } : {}),
     map: parseFieldMap(opts.map),
     store: opts.store,
     rejects: opts.rejects,
@@ -258,7 +261,7 @@ export function formatGenerateSummary(s: PipelineSummary): string {
       ? `interrupted: partial output in ${s.output}; run the same command again to resume (finished calls are cached)`
       : `wrote ${s.written} rows to ${s.output}`,
     `  records ${s.records}, items ${s.items}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}${s.failuresFile ? `, no output for ${s.failures} (see ${s.failuresFile})` : ""}`,
-    `  generation calls ${g.calls} (${g.cachedCalls} cached), retries ${g.retries}, backend errors ${g.backendErrors}`,
+    `  generation calls ${g.calls} (${g.cachedCalls} cached), retries ${g.retries}, backend errors ${g.backendErrors} (after ${s.requestRetries} retried server faults)`,
     `  judge calls ${j.calls} (${j.cachedCalls} cached), scored ${j.judged}, failed ${j.failed}, parse failures ${j.parseFailures}`,
     `  tokens ${g.promptTokens + j.promptTokens} prompt + ${g.completionTokens + j.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];

@@ -27,6 +27,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--lora <file>", "embedded: LoRA adapter (GGUF)")
     .option("--lora-scale <x>", "embedded: LoRA scale", finiteNumber)
     .option("--timeout <ms>", "per-request timeout for servers", positiveInt)
+    .option("--request-retries <n>", "servers: tries again after a 429, 5xx or timeout, with backoff (default 6)", wholeNumber)
     .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--no-progress", "no progress line");
@@ -55,6 +56,7 @@ export interface JudgeCliOptions {
   lora?: string;
   loraScale?: number;
   timeout?: number;
+  requestRetries?: number;
   serverGrammar?: boolean;
   store: string;
   progress: boolean;
@@ -87,6 +89,7 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     threads: opts.threads,
     lora: opts.lora ? { path: opts.lora, scale: opts.loraScale } : undefined,
     timeoutMs: opts.timeout,
+    ...(opts.requestRetries !== undefined ? { requestRetries: opts.requestRetries } : {}),
     sendGrammar: opts.serverGrammar,
     store: opts.store,
     progress: opts.progress,

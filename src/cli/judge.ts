@@ -60,7 +60,7 @@ export function formatSummary(s: JudgeSummary): string {
       ? `interrupted: partial output in ${s.output}; run the same command again to resume (finished calls are cached)`
       : `wrote ${s.judged + s.failed} judgments to ${s.output}`,
     `  records ${s.records}, judged ${s.judged}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}`,
-    `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors}`,
+    `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors} (after ${s.requestRetries} retried server faults)`,
     `  tokens ${s.promptTokens} prompt + ${s.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);

@@ -1,6 +1,6 @@
 import { rename, rm } from "node:fs/promises";
 import type { Backend, SamplingParams } from "../backends/types.js";
-import { openBackend, type BackendOptions } from "../backends/index.js";
+import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
@@ -49,6 +49,8 @@ export interface JudgeSummary extends JudgeStats {
   elapsedMs: number;
   /** Swapped pairwise runs: share of pairs whose two orders agreed. */
   positionConsistency?: number;
+  /** HTTP calls that failed with a retryable fault (429, 5xx, timeout) and were tried again. */
+  requestRetries: number;
   runId: number;
 }
 
@@ -65,6 +67,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
+  const retriesBefore = requestRetriesOf(backend);
   const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
   const rejects = createRejectsWriter(rejectsPath);
   const partial = `${options.output}.partial`;
@@ -134,6 +137,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     rejects: rejected > 0 ? rejectsPath : null,
     elapsedMs: Math.round(performance.now() - started),
     ...(stats.swapPairs > 0 ? { positionConsistency: stats.swapConsistent / stats.swapPairs } : {}),
+    requestRetries: requestRetriesOf(backend) - retriesBefore,
     runId,
   };
   store.finishRun(runId, status, summary as unknown as Record<string, unknown>);

@@ -6,7 +6,7 @@
  * that never finished.
  */
 import { rename, rm } from "node:fs/promises";
-import { openBackend, type BackendOptions } from "../backends/index.js";
+import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
 import type { Backend, SamplingParams } from "../backends/types.js";
 import { emptyStats, errorMessage, type JudgeStats } from "../judge/engine.js";
 import { resolveGrader } from "../judge/grader.js";
@@ -132,6 +132,8 @@ export interface PipelineSummary {
   failures: number;
   generation: GenerationStats;
   judge: JudgeStats;
+  /** HTTP calls that failed with a retryable fault (429, 5xx, timeout) and were tried again, all backends. */
+  requestRetries: number;
   /** Pipeline-specific counters. */
   stage: Record<string, unknown>;
   output: string;
@@ -144,6 +146,8 @@ export interface PipelineSummary {
 interface OpenContext {
   ctx: StageContext;
   window: number;
+  /** HTTP retries the context's server backends made (429, 5xx, timeouts). */
+  requestRetries(): number;
   fatal(): Error | undefined;
   close(): Promise<void>;
   describe(): Record<string, unknown>;
@@ -155,6 +159,7 @@ async function openContext<I>(stage: Stage<I>, options: PipelineRecordsOptions, 
   const opened = new Map<string | Backend, Promise<LimitedBackend>>();
   const owned: Backend[] = [];
   const limited: LimitedBackend[] = [];
+  const retriesBefore = new Map<Backend, number>();
   const open = (spec: string | Backend, baseURL: string | undefined): Promise<LimitedBackend> => {
     const key = typeof spec === "string" ? `${spec}\u0000${baseURL ?? ""}` : spec;
     let backend = opened.get(key);
@@ -162,6 +167,7 @@ async function openContext<I>(stage: Stage<I>, options: PipelineRecordsOptions, 
       backend = (async () => {
         const inner = typeof spec === "string" ? await openBackend(spec, { ...options, baseURL }) : spec;
         if (typeof spec === "string") owned.push(inner);
+        retriesBefore.set(inner, requestRetriesOf(inner));
         const wrapped = new LimitedBackend(inner, options.concurrency);
         limited.push(wrapped);
         return wrapped;
@@ -214,6 +220,7 @@ async function openContext<I>(stage: Stage<I>, options: PipelineRecordsOptions, 
     ctx,
     window: Math.max(8, concurrency * 4),
     fatal: () => limited.find((b) => b.fatal)?.fatal,
+    requestRetries: () => [...retriesBefore].reduce((sum, [backend, before]) => sum + requestRetriesOf(backend) - before, 0),
     async close() {
       for (const backend of owned) await backend.dispose();
     },
@@ -363,6 +370,7 @@ async function runPipelineOverFile<I>(stage: Stage<I>, input: string, options: P
     status,
     ...counts,
     ...statsOf(open.ctx),
+    requestRetries: open.requestRetries(),
     stage: stage.summary?.() ?? {},
     output: status === "finished" ? options.output : partial,
     rejects: counts.rejected > 0 ? rejectsPath : null,

@@ -87,6 +87,34 @@ describe("critic judge guards its output and its inputs", () => {
     expect(result.stderr).toContain("2 failed: run the same command again to retry them");
   });
 
+  it("--request-retries sets the HTTP retries, and the summary counts the server faults that were retried", async () => {
+    const seen = new Map<string, number>();
+    // Every record's first two calls get a 503; the third answers.
+    const flaky = await startFaultServer({
+      faults: (_i, body) => {
+        const key = lastUserMessage(body);
+        const n = (seen.get(key) ?? 0) + 1;
+        seen.set(key, n);
+        return n <= 2 ? { status: 503, message: "overloaded", retryAfterMs: 1 } : undefined;
+      },
+    });
+    try {
+      const file = join(dir, "flaky.jsonl");
+      writeFileSync(file, ["a", "b", "c"].map((r, i) => JSON.stringify({ id: i, instruction: "q", response: r })).join("\n") + "\n");
+      const args = (out: string, ...more: string[]) => ["judge", file, "-o", out, "--model", "openai:judge", "--base-url", flaky.baseURL, "--rubric", "helpfulness", "--store", join(dir, `${out.split("/").pop()}.sqlite`), ...more];
+      const ok = await runCli(args(join(dir, "flaky-ok.jsonl")));
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stderr).toContain("backend errors 0 (after 6 retried server faults)");
+      seen.clear();
+      const few = await runCli(args(join(dir, "flaky-few.jsonl"), "--request-retries", "1"));
+      expect(few.code).toBe(1);
+      expect(few.stderr).toContain("records 3, judged 0, failed 3");
+      expect(few.stderr).toContain("backend errors 3 (after 3 retried server faults)");
+    } finally {
+      await flaky.close();
+    }
+  });
+
   it("exits 1 when every record is rejected", async () => {
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, '{"instruction": "q"}\n{"instruction": "q2"}\n');

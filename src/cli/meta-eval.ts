@@ -1,3 +1,4 @@
+import path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
 import { formatValue, metaEval, writeReport, type MetaEvalResult } from "../metaeval/index.js";
@@ -125,6 +126,6 @@ function summarize(result: MetaEvalResult, dir: string, seconds: number): string
     }
   }
   if (result.raters) lines.push(`raters: ${result.raters.names.length}, Fleiss' kappa ${formatValue(result.raters.fleiss)}`);
-  lines.push(`report: ${dir}/report.html, report.md, metrics.json (${seconds.toFixed(1)}s)`);
+  lines.push(`report: ${path.join(dir, "report.html")}, report.md, metrics.json (${seconds.toFixed(1)}s)`);
   return `${lines.join("\n")}\n`;
 }

@@ -22,6 +22,10 @@ describe("charts (vega-lite -> vega -> SVG -> resvg PNG)", () => {
     expect(dist).toContain(">2.33<");
     const bars = await renderSvg(intervalBarChart([{ label: "math", value: 0.4, lo: 0.3, hi: 0.5 }, { label: "coding", value: 0.6 }], "pearson", "By category"));
     expect(bars).toContain(">coding<");
+    // Long names that share a prefix stay whole (vega-lite's default label limit cut both to one text).
+    const long = await renderSvg(intervalBarChart([{ label: "solving_exam_questions_with_math", value: 0.4 }, { label: "solving_exam_questions_without_math", value: 0.6 }], "pearson", "By category"));
+    expect(long).toContain(">solving_exam_questions_with_math<");
+    expect(long).toContain(">solving_exam_questions_without_math<");
     if (process.env.CRITIC_CHART_DIR) {
       writeFileSync(path.join(process.env.CRITIC_CHART_DIR, "dist.png"), svgToPng(dist));
       writeFileSync(path.join(process.env.CRITIC_CHART_DIR, "bars.png"), svgToPng(bars));

@@ -65,7 +65,7 @@ export function distributionChart(
     data: { values },
     mark: "bar",
     encoding: {
-      x: { field: "label", type: "ordinal", sort: order, title: axisTitle, axis: { labelAngle: 0 } },
+      x: { field: "label", type: "ordinal", sort: order, title: axisTitle, axis: { labelAngle: 0, labelLimit: 0 } },
       xOffset: { field: "source", sort: ["judge", "gold"] },
       y: { field: "count", type: "quantitative", title: "rows" },
       color: { field: "source", type: "nominal", sort: ["judge", "gold"], scale: { range: ["#4c78a8", "#f58518"] }, title: null },
@@ -83,7 +83,8 @@ export function intervalBarChart(rows: Array<{ label: string; value: number; lo?
     width: 360,
     height: Math.max(60, rows.length * 22),
     data: { values },
-    encoding: { y: { field: "label", type: "nominal", sort: null, title: null } },
+    // No label limit: long category names cut to the same prefix would read as one category.
+    encoding: { y: { field: "label", type: "nominal", sort: null, title: null, axis: { labelLimit: 0 } } },
     layer: [
       { mark: { type: "bar", color: "#4c78a8" }, encoding: { x: { field: "value", type: "quantitative", title: metric } } },
       { mark: { type: "rule", color: "black" }, encoding: { x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } } },

@@ -259,23 +259,52 @@ function gapOf(kind: Kind, pred: Label, gold: Label): number {
   return pred === "tie" || gold === "tie" ? 1 : 2;
 }
 
-/** The rows where judge and gold are furthest apart (largest gap first, then file order). */
+/**
+ * The rows where judge and gold are furthest apart, largest gap first. Rows with the same gap are
+ * taken in turn from each kind of disagreement (judge label -> gold label, and --by group), in a
+ * fixed pseudo-random order within each, so ten equal gaps are not simply the file's first ten.
+ * One pass, keeping at most `top` rows per kind.
+ */
 export function largestDisagreements(kind: Kind, usable: readonly JudgmentRow[], top: number): Disagreement[] {
-  // One pass keeping the `top` largest, so 10^6 rows need no full sort.
-  const kept: Disagreement[] = [];
+  if (top <= 0) return [];
+  const byKind = new Map<string, Array<Disagreement & { rank: number }>>();
+  const before = (a: { gap: number; rank: number }, b: { gap: number; rank: number }) => a.gap > b.gap || (a.gap === b.gap && a.rank < b.rank);
   for (const r of usable) {
     const gap = gapOf(kind, r.pred as Label, r.gold as Label);
-    if (gap < 1e-9 || top <= 0) continue;
-    if (kept.length === top && gap <= (kept[kept.length - 1] as Disagreement).gap) continue;
-    const d: Disagreement = { index: r.index, line: r.line, pred: r.pred as Label, gold: r.gold as Label, ratings: r.ratings, gap };
+    if (gap < 1e-9) continue;
+    const key = `${String(r.pred)}>${String(r.gold)}|${r.group ?? ""}`;
+    const kept = byKind.get(key) ?? [];
+    const rank = scramble(r.index);
+    if (kept.length === top && !before({ gap, rank }, kept[kept.length - 1]!)) continue;
+    const d: Disagreement & { rank: number } = { index: r.index, line: r.line, pred: r.pred as Label, gold: r.gold as Label, ratings: r.ratings, gap, rank };
     if (r.id !== undefined) d.id = r.id;
     if (r.group !== undefined) d.group = r.group;
     let at = kept.length;
-    while (at > 0 && (kept[at - 1] as Disagreement).gap < gap) at--;
+    while (at > 0 && before(d, kept[at - 1]!)) at--;
     kept.splice(at, 0, d);
     if (kept.length > top) kept.pop();
+    byKind.set(key, kept);
   }
-  return kept;
+  const queues = [...byKind.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, q]) => q);
+  const out: Disagreement[] = [];
+  while (out.length < top) {
+    const live = queues.filter((q) => q.length > 0);
+    if (live.length === 0) break;
+    const gap = Math.max(...live.map((q) => q[0]!.gap));
+    for (const q of live) {
+      if (out.length === top || q[0]!.gap !== gap) continue;
+      const { rank: _rank, ...d } = q.shift()!;
+      out.push(d);
+    }
+  }
+  return out;
+}
+
+/** A fixed pseudo-random rank for a row index (a 32-bit integer hash). */
+function scramble(index: number): number {
+  let x = Math.imul(index ^ 0x9e3779b9, 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
 }
 
 function problemsOf(rows: readonly JudgmentRow[], limit: number): Problem[] {

@@ -121,6 +121,19 @@ describe("critic meta-eval comparing two judges on LLMBar Natural (100 expert-la
     await expect(metaEval({ files: [path.join(dir, "j.jsonl")], gold: "label", headline: "pearson" })).rejects.toThrow(/--headline for pairwise is one of/);
   });
 
+  it("states the macro-average convention when a class is never predicted, and prints the report path cleanly", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "critic-cli-"));
+    const rows = [["A", "A"], ["B", "B"], ["A", "tie"], ["B", "tie"], ["A", "B"]].map(([winner, label], i) => JSON.stringify({ id: i, winner, label }));
+    await writeFile(path.join(dir, "j.jsonl"), `${rows.join("\n")}\n`);
+    const out = path.join(dir, "rep1");
+    const stderr = await runCli([path.join(dir, "j.jsonl"), "--gold", "label", "--bootstrap", "0", "-o", `${out}/`]);
+    expect(stderr).toContain(`report: ${path.join(out, "report.html")},`);
+    expect(stderr).not.toContain("//report.html");
+    const md = await readFile(path.join(out, "report.md"), "utf8");
+    expect(md).toMatch(/\| tie \| 2 \| n\/a: the judge never says tie/);
+    expect(md).toContain("counts as 0 in them (scikit-learn's zero_division=0)");
+  });
+
   it("reads CSV (numbers as text) with one gold column per rater", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "critic-cli-"));
     await writeFile(path.join(dir, "j.csv"), "id,score,ann1,ann2\n1,5,5,4\n2,3,3,3\n3,1,2,1\n4,,4,4\n5,2,2,3\n");
@@ -131,6 +144,6 @@ describe("critic meta-eval comparing two judges on LLMBar Natural (100 expert-la
     // ann1 vs ann2 on 5 items: agree on items 2 and 4 -> 2/5.
     expect(r.raters!.pairs[0]!.metrics.exactAgreement!.value).toBeCloseTo(2 / 5, 12);
     // gold = mean of the two raters: 4.5, 3, 1.5, 4, 2.5 ; judge on rows 1,2,3,5.
-    expect(r.judges[0]!.disagreements.map((d) => d.gold)).toEqual([4.5, 1.5, 2.5]);
+    expect(r.judges[0]!.disagreements.map((d) => d.gold)).toEqual([1.5, 2.5, 4.5]);
   });
 });

@@ -156,6 +156,12 @@ function judgeBlocks(result: MetaEvalResult, judge: JudgeReport, ciLabel: string
       head: ["class", "gold support", "precision", "recall", "F1"],
       rows: p.perClass.map((k) => [k.label, String(k.support), formatValue(k.precision), formatValue(k.recall), formatValue(k.f1)]),
     });
+    if (p.perClass.some((k) => k.precision.value === null || k.recall.value === null || k.f1.value === null)) {
+      blocks.push({
+        type: "paragraph",
+        text: "Macro averages are over every class in gold or judge; a class whose precision, recall or F1 is n/a above counts as 0 in them (scikit-learn's zero_division=0).",
+      });
+    }
   }
 
   const confusion = result.kind === "score" ? (judge.metrics as ScoreAgreement).confusion : (judge.metrics as PairwiseAgreement).confusion;

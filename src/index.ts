@@ -7,7 +7,7 @@ export * from "./backends/index.js";
 export { RunStore, callKey, type CachedCall, type RunInfo } from "./store/run-store.js";
 export * from "./templates/index.js";
 export * from "./parse/index.js";
-export * from "./bench/index.js";
+export * from "./benchmarks/index.js";
 export * from "./metaeval/index.js";
 export * from "./server/index.js";
 export * from "./pipelines/index.js";

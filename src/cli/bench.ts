@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
-import { BENCHMARKS, missingFiles, runBenchmark } from "../bench/index.js";
+import { BENCHMARKS, missingFiles, runBenchmark } from "../benchmarks/index.js";
 import { formatValue } from "../metaeval/index.js";
 import { formatSummary } from "./judge.js";
 import { addJudgeOptions, judgeOptionsFrom, NO_MODEL_MESSAGE, type JudgeCliOptions } from "./judge-options.js";

@@ -4,23 +4,9 @@
  * source, seed, testSize.
  */
 import { readFileSync } from "node:fs";
-import type { FormatCounts, FormatResult } from "./export.js";
 import { FORMATS } from "./formats.js";
-import { SKIP_REASONS, type FormatName, type InputKind, type SkipReason, type TrainerName } from "./types.js";
+import { SKIP_REASONS, type FormatCounts, type FormatName, type FormatResult, type InputKind, type JudgeSummaryRow, type SkipReason, type TrainerName } from "./types.js";
 
-/** One distinct judge setting among the judgments behind a format's rows. */
-export interface JudgeSummaryRow {
-  backend: string | null;
-  model: string | null;
-  template: string | null;
-  samples: number | null;
-  swap: boolean | null;
-  /** Criteria of the rubric given with `critic judge --rubric`, when it was. */
-  rubric: string | null;
-  /** Sampling parameters, as compact JSON. */
-  params: string | null;
-  records: number;
-}
 
 export interface ExportManifest {
   format: FormatName;

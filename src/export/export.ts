@@ -17,13 +17,13 @@ import { createRecordWriter, createRejectsWriter, type RecordWriter } from "../r
 import type { Reject } from "../records/types.js";
 import { loadRubric } from "../templates/index.js";
 import type { JudgeTemplate, Rubric } from "../templates/types.js";
-import { buildManifest, renderCard, type JudgeSummaryRow } from "./card.js";
+import { buildManifest, renderCard } from "./card.js";
 import { resolveTemplate, type CritiqueOptions } from "./critique.js";
 import { buildRows, FORMATS, type BuildOptions } from "./formats.js";
 import { rowSchemaFor } from "./schemas.js";
 import { classifyRecord } from "./sources.js";
 import { chooseTestGroups, promptGroup, rowKey } from "./split.js";
-import { FORMAT_NAMES, type FormatName, type InputKind, type JudgeMeta, type SkipReason } from "./types.js";
+import { FORMAT_NAMES, type FormatCounts, type FormatName, type FormatResult, type InputKind, type JudgeMeta, type JudgeSummaryRow, type SkipReason } from "./types.js";
 
 export interface ExportOptions extends Omit<CritiqueOptions, "rubric"> {
   /** Input file(s): JSONL, JSON, CSV/TSV or Parquet (optionally .gz). */
@@ -55,30 +55,6 @@ export interface ExportOptions extends Omit<CritiqueOptions, "rubric"> {
   rejects?: string;
 }
 
-export interface FormatCounts {
-  /** Records read from the inputs (all formats see the same). */
-  read: number;
-  /** Records that could not be read or are not valid input (all formats). */
-  rejected: number;
-  /** Records (and for `duplicate`, rows) that gave no row in this format, by reason. */
-  skipped: Partial<Record<SkipReason, number>>;
-  train: number;
-  test: number;
-  /** Distinct prompts in each split. */
-  trainPrompts: number;
-  testPrompts: number;
-}
-
-export interface FormatResult {
-  format: FormatName;
-  dir: string;
-  counts: FormatCounts;
-  /** Judge templates the critique rows were rendered with, and how many rows each. */
-  templates: Record<string, number>;
-  judges: JudgeSummaryRow[];
-  /** The first record this format could not use for a fault in the record (missing-field, invalid-row). */
-  firstProblem?: Reject;
-}
 
 export interface ExportSummary {
   outDir: string;

@@ -1,4 +1,5 @@
 import type { ChatMessage } from "../backends/types.js";
+import type { Reject } from "../records/types.js";
 import type { Rubric } from "../templates/types.js";
 
 /** Output formats of `critic export`; each is written to its own folder when several are asked for. */
@@ -106,3 +107,42 @@ export interface PreferenceItem {
 }
 
 export type Row = Record<string, unknown>;
+
+/** One distinct judge setting among the judgments behind a format's rows. */
+export interface JudgeSummaryRow {
+  backend: string | null;
+  model: string | null;
+  template: string | null;
+  samples: number | null;
+  swap: boolean | null;
+  /** Criteria of the rubric given with `critic judge --rubric`, when it was. */
+  rubric: string | null;
+  /** Sampling parameters, as compact JSON. */
+  params: string | null;
+  records: number;
+}
+
+export interface FormatCounts {
+  /** Records read from the inputs (all formats see the same). */
+  read: number;
+  /** Records that could not be read or are not valid input (all formats). */
+  rejected: number;
+  /** Records (and for `duplicate`, rows) that gave no row in this format, by reason. */
+  skipped: Partial<Record<SkipReason, number>>;
+  train: number;
+  test: number;
+  /** Distinct prompts in each split. */
+  trainPrompts: number;
+  testPrompts: number;
+}
+
+export interface FormatResult {
+  format: FormatName;
+  dir: string;
+  counts: FormatCounts;
+  /** Judge templates the critique rows were rendered with, and how many rows each. */
+  templates: Record<string, number>;
+  judges: JudgeSummaryRow[];
+  /** The first record this format could not use for a fault in the record (missing-field, invalid-row). */
+  firstProblem?: Reject;
+}

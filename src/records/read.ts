@@ -117,8 +117,8 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * download) ends the chunks instead of failing the run: `onTruncated` is told, and the caller
  * reports where the readable part ended.
  */
-async function* fileChunks(file: string, onTruncated: (error: Error) => void): AsyncGenerator<Buffer> {
-  const raw = createReadStream(file);
+async function* fileChunks(file: string, onTruncated: (error: Error) => void, startByte = 0): AsyncGenerator<Buffer> {
+  const raw = createReadStream(file, { start: startByte });
   const stream: Readable = file.toLowerCase().endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
@@ -287,58 +287,108 @@ export function topLevelValueLines(text: string): number[] {
   return lines;
 }
 
+/**
+ * CSV and TSV rows. A malformed row (a bad or unclosed quote) is rejected with its line and the
+ * parse starts again on the next line, so one bad quote never swallows the rest of the file.
+ */
 async function* readCsv(file: string, delimiter: string, onReject: (r: Reject) => void): AsyncGenerator<NumberedRow> {
+  const state: CsvState = { header: undefined, badUtf8: false };
+  for (let from: CsvStart | undefined = { byte: 0, line: 1, skipLines: 0 }; from !== undefined; ) {
+    from = yield* readCsvFrom(file, delimiter, from, state, onReject);
+  }
+}
+
+/** Where a parse starts: `skipLines` lines after physical line `line`, which begins at `byte`. */
+interface CsvStart {
+  byte: number;
+  line: number;
+  skipLines: number;
+}
+
+interface CsvState {
+  header: string[] | undefined;
+  badUtf8: boolean;
+}
+
+/** Parses from `start` on; returns where to start again after a malformed row. */
+async function* readCsvFrom(file: string, delimiter: string, start: CsvStart, state: CsvState, onReject: (r: Reject) => void): AsyncGenerator<NumberedRow, CsvStart | undefined> {
   let truncated: Error | undefined;
-  let badUtf8 = false;
+  const offset = start.line - 1 + start.skipLines;
+  // A compressed file cannot be read from an offset: it is read from the start, lines skipped.
+  const seekable = !file.toLowerCase().endsWith(".gz");
   // csv-parse decodes the bytes itself; watch them for invalid UTF-8 on the way in (a sequence
   // split across chunks is carried over) so that rows holding U+FFFD can be told apart.
   let tail = Buffer.alloc(0);
+  let toSkip = start.skipLines;
+  let parseStart = start.byte;
   const watched = async function* (): AsyncGenerator<Buffer> {
-    for await (const chunk of fileChunks(file, (error) => (truncated = error))) {
-      if (!badUtf8) {
+    for await (let chunk of fileChunks(file, (error) => (truncated = error), start.byte)) {
+      while (toSkip > 0 && chunk.length > 0) {
+        const newline = chunk.indexOf(10);
+        const dropped = newline === -1 ? chunk.length : newline + 1;
+        parseStart += dropped;
+        chunk = chunk.subarray(dropped);
+        if (newline !== -1) toSkip--;
+      }
+      if (chunk.length === 0) continue;
+      if (!state.badUtf8) {
         const data = Buffer.concat([tail, chunk]);
         const cut = incompleteUtf8Tail(data);
-        if (!isUtf8(data.subarray(0, data.length - cut))) badUtf8 = true;
+        if (!isUtf8(data.subarray(0, data.length - cut))) state.badUtf8 = true;
         tail = Buffer.from(data.subarray(data.length - cut));
       }
       yield chunk;
     }
   };
-  const skipped: Array<{ line: number; message: string }> = [];
-  const parser = Readable.from(watched()).pipe(
+  let produced = 0;
+  let malformed: { afterRecords: number; line: number; message: string } | undefined;
+  const source = Readable.from(watched());
+  const parser = source.pipe(
     parseCsv({
-      delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, info: true,
+      delimiter, bom: offset === 0, relax_column_count: true, skip_empty_lines: true, info: true,
       skip_records_with_error: true,
+      on_record: (record: string[]) => {
+        produced++;
+        return record;
+      },
       on_skip: (error: { message: string; lines?: number } | undefined) => {
-        if (error) skipped.push({ line: error.lines ?? 0, message: error.message });
+        if (error && !malformed) malformed = { afterRecords: produced, line: offset + (error.lines ?? 0), message: error.message };
         return undefined;
       },
     }),
   );
-  let header: string[] | undefined;
-  let lastLine = 0;
-  // After a bad quote csv-parse may report the same row again as an unclosed quote: once is enough.
-  let lastSkipped = -1;
-  const flushSkipped = () => {
-    for (const { line, message } of skipped.splice(0)) {
-      if (line === lastSkipped) continue;
-      lastSkipped = line;
-      onReject({ file, line: line || lastLine + 1, reason: `malformed CSV row: ${message.replace(/^Invalid [^:]*: /, "")}` });
-    }
+  let lastLine = offset;
+  let lastEnd = 0;
+  let consumed = 0;
+  const restartAfterMalformed = (): CsvStart => {
+    const bad = malformed!;
+    const row = lastLine + 1;
+    // An unclosed quote runs to the end of the file: the row is the one that opened it.
+    const unclosed = /quote not closed/i.test(bad.message);
+    const resume = unclosed ? row + 1 : Math.max(bad.line, row) + 1;
+    const reason = unclosed ? "a quote opened in this row is never closed" : bad.message.replace(/^Invalid [^:]*: /, "");
+    onReject({ file, line: row, reason: `malformed CSV row: ${reason}; reading goes on from line ${resume}` });
+    parser.destroy();
+    source.destroy();
+    // The last good row ended where line `row` begins.
+    return seekable ? { byte: parseStart + lastEnd, line: row, skipLines: resume - row } : { byte: 0, line: 1, skipLines: resume - 1 };
   };
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    flushSkipped();
+  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) {
+    if (malformed && consumed === malformed.afterRecords) return restartAfterMalformed();
+    consumed++;
     const line = lastLine + 1;
-    lastLine = info.lines;
-    if (!header) {
-      header = record.map((name, i) => (name === "" ? `column_${i}` : name));
+    lastLine = offset + info.lines;
+    lastEnd = info.bytes;
+    if (!state.header) {
+      state.header = record.map((name, i) => (name === "" ? `column_${i}` : name));
       continue;
     }
+    const header = state.header;
     if (record.length !== header.length) {
       onReject({ file, line, reason: `expected ${header.length} columns (as in the header), got ${record.length}` });
       continue;
     }
-    if (badUtf8 && record.some((value) => value.includes("\uFFFD"))) {
+    if (state.badUtf8 && record.some((value) => value.includes("\uFFFD"))) {
       onReject({ file, line, reason: "invalid UTF-8: the row holds bytes that are not UTF-8 text (is the file in another encoding?)" });
       continue;
     }
@@ -346,8 +396,9 @@ async function* readCsv(file: string, delimiter: string, onReject: (r: Reject) =
     header.forEach((name, i) => (row[name] = record[i]));
     yield { line, record: row };
   }
-  flushSkipped();
+  if (malformed) return restartAfterMalformed();
   if (truncated) onReject({ file, line: lastLine + 1, reason: `input truncated after line ${lastLine}: ${(truncated as Error).message}` });
+  return undefined;
 }
 
 /** How many bytes at the end of `data` begin a UTF-8 sequence that the next chunk completes. */

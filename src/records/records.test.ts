@@ -192,6 +192,33 @@ describe("readRecords: damaged and unusual input", () => {
     expect(rejects).toMatchObject([{ file, line: 3, reason: expect.stringMatching(/^malformed CSV row: /) }]);
   });
 
+  it("after a bad or unclosed quote, reading starts again on the next line: the rows after it are read", async () => {
+    const file = join(dir, "resync.csv");
+    writeFileSync(file, 'instruction,response\nq1,r1\nq2,"bad "quote" here\nq3,"multi\nline"\nq4,"never closed\nq5,r5\nq6,r6\n');
+    const { rows, rejects } = await readAll(file);
+    // q5 and q6 come after an unclosed quote: the parse restarts on the line after the row that opened it.
+    expect(rows.map((r) => [r.line, r.record.instruction, r.record.response])).toEqual([[2, "q1", "r1"], [4, "q3", "multi\nline"], [7, "q5", "r5"], [8, "q6", "r6"]]);
+    expect(rejects).toMatchObject([
+      { file, line: 3, reason: expect.stringMatching(/^malformed CSV row: .*reading goes on from line 4$/) },
+      { file, line: 6, reason: "malformed CSV row: a quote opened in this row is never closed; reading goes on from line 7" },
+    ]);
+    // The same from a .gz (read again from the start, lines skipped) and after a BOM.
+    const text = readFileSync(file);
+    writeFileSync(`${file}.gz`, gzipSync(text));
+    writeFileSync(join(dir, "resync-bom.csv"), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]));
+    for (const other of [`${file}.gz`, join(dir, "resync-bom.csv")]) {
+      const again = await readAll(other);
+      expect(again.rows.map((r) => [r.line, r.record.instruction])).toEqual(rows.map((r) => [r.line, r.record.instruction]));
+      expect(again.rejects.map((r) => r.line)).toEqual([3, 6]);
+    }
+    // A file of 1,000 rows with one bad quote near the top loses only that row.
+    const many = join(dir, "resync-many.csv");
+    writeFileSync(many, `id,text\n1,"oops"x\n${Array.from({ length: 1000 }, (_, i) => `${i + 2},row ${i}`).join("\n")}\n`);
+    const big = await readAll(many);
+    expect(big.rows).toHaveLength(1000);
+    expect(big.rejects.map((r) => r.line)).toEqual([2]);
+  });
+
   it("rejects CSV rows with invalid UTF-8 but keeps a real U+FFFD when the file is valid", async () => {
     const bad = join(dir, "latin1.csv");
     writeFileSync(bad, Buffer.concat([Buffer.from("instruction,response\nq1,caf"), Buffer.from([0xe9]), Buffer.from("\nq2,r2\n")]));

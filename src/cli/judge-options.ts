@@ -10,7 +10,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     : command.option("-m, --model <spec>", modelHelp))
     .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY")
     .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
-    .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | a template .yaml file")
+    .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | mt-bench | mt-bench-pairwise | arena-hard | a template .yaml file")
     .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | instruction_following | a rubric .yaml file")
     .option("-k, --samples <k>", "sampled judgments per record (mean score / majority verdict)", positiveInt, 1)
     .option("--swap", "pairwise: grade both orders; disagreeing orders give a tie")

@@ -39,8 +39,8 @@ export function builtinTemplate(name: string | undefined): JudgeTemplate | undef
   }
 }
 
-/** The judge's answer in a template's output format. */
-export function critiqueTarget(output: OutputFormat, feedback: string, verdict: number | "A" | "B"): string {
+/** The judge's answer in a template's output format (a pairwise verdict: A, B, tie, or Arena-Hard's level). */
+export function critiqueTarget(output: OutputFormat, feedback: string, verdict: number | string): string {
   switch (output) {
     case "result":
     case "pairwise":
@@ -48,9 +48,17 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
     case "score":
       return `${feedback} [SCORE] ${verdict}`;
     case "autoj":
+    case "mt-bench":
       return `${feedback}\n\nRating: [[${verdict}]]`;
+    case "mt-bench-pairwise":
+      return `${feedback}\n\n[[${verdict === "tie" ? "C" : verdict}]]`;
+    case "arena-hard":
+      return `${feedback}\n\nMy final verdict is: [[${verdict}]]`;
   }
 }
+
+/** Formats whose verdicts include a tie. */
+const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard"];
 
 /**
  * The critique SFT item of a judgment under `template`: prompt messages and target, or why there is none.
@@ -62,10 +70,18 @@ export function critiqueItem(template: JudgeTemplate, example: Example, options:
   if (example.mode !== template.mode) return { skip: "mode-mismatch", detail: `template "${template.name}" grades ${template.mode}, the judgment is ${example.mode}` };
   const feedback = example.feedback.trim();
   if (feedback === "") return { skip: "empty-text", detail: "empty feedback" };
-  let verdict: number | "A" | "B";
+  let verdict: number | string;
   if (example.mode === "pairwise") {
-    if (example.winner === "tie") return { skip: "tie" };
+    if (example.winner === "tie" && !TIE_FORMATS.includes(template.output)) return { skip: "tie" };
     verdict = example.winner;
+    if (template.output === "arena-hard") {
+      // The level (A>>B or A>B) cannot be made up from a plain winner.
+      const level = example.record.verdict;
+      if (typeof level !== "string" || !/^(A>>B|A>B|A=B|B>A|B>>A)$/.test(level)) {
+        return { skip: "no-verdict", detail: "arena-hard targets need the judgment's five-level `verdict` (A>>B … B>>A)" };
+      }
+      verdict = level;
+    }
   } else {
     const scale = template.scale;
     const judgedWith = builtinTemplate(example.judge?.template);

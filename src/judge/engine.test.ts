@@ -129,6 +129,38 @@ describe("judgeStream", () => {
     expect(s.count).toBe(6);
   });
 
+  it("MT-Bench's [[C]] is a tie, and Arena-Hard's level is kept and mapped back to the record's order under --swap", async () => {
+    const mtBench = resolveGrader({ template: "mt-bench-pairwise" });
+    const tie = await server({ reply: () => "Both answers are equally good.\n\n[[C]]" });
+    const [t] = await collect(judgeStream([{ index: 0, record: { instruction: "q", response_a: "a", response_b: "b" } }], { backend: backendFor(tie), grader: mtBench }));
+    expect(t).toMatchObject({ winner: "tie", feedback: "Both answers are equally good." });
+
+    const arena = resolveGrader({ template: "arena-hard" });
+    // A judge that follows content: the GOOD answer is much better, wherever it is shown.
+    const reply = (body: ChatBody): string => {
+      const prompt = lastUserMessage(body);
+      const a = /Assistant A's Answer\|>\n([^\n]*)/.exec(prompt)?.[1] ?? "";
+      return a.includes("GOOD") ? "My final verdict is: [[A>>B]]" : "My final verdict is: [[B>>A]]";
+    };
+    const s = await server({ reply });
+    const [j] = await collect(judgeStream([{ index: 0, record: { instruction: "q", response_a: "GOOD one", response_b: "weak one" } }], { backend: backendFor(s), grader: arena, swap: true }));
+    expect(j).toMatchObject({ winner: "A", verdict: "A>>B" });
+    expect(j!.judge.samples[0]!.swap).toMatchObject({ original: "A", swapped: "A", consistent: true, swappedVerdict: "A>>B" });
+  });
+
+  it("judges a conversation record: the last assistant turn, with MT-Bench's multi-turn prompt", async () => {
+    const mtBench = resolveGrader({ template: "mt-bench" });
+    const s = await server({ reply: () => "The second answer is right.\n\nRating: [[9]]" });
+    const messages = [
+      { role: "user", content: "2+2?" }, { role: "assistant", content: "4" },
+      { role: "user", content: "times 3?" }, { role: "assistant", content: "12" },
+    ];
+    const [j] = await collect(judgeStream([{ index: 0, record: { id: "c1", messages } }], { backend: backendFor(s), grader: mtBench }));
+    expect(j).toMatchObject({ id: "c1", score: 9, messages });
+    expect(s.requests[0]!.body.messages![0]!.content).toMatch(/focus on the assistant's answer to the second user question/);
+    expect(lastUserMessage(s.requests[0]!.body)).toContain("### User:\ntimes 3?\n\n### Assistant A:\n12");
+  });
+
   it("takes the majority verdict of K pairwise samples", async () => {
     const pairwise = resolveGrader({ mode: "pairwise", rubric: "helpfulness" });
     const verdicts = ["A", "B", "A"];

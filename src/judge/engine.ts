@@ -1,7 +1,7 @@
 import type { Backend, ChatMessage, SamplingParams } from "../backends/types.js";
 import { callKey, type CachedCall, type RunStore } from "../store/run-store.js";
 import { Semaphore } from "./semaphore.js";
-import type { FailedAttempt, Grader, Judgment, SampleResult, Winner } from "./types.js";
+import type { FailedAttempt, Grader, Judgment, PairVerdict, SampleResult } from "./types.js";
 
 export interface EngineOptions {
   backend: Backend;
@@ -166,6 +166,8 @@ class RecordJudger {
     ]);
     const originalWinner = winnerOf(original);
     const swappedWinner = winnerOf(swapped, true);
+    const originalLevel = levelOf(original);
+    const swappedLevel = levelOf(swapped, true);
     const failures = [...original.failures, ...swapped.failures];
     if (originalWinner === null || swappedWinner === null) {
       const error = !original.ok ? original.error : !swapped.ok ? `swapped order: ${swapped.error}` : "unknown";
@@ -177,6 +179,7 @@ class RecordJudger {
     return {
       feedback: original.ok ? original.feedback : undefined,
       winner: consistent ? originalWinner : "tie",
+      ...(originalLevel !== undefined && consistent ? { verdict: originalLevel } : {}),
       raw: original.raw,
       ...failuresOf(failures),
       swap: {
@@ -185,6 +188,7 @@ class RecordJudger {
         consistent,
         ...(swapped.ok ? { swappedFeedback: swapped.feedback } : {}),
         swappedRaw: swapped.raw,
+        ...(swappedLevel !== undefined ? { swappedVerdict: swappedLevel } : {}),
       },
     };
   }
@@ -275,11 +279,11 @@ interface CallUsage {
 }
 
 type ParsedCall =
-  | { ok: true; feedback: string; verdict: { score: number } | { winner: Winner }; raw: string; failures: FailedAttempt[] }
+  | { ok: true; feedback: string; verdict: { score: number } | { winner: PairVerdict; verdict?: string }; raw: string; failures: FailedAttempt[] }
   | { ok: false; error: string; raw: string; failures: FailedAttempt[] };
 
 interface Verdict {
-  fields: { score: number | null } | { winner: Winner | "tie" | null };
+  fields: { score: number | null } | { winner: PairVerdict | null; verdict?: string };
   error?: string;
   spread?: { min: number; max: number; std: number } | { agreement: number };
 }
@@ -298,13 +302,12 @@ function aggregateScores(samples: SampleResult[]): Verdict {
 function aggregateVerdicts(samples: SampleResult[]): Verdict {
   const verdicts = samples.flatMap((s) => (s.winner === undefined ? [] : [s.winner]));
   if (verdicts.length === 0) return { fields: { winner: null }, error: firstError(samples) };
-  const counts = new Map<Winner | "tie", number>();
-  for (const v of verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const top = Math.max(...counts.values());
-  const leaders = [...counts].filter(([, n]) => n === top).map(([v]) => v);
-  const winner = leaders.length === 1 ? leaders[0]! : "tie";
+  const winner = majority(verdicts) ?? "tie";
+  const top = verdicts.filter((v) => v === winner).length;
+  // The level (Arena-Hard) most often given with the winning verdict.
+  const level = majority(samples.flatMap((s) => (s.winner === winner && s.verdict !== undefined ? [s.verdict] : [])));
   return {
-    fields: { winner },
+    fields: { winner, ...(level !== undefined ? { verdict: level } : {}) },
     ...(samples.length > 1 ? { spread: { agreement: round(top / verdicts.length) } } : {}),
   };
 }
@@ -317,11 +320,27 @@ function failuresOf(failures: FailedAttempt[]): { failures?: FailedAttempt[] } {
   return failures.length > 0 ? { failures } : {};
 }
 
+/** The most frequent value; undefined when there is none or two share the lead. */
+function majority<T>(values: T[]): T | undefined {
+  const counts = new Map<T, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const top = Math.max(0, ...counts.values());
+  const leaders = [...counts].filter(([, n]) => n === top).map(([v]) => v);
+  return leaders.length === 1 ? leaders[0] : undefined;
+}
+
 /** The verdict of a call, in the record's original labels when the call saw the swapped order. */
-function winnerOf(call: ParsedCall, swapped = false): Winner | null {
+function winnerOf(call: ParsedCall, swapped = false): PairVerdict | null {
   if (!call.ok || !("winner" in call.verdict)) return null;
   const winner = call.verdict.winner;
-  return swapped ? (winner === "A" ? "B" : "A") : winner;
+  return swapped && winner !== "tie" ? (winner === "A" ? "B" : "A") : winner;
+}
+
+/** A level label such as "A>>B" in the record's original labels ("B>>A" seen in the swapped order is "A>>B"). */
+function levelOf(call: ParsedCall, swapped = false): string | undefined {
+  if (!call.ok || !("winner" in call.verdict) || call.verdict.verdict === undefined) return undefined;
+  const level = call.verdict.verdict;
+  return swapped ? level.replace(/[AB]/g, (c) => (c === "A" ? "B" : "A")) : level;
 }
 
 function round(value: number): number {

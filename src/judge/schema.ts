@@ -12,7 +12,8 @@ export const judgeRecordSchema = z.looseObject({
   response: text.optional(),
   response_a: text.optional(),
   response_b: text.optional(),
-  reference_answer: text.nullish(),
+  // A list holds one reference answer per turn of a conversation (MT-Bench multi-turn).
+  reference_answer: z.union([text, z.array(text)]).nullish(),
   criteria: text.optional(),
   score1_description: text.optional(),
   score2_description: text.optional(),

@@ -3,10 +3,13 @@ import type { ChatMessage, GenerateRequest, SamplingParams } from "../backends/t
 
 export type Mode = "absolute" | "pairwise";
 export type Winner = "A" | "B";
+/** A pairwise verdict: a winner, or a tie (from formats that have one, from --swap, or from a split vote). */
+export type PairVerdict = Winner | "tie";
 
 export type ParsedOutput =
   | { ok: true; feedback: string; score: number }
-  | { ok: true; feedback: string; winner: Winner }
+  /** `verdict`: the format's own label where it says more than the winner (Arena-Hard "A>>B"). */
+  | { ok: true; feedback: string; winner: PairVerdict; verdict?: string }
   | { ok: false; error: string };
 
 /**
@@ -34,13 +37,15 @@ export interface FailedAttempt {
 export interface SampleResult {
   feedback?: string;
   score?: number;
-  winner?: Winner | "tie";
+  winner?: PairVerdict;
+  /** Arena-Hard's five-level label ("A>>B" … "B>>A"), in the record's own A/B order. */
+  verdict?: string;
   raw?: string;
   error?: string;
   /** Failed attempts before the one that parsed (or all of them when none did). */
   failures?: FailedAttempt[];
   /** Pairwise with swap: the verdict of each order, mapped back to the original labels. */
-  swap?: { original: Winner | null; swapped: Winner | null; consistent: boolean; swappedFeedback?: string; swappedRaw?: string };
+  swap?: { original: PairVerdict | null; swapped: PairVerdict | null; consistent: boolean; swappedFeedback?: string; swappedRaw?: string; swappedVerdict?: string };
 }
 
 export interface JudgeInfo {
@@ -63,7 +68,9 @@ export interface JudgeInfo {
 export type Judgment = Record<string, unknown> & {
   feedback: string | null;
   score?: number | null;
-  winner?: Winner | "tie" | null;
+  winner?: PairVerdict | null;
+  /** Arena-Hard's five-level label of the verdict, where the format has one. */
+  verdict?: string;
   error?: string;
   judge: JudgeInfo;
 };

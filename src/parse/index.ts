@@ -1,5 +1,6 @@
 import { parseAbsolute } from "./absolute.js";
 import { parseAutoJ } from "./autoj.js";
+import { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
 import { parsePairwise } from "./pairwise.js";
 import { stripEndTokens } from "./special-tokens.js";
 import type { AbsoluteParse, PairwiseParse, ScoreRange } from "./types.js";
@@ -7,10 +8,11 @@ import type { AbsoluteParse, PairwiseParse, ScoreRange } from "./types.js";
 export { parseAbsolute } from "./absolute.js";
 export { parseAutoJ } from "./autoj.js";
 export { parsePairwise } from "./pairwise.js";
+export { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
 export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { AbsoluteParse, PairwiseParse, ParseFailure, ScoreRange } from "./types.js";
 
-export type ParserName = "result" | "score" | "pairwise" | "autoj";
+export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard";
 export type Parser = (text: string) => AbsoluteParse | PairwiseParse;
 
 /**
@@ -38,7 +40,14 @@ function formatParser(name: ParserName, scale?: ScoreRange): Parser {
       return (text) => parseAutoJ(text, scale);
     case "pairwise":
       return parsePairwise;
+    case "mt-bench": {
+      if (!scale) throw new Error(`parser "${name}" needs a score scale`);
+      return (text) => parseBracketedScore(text, scale);
+    }
+    case "mt-bench-pairwise":
+    case "arena-hard":
+      return (text) => parseBracketedVerdict(text, name);
     default:
-      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj`);
+      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard`);
   }
 }

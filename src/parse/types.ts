@@ -6,7 +6,8 @@ export interface ParseFailure {
 }
 
 export type AbsoluteParse = { ok: true; feedback: string; score: number } | ParseFailure;
-export type PairwiseParse = { ok: true; feedback: string; winner: "A" | "B" } | ParseFailure;
+/** `winner` is "tie" only for formats that have one (MT-Bench `[[C]]`, Arena-Hard `[[A=B]]`); `verdict` keeps Arena-Hard's level. */
+export type PairwiseParse = { ok: true; feedback: string; winner: "A" | "B" | "tie"; verdict?: string } | ParseFailure;
 
 export interface ScoreRange {
   min: number;

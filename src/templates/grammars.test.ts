@@ -34,6 +34,8 @@ describe("grammarFor", () => {
   it("has a JSON schema twin for structured-output backends", () => {
     expect(jsonSchemaFor("result", { min: 1, max: 5 })).toMatchObject({ properties: { score: { minimum: 1, maximum: 5 } } });
     expect(jsonSchemaFor("pairwise")).toMatchObject({ properties: { winner: { enum: ["A", "B"] } } });
+    expect(jsonSchemaFor("mt-bench-pairwise")).toMatchObject({ properties: { winner: { enum: ["A", "B", "tie"] } } });
+    expect(jsonSchemaFor("arena-hard")).toMatchObject({ properties: { verdict: { enum: ["A>>B", "A>B", "A=B", "B>A", "B>>A"] } } });
   });
 });
 
@@ -76,6 +78,9 @@ describe("grammars constrain a real llama.cpp model", () => {
     { format: "score", scale: { min: 1, max: 10 }, template: "criticon", record: { instruction: "Greet me.", response: "Hello!" } },
     { format: "pairwise", template: "prometheus-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8", criteria: "Is it prime?" } },
     { format: "autoj", scale: { min: 1, max: 10 }, template: "criticon", record: { instruction: "Greet me.", response: "Hello!" } },
+    { format: "mt-bench", scale: { min: 1, max: 10 }, template: "mt-bench", record: { instruction: "Greet me.", response: "Hello!" } },
+    { format: "mt-bench-pairwise", template: "mt-bench-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "arena-hard", template: "arena-hard", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
   ];
 
   it.each(cases)("$format output from a $template prompt always parses", async ({ format, scale, template, record }) => {

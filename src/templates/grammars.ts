@@ -67,20 +67,32 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
     }
     case "pairwise":
       return `root ::= feedback " [RESULT] " winner\nwinner ::= "A" | "B"\n${feedback}\n`;
-    case "autoj": {
-      if (!scale) throw new Error(`grammar: format "autoj" needs a scale`);
+    case "autoj":
+    case "mt-bench": {
+      if (!scale) throw new Error(`grammar: format "${format}" needs a scale`);
       return `root ::= feedback "\\n\\nRating: [[" score "]]"\nscore ::= ${scoreAlternatives(scale)}\n${feedback}\n`;
     }
+    case "mt-bench-pairwise":
+      return `root ::= feedback "\\n\\n[[" winner "]]"\nwinner ::= "A" | "B" | "C"\n${feedback}\n`;
+    case "arena-hard":
+      return `root ::= feedback "\\n\\nMy final verdict is: [[" verdict "]]"\nverdict ::= "A>>B" | "A>B" | "A=B" | "B>A" | "B>>A"\n${feedback}\n`;
   }
 }
 
 /** JSON schema of the structured verdict, for backends with JSON output (Ollama `format`). */
 export function jsonSchemaFor(format: OutputFormat, scale?: Scale): Record<string, unknown> {
-  if (format === "pairwise") {
+  if (format === "pairwise" || format === "mt-bench-pairwise") {
     return {
       type: "object",
-      properties: { feedback: { type: "string" }, winner: { type: "string", enum: ["A", "B"] } },
+      properties: { feedback: { type: "string" }, winner: { type: "string", enum: format === "pairwise" ? ["A", "B"] : ["A", "B", "tie"] } },
       required: ["feedback", "winner"],
+    };
+  }
+  if (format === "arena-hard") {
+    return {
+      type: "object",
+      properties: { feedback: { type: "string" }, verdict: { type: "string", enum: ["A>>B", "A>B", "A=B", "B>A", "B>>A"] } },
+      required: ["feedback", "verdict"],
     };
   }
   if (!scale) throw new Error(`json schema: format "${format}" needs a scale`);

@@ -8,6 +8,11 @@ import {
   PROMETHEUS_RELATIVE_PROMPT_WO_REF,
   REL_SYSTEM_PROMPT,
 } from "./prometheus.js";
+import { ARENA_HARD } from "./arena-hard.js";
+import {
+  MT_BENCH_PAIR_MATH_V1, MT_BENCH_PAIR_MATH_V1_MULTI_TURN, MT_BENCH_PAIR_V2, MT_BENCH_PAIR_V2_MULTI_TURN,
+  MT_BENCH_SINGLE_MATH_V1, MT_BENCH_SINGLE_MATH_V1_MULTI_TURN, MT_BENCH_SINGLE_V1, MT_BENCH_SINGLE_V1_MULTI_TURN,
+} from "./mt-bench.js";
 import type { JudgeTemplate } from "./types.js";
 
 const FIVE_POINT = { min: 1, max: 5 };
@@ -45,6 +50,33 @@ const BUILTIN: readonly JudgeTemplate[] = [
     scale: TEN_POINT,
     output: "score",
     gbnf: grammarFor("score", { scale: TEN_POINT }),
+  },
+  {
+    // FastChat single-v1; single-math-v1 for a record with a reference answer; the multi-turn
+    // forms for a two-turn conversation (`messages`).
+    name: "mt-bench",
+    mode: "absolute",
+    ...MT_BENCH_SINGLE_V1,
+    variants: { reference: MT_BENCH_SINGLE_MATH_V1, multiTurn: MT_BENCH_SINGLE_V1_MULTI_TURN, multiTurnReference: MT_BENCH_SINGLE_MATH_V1_MULTI_TURN },
+    scale: TEN_POINT,
+    output: "mt-bench",
+    gbnf: grammarFor("mt-bench", { scale: TEN_POINT }),
+  },
+  {
+    // FastChat pair-v2 / pair-math-v1 and their multi-turn forms (`messages_a`, `messages_b`); [[C]] is a tie.
+    name: "mt-bench-pairwise",
+    mode: "pairwise",
+    ...MT_BENCH_PAIR_V2,
+    variants: { reference: MT_BENCH_PAIR_MATH_V1, multiTurn: MT_BENCH_PAIR_V2_MULTI_TURN, multiTurnReference: MT_BENCH_PAIR_MATH_V1_MULTI_TURN },
+    output: "mt-bench-pairwise",
+    gbnf: grammarFor("mt-bench-pairwise"),
+  },
+  {
+    name: "arena-hard",
+    mode: "pairwise",
+    ...ARENA_HARD,
+    output: "arena-hard",
+    gbnf: grammarFor("arena-hard"),
   },
 ];
 

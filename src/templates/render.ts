@@ -1,6 +1,7 @@
 import type { ChatMessage } from "../backends/types.js";
 import { SCORE_RUBRIC_TEMPLATE } from "./prometheus.js";
-import type { JudgeTemplate, Rubric } from "./types.js";
+import { conversationView } from "./conversation.js";
+import type { JudgeTemplate, Rubric, TemplateText } from "./types.js";
 import { RUBRIC_DESCRIPTION_FIELDS, rubricFromRecord } from "./rubrics.js";
 
 export interface RenderOptions {
@@ -46,10 +47,29 @@ function hasValue(value: unknown): boolean {
   return value !== undefined && value !== null && !(typeof value === "string" && value.trim() === "");
 }
 
-/** Record fields under the template's placeholder name or its lower-case form ({response_A} reads response_a). */
-function recordValue(record: Record<string, unknown>, name: string): unknown {
-  if (name in record) return record[name];
-  return record[name.toLowerCase()];
+/**
+ * Placeholder names of published templates that critic reads from its own fields (FastChat's
+ * {question}/{answer}, Arena-Hard's {QUESTION}/{ANSWER_A}), so their texts stay byte for byte.
+ */
+const FIELD_OF: Record<string, string> = {
+  question: "instruction",
+  answer: "response",
+  answer_a: "response_a",
+  answer_b: "response_b",
+};
+
+/** The record's field for a placeholder: its name, its lower-case form ({response_A} reads response_a), or the field it stands for. */
+function fieldFor(record: Record<string, unknown>, name: string): string {
+  if (name in record) return name;
+  const lower = name.toLowerCase();
+  return lower in record ? lower : FIELD_OF[lower] ?? lower;
+}
+
+/** Reference answers: `reference_answer` as text, or one per turn as a list (MT-Bench multi-turn). */
+function referenceAnswers(record: Record<string, unknown>): string[] {
+  const value = record.reference_answer;
+  if (Array.isArray(value)) return value.map((v) => String(v ?? ""));
+  return hasValue(value) ? [String(value)] : [];
 }
 
 /**
@@ -83,26 +103,50 @@ export function renderPrompt(
   rubric?: Rubric | string,
   options: RenderOptions = {},
 ): ChatMessage[] {
-  const userText =
-    template.userNoReference !== undefined && !hasValue(record.reference_answer) ? template.userNoReference : template.user;
+  const view = conversationView(record);
+  if (view) record = { ...view.fields, ...record };
+  const references = referenceAnswers(record);
+  const text = templateText(template, references.length > 0, view?.turns ?? 1);
   const lookup = (name: string): string => {
     if (name === "rubric" || name === "criteria" || (RUBRIC_DESCRIPTION_FIELDS as readonly string[]).includes(name)) {
       return rubricPart(template, record, rubric, name);
     }
-    const value = recordValue(record, name);
-    if (value === undefined || value === null) throw missing(template, name.toLowerCase());
+    const turn = /^ref_answer_(\d)$/.exec(name);
+    if (turn) {
+      const ref = references[Number(turn[1]) - 1];
+      if (ref === undefined) throw missing(template, "reference_answer", ` (turn ${turn[1]}: give one reference answer per turn as a list)`);
+      return ref;
+    }
+    if (name === "reference_answer" && Array.isArray(record.reference_answer)) return references.at(-1) ?? "";
+    const field = fieldFor(record, name);
+    const value = record[field];
+    if (value === undefined || value === null) throw missing(template, field);
     if (typeof value === "string") return value;
     if (typeof value === "number" || typeof value === "boolean") return String(value);
-    throw new Error(`template "${template.name}": field "${name.toLowerCase()}" must be text, got ${Array.isArray(value) ? "an array" : typeof value}`);
+    throw new Error(`template "${template.name}": field "${field}" must be text, got ${Array.isArray(value) ? "an array" : typeof value}`);
   };
-  const user = fillPlaceholders(userText, lookup);
-  const system = template.system === undefined ? undefined : fillPlaceholders(template.system, lookup);
+  const user = fillPlaceholders(text.user, lookup);
+  const system = text.system === undefined ? undefined : fillPlaceholders(text.system, lookup);
   if (system === undefined) return [{ role: "user", content: user }];
   if (options.systemInUser) return [{ role: "user", content: `${system}\n\n${user}` }];
   return [
     { role: "system", content: system },
     { role: "user", content: user },
   ];
+}
+
+/** The form of a template a record uses: reference answer or not, one exchange or a two-turn conversation. */
+function templateText(template: JudgeTemplate, hasReference: boolean, turns: number): TemplateText {
+  const variants = template.variants;
+  if (turns > 1 && variants?.multiTurn) {
+    if (turns !== 2) {
+      throw new Error(`template "${template.name}": field "messages": its multi-turn prompt holds two user turns, this conversation has ${turns} (prometheus and criticon judge any length)`);
+    }
+    return hasReference && variants.multiTurnReference ? variants.multiTurnReference : variants.multiTurn;
+  }
+  if (hasReference && variants?.reference) return variants.reference;
+  const user = template.userNoReference !== undefined && !hasReference ? template.userNoReference : template.user;
+  return { ...(template.system !== undefined ? { system: template.system } : {}), user };
 }
 
 function rubricPart(

@@ -8,7 +8,8 @@ const scaleSchema = z
   .strictObject({ min: z.int(), max: z.int() })
   .refine((scale) => scale.min < scale.max, { message: "min must be below max" });
 
-const ABSOLUTE_OUTPUTS = ["result", "score", "autoj"] as const;
+const ABSOLUTE_OUTPUTS = ["result", "score", "autoj", "mt-bench"] as const;
+const PAIRWISE_OUTPUTS = ["pairwise", "mt-bench-pairwise", "arena-hard"] as const;
 
 const templateFileSchema = z
   .strictObject({
@@ -18,7 +19,7 @@ const templateFileSchema = z
     user: z.string().trim().min(1, "must be non-empty text"),
     user_no_reference: z.string().optional(),
     scale: scaleSchema.optional(),
-    output: z.enum(["result", "score", "pairwise", "autoj"]),
+    output: z.enum([...ABSOLUTE_OUTPUTS, ...PAIRWISE_OUTPUTS]),
     /** Upper bound on feedback characters in the output grammar. */
     max_feedback_chars: z.int().positive().optional(),
   })
@@ -38,7 +39,9 @@ const templateFileSchema = z
       needs(["response"], "user", userTexts[0]!);
       if (file.user_no_reference !== undefined) needs(["response"], "user_no_reference", userTexts[1]!);
     } else {
-      if (file.output !== "pairwise") ctx.addIssue({ code: "custom", path: ["output"], message: 'pairwise templates use output "pairwise"' });
+      if (!(PAIRWISE_OUTPUTS as readonly string[]).includes(file.output)) {
+        ctx.addIssue({ code: "custom", path: ["output"], message: `pairwise templates use one of ${PAIRWISE_OUTPUTS.join(", ")}` });
+      }
       if (file.scale) ctx.addIssue({ code: "custom", path: ["scale"], message: "pairwise templates have no scale" });
       needs(["response_a", "response_b"], "user", userTexts[0]!);
       if (file.user_no_reference !== undefined) needs(["response_a", "response_b"], "user_no_reference", userTexts[1]!);
@@ -48,7 +51,7 @@ const templateFileSchema = z
 /**
  * A custom template from a YAML file:
  * name, mode (absolute|pairwise), system?, user, user_no_reference?, scale {min,max} (absolute),
- * output (result|score|pairwise|autoj), max_feedback_chars?.
+ * output (absolute: result|score|autoj|mt-bench; pairwise: pairwise|mt-bench-pairwise|arena-hard), max_feedback_chars?.
  */
 export function loadTemplateFile(file: string): JudgeTemplate {
   const parsed = readYamlFile(file, templateFileSchema, "template");

@@ -7,13 +7,35 @@ export type OutputFormat =
   /** Feedback, then `[RESULT] A|B` (Prometheus relative). */
   | "pairwise"
   /** Critique, then `Rating: [[n]]` (Auto-J single-response rating). */
-  | "autoj";
+  | "autoj"
+  /** Explanation, then `[[n]]` in the closing line (MT-Bench single grading, 1-10). */
+  | "mt-bench"
+  /** Explanation, then `[[A]]`, `[[B]]` or `[[C]]` (a tie) in the closing line (MT-Bench pairwise). */
+  | "mt-bench-pairwise"
+  /** Explanation, then one of `[[A>>B]]` `[[A>B]]` `[[A=B]]` `[[B>A]]` `[[B>>A]]` in the closing line (Arena-Hard). */
+  | "arena-hard";
 
 export type TemplateMode = "absolute" | "pairwise";
 
 export interface Scale {
   min: number;
   max: number;
+}
+
+/** A system prompt and a user message, with {placeholders}. */
+export interface TemplateText {
+  system?: string;
+  user: string;
+}
+
+/**
+ * Forms of a template for particular records (MT-Bench ships four): with a reference answer, for a
+ * two-turn conversation, and for a two-turn conversation with reference answers.
+ */
+export interface TemplateVariants {
+  reference?: TemplateText;
+  multiTurn?: TemplateText;
+  multiTurnReference?: TemplateText;
 }
 
 /** A prompt template is data: texts with {placeholders}, its scale and how to read its output. */
@@ -28,6 +50,8 @@ export interface JudgeTemplate {
    * When absent, `user` is always used.
    */
   userNoReference?: string;
+  /** Forms used instead of system + user for records with a reference answer or a conversation. */
+  variants?: TemplateVariants;
   /** Score range, for absolute templates. */
   scale?: Scale;
   output: OutputFormat;

@@ -1,6 +1,8 @@
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
+import { checkRequirements, formatGate, parseRequirement } from "../metaeval/gate.js";
 import { formatValue, metaEval, writeReport, type MetaEvalResult } from "../metaeval/index.js";
 import { collect, wholeNumber } from "./options.js";
 
@@ -28,8 +30,10 @@ export function registerMetaEval(program: Command): void {
     .option("--response <field>", "response text for length bias (absolute)", "response")
     .option("--response-a <field>", "first response text for length bias (pairwise)", "response_a")
     .option("--response-b <field>", "second response text for length bias (pairwise)", "response_b")
+    .option("--require <metric op value>", 'fail (exit 1) unless every judge meets it, e.g. "kappa>=0.6", "position_consistency>=0.85" (repeatable)', collect, [])
     .action(async (files: string[], opts: MetaEvalCliOptions) => {
       const started = performance.now();
+      const requirements = opts.require.map(parseRequirement);
       const result = await metaEval({
         files,
         ...(opts.name.length > 0 ? { names: opts.name } : {}),
@@ -51,12 +55,20 @@ export function registerMetaEval(program: Command): void {
         responseAField: opts.responseA,
         responseBField: opts.responseB,
       });
+      // Names are checked before the report is written, so a typo fails at once.
+      const gate = requirements.length > 0 ? checkRequirements(result, requirements) : undefined;
       const written = await writeReport(result, opts.output);
       process.stderr.write(summarize(result, written.dir, (performance.now() - started) / 1000));
+      if (gate) {
+        await writeFile(path.join(written.dir, "gate.json"), `${JSON.stringify(gate, null, 2)}\n`);
+        process.stdout.write(formatGate(gate));
+        if (!gate.passed) process.exitCode = 1;
+      }
     });
 }
 
 interface MetaEvalCliOptions {
+  require: string[];
   gold: string;
   output: string;
   pred?: string;

@@ -64,6 +64,56 @@ describe("embedded backend (real llama.cpp on a tiny random model)", () => {
     }
   });
 
+  it("reads each verdict's probability at the verdict position from llama.cpp: exact, summing to 1, greedy picks the most likely", async () => {
+    const scores = ["1", "2", "3", "4", "5"];
+    const result = await backend.generate({ ...ask("Rate the answer: the sky is green.", { temperature: 0, maxTokens: 40 }), constraint: { gbnf: SCORE_GRAMMAR }, verdict: { candidates: scores } });
+    const d = result.distribution!;
+    expect(Object.keys(d).sort()).toEqual(scores);
+    expect(Object.values(d).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    const chosen = result.text.at(-1)!;
+    // Temperature 0 under the grammar takes the most likely allowed token.
+    expect(d[chosen]).toBe(Math.max(...Object.values(d)));
+
+    // The same numbers from a plain evaluation of prompt + prefix in a separate context.
+    const { getLlama, LlamaChat } = await import("node-llama-cpp");
+    const llama = await getLlama({ gpu: false });
+    const model = await llama.loadModel({ modelPath });
+    const context = await model.createContext({ contextSize: 512, sequences: 1 });
+    try {
+      const chat = new LlamaChat({ contextSequence: context.getSequence() });
+      const prefix = result.text.slice(0, -1);
+      const history = [{ type: "system" as const, text: "You are a fair judge." }, { type: "user" as const, text: "Rate the answer: the sky is green." }];
+      // Each score's canonical tokens after the prefix (the last prefix token may merge with the digit).
+      const fulls = scores.map((s) => chat.chatWrapper.generateContextState({ chatHistory: [...history, { type: "model" as const, response: [prefix + s] }] }).contextText.tokenize(model.tokenizer));
+      let shared = 0;
+      while (fulls.every((f) => f[shared] === fulls[0]![shared])) shared++;
+      expect(fulls.every((f) => f.length === shared + 1)).toBe(true);
+      const sharedTokens = fulls[0]!.slice(0, shared);
+      const evaluated = await chat.sequence.controlledEvaluate([...sharedTokens.slice(0, -1), [sharedTokens.at(-1)!, { generateNext: { probabilities: true } }]]);
+      const probabilities = evaluated.at(-1)!.next.probabilities!;
+      const raw = fulls.map((f) => probabilities.get(f[shared]!) ?? 0);
+      const total = raw.reduce((a, b) => a + b, 0);
+      scores.forEach((s, i) => expect(d[s]).toBeCloseTo(raw[i]! / total, 6));
+    } finally {
+      await context.dispose();
+      await model.dispose();
+    }
+  });
+
+  it("handles verdicts that share a first token (1 and 10) by following each path to its end", async () => {
+    const scores = Array.from({ length: 10 }, (_, i) => String(i + 1));
+    const gbnf = `root ::= "Feedback: " [a-z ]{3,12} " [SCORE] " (${scores.map((s) => JSON.stringify(s)).join(" | ")})`;
+    const result = await backend.generate({ ...ask("Score it 1-10: 2+2=4.", { temperature: 0, maxTokens: 40 }), constraint: { gbnf }, verdict: { candidates: scores } });
+    const d = result.distribution!;
+    expect(Object.keys(d)).toHaveLength(10);
+    expect(Object.values(d).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(Object.values(d).every((p) => p >= 0 && p <= 1)).toBe(true);
+    // An output that does not end with a verdict gets no distribution, and says why.
+    const free = await backend.generate({ ...ask("Say hi.", { temperature: 0, maxTokens: 3 }), verdict: { candidates: ["1", "2"] } });
+    expect(free.distribution).toBeUndefined();
+    expect(free.distributionError).toMatch(/does not end with a verdict/);
+  });
+
   it("follows a JSON schema constraint", async () => {
     const jsonSchema = { type: "object", properties: { verdict: { enum: ["A", "B", "tie"] }, score: { enum: [1, 2, 3, 4, 5] } } };
     for (const seed of [1, 2]) {

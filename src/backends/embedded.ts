@@ -19,6 +19,7 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { stableStringify } from "../util/stable-json.js";
+import { verdictDistribution } from "./embedded-distribution.js";
 import { BackendError, type Backend, type ChatMessage, type GenerateRequest, type GenerateResult } from "./types.js";
 
 export interface EmbeddedBackendOptions {
@@ -88,6 +89,7 @@ export async function createEmbeddedBackend(options: EmbeddedBackendOptions): Pr
 
 class LlamaCppBackend implements EmbeddedBackend {
   readonly kind = "embedded" as const;
+  readonly distributions = true;
   readonly concurrency: number;
   readonly contextSize: number;
   readonly gpu: string | false;
@@ -165,11 +167,17 @@ class LlamaCppBackend implements EmbeddedBackend {
       },
       ...(request.onText ? { onTextChunk: request.onText } : {}),
     });
-    return {
+    const result: GenerateResult = {
       text: response.response,
       usage: { promptTokens, completionTokens },
       finishReason: finishReason(response.metadata.stopReason),
     };
+    if (request.verdict) {
+      const read = await verdictDistribution(chat, this.llamaModel, history, response.response, request.verdict);
+      if ("distribution" in read) result.distribution = read.distribution;
+      else result.distributionError = read.error;
+    }
+    return result;
   }
 
   /** A GBNF grammar wins over a JSON schema; compiled grammars are cached by their text. */

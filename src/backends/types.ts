@@ -33,6 +33,18 @@ export interface GenerateRequest {
    * backend does); other backends never call it and return the whole text at the end.
    */
   onText?: (delta: string) => void;
+  /**
+   * Ask for the probability of each verdict the output could have ended with: the output ends with
+   * one of `candidates` followed by `suffix` (an output grammar guarantees it). Backends that can
+   * read token probabilities (embedded; OpenAI-compatible with logprobs) fill `distribution`.
+   */
+  verdict?: VerdictRequest;
+}
+
+export interface VerdictRequest {
+  candidates: string[];
+  /** Fixed text after the verdict value (`]]` for MT-Bench), default none. */
+  suffix?: string;
 }
 
 export interface TokenUsage {
@@ -44,6 +56,10 @@ export interface GenerateResult {
   text: string;
   usage: TokenUsage;
   finishReason?: string;
+  /** For a `verdict` request: each candidate's probability at the verdict position, summing to 1. */
+  distribution?: Record<string, number>;
+  /** For a `verdict` request the backend could not answer: why (never a made-up distribution). */
+  distributionError?: string;
 }
 
 export interface Backend {
@@ -53,6 +69,8 @@ export interface Backend {
   readonly model: string;
   /** How many requests this backend serves at once (parallel sequences or HTTP concurrency). */
   readonly concurrency: number;
+  /** Whether it answers `verdict` requests with a distribution (token probabilities). */
+  readonly distributions?: boolean;
   generate(request: GenerateRequest): Promise<GenerateResult>;
   dispose(): Promise<void>;
 }

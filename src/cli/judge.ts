@@ -65,6 +65,7 @@ export function formatSummary(s: JudgeSummary): string {
   ];
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
+  if (s.withoutDistribution > 0) lines.push(`  no verdict probabilities for ${s.withoutDistribution} call(s): ${s.distributionNote ?? "the backend gave none"}`);
   if (s.positionConsistency !== undefined) {
     lines.push(`  position consistency ${(s.positionConsistency * 100).toFixed(1)}% of ${s.swapPairs} swapped pairs`);
   }

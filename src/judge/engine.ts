@@ -35,12 +35,16 @@ export interface JudgeStats {
   completionTokens: number;
   swapPairs: number;
   swapConsistent: number;
+  /** Parsed calls whose backend was asked for verdict probabilities and gave none. */
+  withoutDistribution: number;
+  /** Why, the first time. */
+  distributionNote?: string;
 }
 
 export function emptyStats(): JudgeStats {
   return {
     judged: 0, failed: 0, calls: 0, cachedCalls: 0, parseFailures: 0, parseRetries: 0,
-    backendErrors: 0, promptTokens: 0, completionTokens: 0, swapPairs: 0, swapConsistent: 0,
+    backendErrors: 0, promptTokens: 0, completionTokens: 0, swapPairs: 0, swapConsistent: 0, withoutDistribution: 0,
   };
 }
 
@@ -130,6 +134,7 @@ class RecordJudger {
       ...input.record,
       feedback: first?.feedback ?? null,
       ...verdict.fields,
+      ...(verdict.error === undefined ? distributionFields(this.options.grader.mode, samples) : {}),
       ...(verdict.error === undefined ? {} : { error: verdict.error }),
       judge: {
         backend: this.options.backend.kind,
@@ -157,7 +162,7 @@ class RecordJudger {
     if (grader.mode === "absolute" || !this.options.swap) {
       const result = await this.callParsed(grader.buildMessages(record), sampleIndex, usage);
       if (!result.ok) return { error: result.error, ...failuresOf(result.failures), raw: result.raw };
-      return { feedback: result.feedback, ...result.verdict, raw: result.raw, ...failuresOf(result.failures) };
+      return { feedback: result.feedback, ...result.verdict, raw: result.raw, ...failuresOf(result.failures), ...this.distributionOf(result.distribution) };
     }
     const swappedRecord = { ...record, response_a: record.response_b, response_b: record.response_a };
     const [original, swapped] = await Promise.all([
@@ -174,12 +179,16 @@ class RecordJudger {
       return { error, ...failuresOf(failures), raw: original.raw };
     }
     const consistent = originalWinner === swappedWinner;
+    // Both orders' distributions, in the record's labels, averaged.
+    const both = [this.distributionOf(original.ok ? original.distribution : undefined), this.distributionOf(swapped.ok ? swapped.distribution : undefined, true)];
+    const merged = both.every((d) => d.distribution) ? { distribution: meanDistribution(both.map((d) => d.distribution!)), ...(both[0]!.verdictDistribution ? { verdictDistribution: meanDistribution(both.map((d) => d.verdictDistribution!)) } : {}) } : {};
     this.stats.swapPairs++;
     if (consistent) this.stats.swapConsistent++;
     return {
       feedback: original.ok ? original.feedback : undefined,
       winner: consistent ? originalWinner : "tie",
       ...(originalLevel !== undefined && consistent ? { verdict: originalLevel } : {}),
+      ...merged,
       raw: original.raw,
       ...failuresOf(failures),
       swap: {
@@ -191,6 +200,34 @@ class RecordJudger {
         ...(swappedLevel !== undefined ? { swappedVerdict: swappedLevel } : {}),
       },
     };
+  }
+
+  /**
+   * A call's candidate distribution as the judgment keeps it: scores for absolute grading; winners
+   * (and Arena-Hard's levels) for pairwise, in the record's labels when the call saw the swapped order.
+   */
+  private distributionOf(raw: Record<string, number> | undefined, swapped = false): Pick<SampleResult, "distribution" | "verdictDistribution"> {
+    if (!raw) return {};
+    const grader = this.options.grader;
+    if (grader.mode === "absolute") return { distribution: raw };
+    const mirror = (label: string) => (swapped ? label.replace(/[AB]/g, (c) => (c === "A" ? "B" : "A")) : label);
+    const winners: Record<string, number> = {};
+    const levels: Record<string, number> = {};
+    let leveled = false;
+    for (const [candidate, p] of Object.entries(raw)) {
+      const label = mirror(grader.labelOf ? grader.labelOf(candidate) : candidate);
+      winners[label] = (winners[label] ?? 0) + p;
+      if (candidate.length > 1 && /[<>=]/.test(candidate)) {
+        leveled = true;
+        levels[mirror(candidate)] = p;
+      }
+    }
+    return { distribution: winners, ...(leveled ? { verdictDistribution: levels } : {}) };
+  }
+
+  private noteMissingDistribution(reason: string): void {
+    this.stats.withoutDistribution++;
+    this.stats.distributionNote ??= reason;
   }
 
   /** One verdict: a call, and new samples while its output does not parse. */
@@ -208,7 +245,8 @@ class RecordJudger {
       const parsed = this.options.grader.parse(call.text);
       if (parsed.ok) {
         const { ok: _ok, feedback, ...verdict } = parsed;
-        return { ok: true, feedback, verdict, raw: call.text, failures };
+        if (call.distributionError !== undefined) this.noteMissingDistribution(call.distributionError);
+        return { ok: true, feedback, verdict, raw: call.text, failures, ...(call.distribution ? { distribution: call.distribution } : {}) };
       }
       this.stats.parseFailures++;
       failures.push({ raw: call.text, error: parsed.error });
@@ -230,7 +268,8 @@ class RecordJudger {
 
   private async call(messages: ChatMessage[], params: SamplingParams, usage: CallUsage): Promise<CachedCall> {
     const { backend, store, grader } = this.options;
-    const key = callKey({ backend: backend.kind, model: backend.model, messages, params, constraint: grader.constraint });
+    const verdict = backend.distributions && grader.verdict ? grader.verdict : undefined;
+    const key = callKey({ backend: backend.kind, model: backend.model, messages, params, constraint: grader.constraint, ...(verdict ? { verdict } : {}) });
     usage.calls++;
     this.stats.calls++;
     const hit = store?.getCall(key);
@@ -243,7 +282,7 @@ class RecordJudger {
     const call = await this.semaphore.run(async () => {
       const started = performance.now();
       try {
-        const result = await backend.generate({ messages, params, constraint: grader.constraint });
+        const result = await backend.generate({ messages, params, constraint: grader.constraint, ...(verdict ? { verdict } : {}) });
         this.successes++;
         this.consecutiveBackendErrors = 0;
         return { ...result, latencyMs: Math.round(performance.now() - started) };
@@ -279,7 +318,7 @@ interface CallUsage {
 }
 
 type ParsedCall =
-  | { ok: true; feedback: string; verdict: { score: number } | { winner: PairVerdict; verdict?: string }; raw: string; failures: FailedAttempt[] }
+  | { ok: true; feedback: string; verdict: { score: number } | { winner: PairVerdict; verdict?: string }; raw: string; failures: FailedAttempt[]; distribution?: Record<string, number> }
   | { ok: false; error: string; raw: string; failures: FailedAttempt[] };
 
 interface Verdict {
@@ -310,6 +349,30 @@ function aggregateVerdicts(samples: SampleResult[]): Verdict {
     fields: { winner, ...(level !== undefined ? { verdict: level } : {}) },
     ...(samples.length > 1 ? { spread: { agreement: round(top / verdicts.length) } } : {}),
   };
+}
+
+/** The mean of several distributions over the same keys (a key missing from one counts 0 there). */
+export function meanDistribution(distributions: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of distributions) for (const [k, p] of Object.entries(d)) out[k] = (out[k] ?? 0) + p / distributions.length;
+  return Object.fromEntries(Object.entries(out).map(([k, p]) => [k, round6(p)]));
+}
+
+/** The judgment's distribution fields: the mean over the samples that have one. */
+function distributionFields(mode: "absolute" | "pairwise", samples: SampleResult[]): Record<string, unknown> {
+  const found = samples.flatMap((s) => (s.distribution ? [s.distribution] : []));
+  if (found.length === 0 || found.length !== samples.filter((s) => s.error === undefined).length) return {};
+  const distribution = meanDistribution(found);
+  if (mode === "absolute") {
+    const expected = Object.entries(distribution).reduce((sum, [score, p]) => sum + Number(score) * p, 0);
+    return { score_distribution: distribution, score_expected: round(expected) };
+  }
+  const levels = samples.flatMap((s) => (s.verdictDistribution ? [s.verdictDistribution] : []));
+  return { winner_distribution: distribution, ...(levels.length === found.length ? { verdict_distribution: meanDistribution(levels) } : {}) };
+}
+
+function round6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
 }
 
 function firstError(samples: SampleResult[]): string {

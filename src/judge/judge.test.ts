@@ -78,8 +78,14 @@ describe("judge() over files", () => {
       expect(j.score).toBeGreaterThanOrEqual(1);
       expect(j.score).toBeLessThanOrEqual(10);
       expect(String((j.judge as { raw: string }).raw)).toMatch(/\[SCORE\] (10|[1-9])$/);
+      // Every judgment knows how sure it is: a distribution over the whole 1-10 scale, and its mean.
+      const d = j.score_distribution as Record<string, number>;
+      expect(Object.keys(d).sort((a, b) => Number(a) - Number(b))).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
+      expect(Object.values(d).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      expect(j.score_expected).toBeCloseTo(Object.entries(d).reduce((sum, [k, p]) => sum + Number(k) * p, 0), 3);
     }
     expect(existsSync(`${output}.partial`)).toBe(false);
+    expect(summary.withoutDistribution).toBe(0);
   });
 
   it("compares pairs in both orders on the embedded model and reports position consistency", async () => {
@@ -91,6 +97,10 @@ describe("judge() over files", () => {
       expect(["A", "B", "tie"]).toContain(j.winner);
       const swap = j.judge.samples[0]!.swap!;
       expect(j.winner).toBe(swap.consistent ? swap.original : "tie");
+      // Both orders' probabilities, mapped to the record's labels and averaged.
+      const d = j.winner_distribution!;
+      expect(Object.keys(d).sort()).toEqual(["A", "B"]);
+      expect(d.A! + d.B!).toBeCloseTo(1, 5);
     }
   });
 });

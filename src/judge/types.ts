@@ -1,5 +1,5 @@
 import type { Rubric } from "../templates/types.js";
-import type { ChatMessage, GenerateRequest, SamplingParams } from "../backends/types.js";
+import type { ChatMessage, GenerateRequest, SamplingParams, VerdictRequest } from "../backends/types.js";
 
 export type Mode = "absolute" | "pairwise";
 export type Winner = "A" | "B";
@@ -26,6 +26,10 @@ export interface Grader {
   /** The rubric given for every record (`--rubric`), recorded in each judgment; absent when records carry their own. */
   rubric?: Rubric;
   parse(text: string): ParsedOutput;
+  /** The verdicts the output can end with, for backends that read their probabilities. */
+  verdict?: VerdictRequest;
+  /** A verdict candidate as a label: the score ("4"), or the winner ("A", "B", "tie" for MT-Bench's "C"). */
+  labelOf?(candidate: string): string;
 }
 
 /** One call's failed attempt: the raw text is kept, never replaced by a default score. */
@@ -40,6 +44,10 @@ export interface SampleResult {
   winner?: PairVerdict;
   /** Arena-Hard's five-level label ("A>>B" … "B>>A"), in the record's own A/B order. */
   verdict?: string;
+  /** Probability of each score (absolute) or winner (pairwise) at the verdict position. */
+  distribution?: Record<string, number>;
+  /** Arena-Hard: probability of each of the five levels. */
+  verdictDistribution?: Record<string, number>;
   raw?: string;
   error?: string;
   /** Failed attempts before the one that parsed (or all of them when none did). */
@@ -71,6 +79,14 @@ export type Judgment = Record<string, unknown> & {
   winner?: PairVerdict | null;
   /** Arena-Hard's five-level label of the verdict, where the format has one. */
   verdict?: string;
+  /** Absolute: probability of each score on the scale (keys are the scores), from token probabilities. */
+  score_distribution?: Record<string, number>;
+  /** The distribution's mean (G-Eval's probability-weighted score). */
+  score_expected?: number;
+  /** Pairwise: probability of A, B (and tie where the format has one). */
+  winner_distribution?: Record<string, number>;
+  /** Arena-Hard: probability of each level, A>>B … B>>A. */
+  verdict_distribution?: Record<string, number>;
   error?: string;
   judge: JudgeInfo;
 };

@@ -12,6 +12,8 @@ export interface CallIdentity {
   messages: ChatMessage[];
   params: SamplingParams;
   constraint?: GenerateRequest["constraint"];
+  /** Present when the call also asked for verdict probabilities (its answer then holds them). */
+  verdict?: GenerateRequest["verdict"];
 }
 
 export interface CachedCall extends GenerateResult {

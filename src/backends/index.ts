@@ -24,6 +24,8 @@ export interface BackendOptions {
   onRetry?: (info: { attempt: number; status?: number; delayMs: number; error: string }) => void;
   /** OpenAI-compatible: send the output grammar in the `grammar` field (llama.cpp server, critic serve). */
   sendGrammar?: boolean;
+  /** OpenAI-compatible: ask for logprobs and read verdict probabilities from them. */
+  logprobs?: boolean;
   /** Embedded: parallel sequences of one context. */
   parallel?: number;
   /** Embedded: context tokens per sequence. */
@@ -55,6 +57,7 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
         maxRetries: options.requestRetries,
         onRetry: options.onRetry,
         sendGrammar: options.sendGrammar,
+        logprobs: options.logprobs,
       });
     case "ollama":
       return createOllamaBackend({

@@ -4,6 +4,7 @@ import { HttpBackendError, describeNetworkError, isRetryableStatus, parseRetryAf
 import { BackendError, type Backend, type GenerateRequest, type GenerateResult } from "./types.js";
 import { startDeadline } from "./deadline.js";
 import { createNodeFetch } from "./node-fetch.js";
+import { distributionFromLogprobs, MAX_TOP_LOGPROBS, type TokenLogprob } from "./logprobs.js";
 
 export interface OpenAIBackendOptions {
   /** Model name the server knows (`gpt-4o-mini`, `prometheus-7b`, ...). */
@@ -28,6 +29,11 @@ export interface OpenAIBackendOptions {
    * API rejects unknown fields.
    */
   sendGrammar?: boolean;
+  /**
+   * Ask for `logprobs` with the top alternatives (20, the API's limit) and read each verdict's
+   * probability from them (vLLM, llama.cpp server, OpenAI).
+   */
+  logprobs?: boolean;
 }
 
 export interface OpenAIBackend extends Backend {
@@ -76,6 +82,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
       ...(params.seed !== undefined ? { seed: params.seed } : {}),
       ...(params.stop !== undefined && params.stop.length > 0 ? { stop: params.stop } : {}),
       ...(options.sendGrammar && request.constraint?.gbnf ? { grammar: request.constraint.gbnf } : {}),
+      ...(options.logprobs && request.verdict ? { logprobs: true, top_logprobs: MAX_TOP_LOGPROBS } : {}),
     };
     // The SDK's own timeout stops at the response headers; this signal also covers the body.
     const deadline = startDeadline(timeoutMs, request.signal);
@@ -91,11 +98,18 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
     }
     const choice = completion.choices?.[0];
     if (!choice) throw new BackendError(`${where}: the response has no choices`, false);
-    return {
-      text: choice.message?.content ?? "",
+    const text = choice.message?.content ?? "";
+    const result: GenerateResult = {
+      text,
       usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },
       ...(choice.finish_reason ? { finishReason: choice.finish_reason } : {}),
     };
+    if (options.logprobs && request.verdict) {
+      const read = distributionFromLogprobs(text, choice.logprobs?.content as TokenLogprob[] | null | undefined, request.verdict);
+      if ("distribution" in read) result.distribution = read.distribution;
+      else result.distributionError = read.error;
+    }
+    return result;
   };
 
   return {
@@ -103,6 +117,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
     model,
     baseURL,
     concurrency,
+    distributions: options.logprobs === true,
     get retries() {
       return retries;
     },

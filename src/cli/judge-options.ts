@@ -29,6 +29,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--timeout <ms>", "per-request timeout for servers", positiveInt)
     .option("--request-retries <n>", "servers: tries again after a 429, 5xx or timeout, with backoff (default 6)", wholeNumber)
     .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
+    .option("--logprobs", "openai: ask for logprobs (top 20) and give every judgment a score/winner distribution (vLLM, llama.cpp server, OpenAI)")
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--no-progress", "no progress line");
   return command;
@@ -58,6 +59,7 @@ export interface JudgeCliOptions {
   timeout?: number;
   requestRetries?: number;
   serverGrammar?: boolean;
+  logprobs?: boolean;
   store: string;
   progress: boolean;
 }
@@ -91,6 +93,7 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     timeoutMs: opts.timeout,
     ...(opts.requestRetries !== undefined ? { requestRetries: opts.requestRetries } : {}),
     sendGrammar: opts.serverGrammar,
+    ...(opts.logprobs ? { logprobs: true } : {}),
     store: opts.store,
     progress: opts.progress,
   };

@@ -50,6 +50,11 @@ export interface FaultServerOptions {
   apiKey?: string;
   /** Keep request bodies in `requests` (default true; benchmarks turn it off). */
   record?: boolean;
+  /**
+   * OpenAI `logprobs.content` for a reply, sent when the request asks for `logprobs: true`
+   * (tokens, logprob, top_logprobs, as OpenAI's API writes them). Without it the field is null.
+   */
+  logprobs?: (body: ChatBody, text: string) => Array<{ token: string; logprob: number; top_logprobs: Array<{ token: string; logprob: number }> }> | null;
 }
 
 export interface FaultServer {
@@ -89,7 +94,8 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     }
     const answer = (): void => {
       const text = (options.reply ?? ((b: ChatBody) => defaultReply(lastUserMessage(b))))(body, wire);
-      sendJson(res, 200, wire === "openai" ? openaiCompletion(body, text, model) : ollamaChat(body, text, model));
+      const logprobs = wire === "openai" && body.logprobs === true && options.logprobs ? options.logprobs(body, text) : null;
+      sendJson(res, 200, wire === "openai" ? openaiCompletion(body, text, model, logprobs) : ollamaChat(body, text, model));
     };
     if (!fault) answer();
     else if ("hang" in fault) return;
@@ -195,7 +201,7 @@ function promptTokens(body: ChatBody): number {
 
 let completionId = 0;
 
-function openaiCompletion(body: ChatBody, text: string, model: string): unknown {
+function openaiCompletion(body: ChatBody, text: string, model: string, logprobs: unknown[] | null = null): unknown {
   const reply = limitReply(text, body.max_tokens);
   const prompt = promptTokens(body);
   return {
@@ -203,7 +209,12 @@ function openaiCompletion(body: ChatBody, text: string, model: string): unknown 
     object: "chat.completion",
     created: Math.floor(Date.now() / 1000),
     model: body.model ?? model,
-    choices: [{ index: 0, message: { role: "assistant", content: reply.text, refusal: null }, logprobs: null, finish_reason: reply.stop }],
+    choices: [{
+      index: 0,
+      message: { role: "assistant", content: reply.text, refusal: null },
+      logprobs: logprobs === null ? null : { content: logprobs.map((t) => ({ bytes: null, ...(t as object) })), refusal: null },
+      finish_reason: reply.stop,
+    }],
     usage: { prompt_tokens: prompt, completion_tokens: reply.tokens, total_tokens: prompt + reply.tokens },
     system_fingerprint: null,
   };

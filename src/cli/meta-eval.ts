@@ -136,6 +136,11 @@ function summarize(result: MetaEvalResult, dir: string, seconds: number): string
       const ci = m?.ci ? ` [${m.ci[0].toFixed(3)}, ${m.ci[1].toFixed(3)}]` : "";
       lines.push(`  ${(SUMMARY_LABELS[name] ?? name).padEnd(26)} ${formatValue(m)}${ci}`);
     }
+    const conf = judge.confidence;
+    if (conf) {
+      if (conf.expected) lines.push(`  ${"Pearson of score_expected".padEnd(26)} ${formatValue(conf.expected.pearson)}`);
+      lines.push(`  ${"calibration error (ECE)".padEnd(26)} ${formatValue(conf.ece)} over ${conf.rows} rows with a distribution`);
+    }
   }
   if (result.raters) lines.push(`raters: ${result.raters.names.length}, Fleiss' kappa ${formatValue(result.raters.fleiss)}`);
   lines.push(`report: ${path.join(dir, "report.html")}, report.md, metrics.json (${seconds.toFixed(1)}s)`);

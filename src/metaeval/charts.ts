@@ -112,3 +112,49 @@ export function svgToPng(svg: string): Buffer {
   });
   return resvg.render().asPng();
 }
+
+/** Reliability diagram: accuracy against mean confidence per bin, with the diagonal of perfect calibration. */
+export function reliabilityChart(bins: Array<{ confidence: number; accuracy: number; n: number }>, title: string): ChartSpec {
+  const scale = { domain: [0, 1] };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: 300,
+    height: 300,
+    layer: [
+      {
+        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        mark: { type: "line", color: "#999", strokeDash: [4, 4] },
+        encoding: { x: { field: "x", type: "quantitative", scale, title: "confidence" }, y: { field: "y", type: "quantitative", scale, title: "accuracy" } },
+      },
+      {
+        data: { values: bins },
+        mark: { type: "line", point: true, color: "#4c78a8" },
+        encoding: {
+          x: { field: "confidence", type: "quantitative", scale },
+          y: { field: "accuracy", type: "quantitative", scale },
+          size: { field: "n", type: "quantitative", title: "rows" },
+        },
+      },
+    ],
+    config: CONFIG,
+  };
+}
+
+/** Accuracy against coverage when the judge abstains below a confidence threshold. */
+export function coverageChart(points: Array<{ threshold: number; coverage: number; accuracy: number | null }>, title: string): ChartSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: 300,
+    height: 220,
+    data: { values: points.filter((p) => p.accuracy !== null) },
+    mark: { type: "line", point: true, color: "#f58518" },
+    encoding: {
+      x: { field: "coverage", type: "quantitative", scale: { domain: [0, 1] }, title: "coverage (share answered)" },
+      y: { field: "accuracy", type: "quantitative", scale: { zero: false }, title: "accuracy" },
+      tooltip: [{ field: "threshold" }, { field: "coverage" }, { field: "accuracy" }],
+    },
+    config: CONFIG,
+  };
+}

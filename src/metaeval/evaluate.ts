@@ -6,6 +6,7 @@ import {
 import { pairwiseMetrics, scoreAgreement, scoreMetrics, type IntervalOptions, type ScoreAgreement } from "./metrics.js";
 import { pairwiseAgreement, verdictMatrix, type PairwiseAgreement, type Verdict } from "./pairwise.js";
 import { fleissKappa, indexPairs } from "./raters.js";
+import { confidenceReport, type ConfidenceReport } from "./confidence.js";
 import type { Reject } from "../records/types.js";
 import type { JudgmentRow, Kind, Label } from "./rows.js";
 import type { MetricValue } from "./types.js";
@@ -80,6 +81,8 @@ export interface JudgeReport {
   /** Judge against the aggregated gold and against each rater (several raters only). */
   vsRaters?: PairAgreement[];
   bias: BiasReport;
+  /** Judgments with score/winner distributions: expected-score correlation, calibration, coverage vs accuracy. */
+  confidence?: ConfidenceReport;
   /** Label counts over the evaluated rows, for the distribution chart. */
   distribution: { judge: Array<{ label: string; count: number }>; gold: Array<{ label: string; count: number }> };
   disagreements: Disagreement[];
@@ -176,6 +179,10 @@ export function evaluateJudge(
     coverage: { ...coverageOf(rows), unreadableRows: rejects.length },
     metrics: metricsOf(kind, rows, options.bootstrap),
     bias: biasOf(kind, usable, rows, options.scale),
+    ...(() => {
+      const confidence = confidenceReport(kind, usable);
+      return confidence ? { confidence } : {};
+    })(),
     distribution: { judge: countLabels(usable.map((r) => r.pred as Label)), gold: countLabels(usable.map((r) => r.gold as Label)) },
     disagreements: largestDisagreements(kind, usable, options.top),
     problems: [

@@ -54,6 +54,13 @@ export function gateMetrics(judge: JudgeReport): Record<string, MetricValue> {
   const position = judge.bias.position;
   if (position) out.positionConsistency = position.consistency;
   else if ("accuracyWithTies" in out) out.positionConsistency = { value: null, reason: "no judgment was graded in both orders (judge with --swap)" };
+  if (judge.confidence) {
+    out.ece = judge.confidence.ece;
+    if (judge.confidence.expected) {
+      out.expectedPearson = judge.confidence.expected.pearson;
+      out.expectedSpearman = judge.confidence.expected.spearman;
+    }
+  }
   const c = judge.coverage;
   out.coverage = c.rows > 0 ? { value: c.evaluated / c.rows } : { value: null, reason: "no rows" };
   return out;

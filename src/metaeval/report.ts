@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { confusionChart, distributionChart, intervalBarChart, renderSvg, svgToPng, type ChartSpec } from "./charts.js";
+import { confusionChart, coverageChart, distributionChart, intervalBarChart, reliabilityChart, renderSvg, svgToPng, type ChartSpec } from "./charts.js";
 import type { JudgeReport, Metrics, PairAgreement } from "./evaluate.js";
 import type { MetaEvalResult } from "./meta-eval.js";
 import type { ScoreAgreement } from "./metrics.js";
@@ -210,6 +210,8 @@ function judgeBlocks(result: MetaEvalResult, judge: JudgeReport, ciLabel: string
     if (bars.length > 0) blocks.push({ type: "chart", name: `${id}-by-${slug(result.by)}`, title: `By ${result.by}`, spec: intervalBarChart(bars, headline, `${headline} by ${result.by} (${ciLabel})`) });
   }
 
+  if (judge.confidence) blocks.push(...confidenceBlocks(judge, id));
+
   blocks.push({ type: "heading", level: 3, text: "Bias probes" });
   blocks.push({ type: "list", items: biasItems(result, judge) });
 
@@ -238,6 +240,28 @@ function judgeBlocks(result: MetaEvalResult, judge: JudgeReport, ciLabel: string
     blocks.push({ type: "table", head: ["line", "field", "problem", "detail"], rows: judge.problems.map((p) => [String(p.line), p.field, p.problem, p.note]) });
   }
   return blocks;
+}
+
+/** The judge's own probabilities: expected score, calibration, abstention. */
+function confidenceBlocks(judge: JudgeReport, id: string): Block[] {
+  const c = judge.confidence!;
+  const out: Block[] = [{ type: "heading", level: 3, text: "Confidence (from the judge's score / winner distributions)" }];
+  const items = [
+    `${c.rows} evaluated rows carry a distribution. Confidence is the probability the judge gave its own verdict; mean confidence ${formatNumber(c.meanConfidence)} against accuracy ${formatNumber(c.accuracy)} (a score counts as right when it equals the rounded gold).`,
+    `Expected calibration error (10 equal-width bins): ${formatValue(c.ece)}.`,
+  ];
+  if (c.expected) {
+    items.push(`Expected score (score_expected) against gold: Pearson ${formatValue(c.expected.pearson)}, Spearman ${formatValue(c.expected.spearman)}, Kendall tau-b ${formatValue(c.expected.kendallTau)}; the decoded score on the same rows: Pearson ${formatValue(c.expected.scorePearson)}.`);
+  }
+  out.push({ type: "list", items });
+  out.push({
+    type: "table",
+    head: ["answer when confidence ≥", "rows", "coverage", "accuracy"],
+    rows: c.coverage.map((p) => [formatNumber(p.threshold), String(p.n), formatNumber(p.coverage), p.accuracy === null ? "n/a: no rows" : formatNumber(p.accuracy)]),
+  });
+  out.push({ type: "chart", name: `${id}-reliability`, title: "Reliability diagram", spec: reliabilityChart(c.bins, `Reliability: ${judge.name}`) });
+  out.push({ type: "chart", name: `${id}-coverage`, title: "Coverage vs accuracy", spec: coverageChart(c.coverage, `Abstaining below a confidence: ${judge.name}`) });
+  return out;
 }
 
 function biasItems(result: MetaEvalResult, judge: JudgeReport): string[] {

@@ -25,6 +25,10 @@ export interface JudgmentRow {
   group?: string;
   id?: string;
   swaps?: SwapOutcome[];
+  /** score_expected of a judgment with a distribution. */
+  expected?: number;
+  /** The probability the judge's distribution gives its own verdict. */
+  confidence?: number;
   length?: number;
   lengthA?: number;
   lengthB?: number;
@@ -119,6 +123,7 @@ export function extractRow(record: Record<string, unknown>, index: number, line:
     const id = getField(rec, options.id);
     if (!isEmpty(id)) row.id = String(id);
   }
+  readDistribution(rec, row, options.kind);
   const swaps = swapOutcomes(rec.judge);
   if (swaps.length > 0) row.swaps = swaps;
   const response = getField(rec, options.responseField);
@@ -130,6 +135,19 @@ export function extractRow(record: Record<string, unknown>, index: number, line:
     row.lengthB = b.length;
   }
   return row;
+}
+
+/** The judge's own probabilities, where the judgment has them (score_distribution / winner_distribution). */
+function readDistribution(rec: Record<string, unknown>, row: JudgmentRow, kind: Kind): void {
+  if (row.pred === null) return;
+  const distribution = rec[kind === "score" ? "score_distribution" : "winner_distribution"];
+  if (distribution === null || typeof distribution !== "object" || Array.isArray(distribution)) return;
+  const p = (distribution as Record<string, unknown>)[String(row.pred)];
+  const confidence = typeof p === "number" && p >= 0 && p <= 1 ? p : typeof p === "undefined" ? 0 : undefined;
+  if (confidence === undefined) return;
+  row.confidence = confidence;
+  const expected = toScore(rec.score_expected);
+  if (kind === "score" && expected !== null) row.expected = expected;
 }
 
 function readGold(rec: Record<string, unknown>, row: JudgmentRow, options: ExtractOptions): void {

@@ -53,7 +53,10 @@ export async function runBenchmark(options: BenchRunOptions): Promise<BenchRunRe
   const { records, skipped, input } = await prepareInput(benchmark, options);
   if (records === 0) throw new Error(`benchmark "${benchmark.name}": no usable records (see ${path.join(options.outDir, "skipped.jsonl")})`);
 
-  const { benchmark: _b, models, dataDir: _d, outDir, limit: _l, bootstrap, bootstrapSeed, ...judgeOptions } = options;
+  const { benchmark: _b, models, dataDir: _d, outDir, limit: _l, bootstrap, bootstrapSeed, baseURLs, ...judgeOptions } = options;
+  if (baseURLs && baseURLs.length > 1 && baseURLs.length !== models.length) {
+    throw new Error(`${baseURLs.length} --base-url values for ${models.length} --model values: give one, or one per model`);
+  }
   const judges: BenchRunResult["judges"] = [];
   const slugs = uniqueSlugs(models.map(modelName));
   for (const [i, model] of models.entries()) {
@@ -65,6 +68,8 @@ export async function runBenchmark(options: BenchRunOptions): Promise<BenchRunRe
       input,
       output,
       model,
+      // Each compared judge may have its own server.
+      ...(baseURLs && baseURLs.length === models.length ? { baseURL: baseURLs[i] } : {}),
     });
     judges.push({ model: modelName(model), output, summary });
     if (summary.status === "interrupted") return { benchmark, input, records, skipped, judges, status: "interrupted" };

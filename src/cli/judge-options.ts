@@ -8,7 +8,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
   (modelRepeatable
     ? command.option("-m, --model <spec>", `${modelHelp}; repeat to compare judges`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
-    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY")
+    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY; a jury may give one per --model", collect, [])
     .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
     .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | mt-bench | mt-bench-pairwise | arena-hard | a template .yaml file")
     .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | instruction_following | a rubric .yaml file")
@@ -37,7 +37,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
 
 export interface JudgeCliOptions {
   model?: string | string[];
-  baseUrl?: string;
+  baseUrl: string[];
   host?: string;
   template?: string;
   mode?: "absolute" | "pairwise";
@@ -70,7 +70,7 @@ export const NO_MODEL_MESSAGE =
 /** The judge() options the shared flags stand for (everything but input, output and model). */
 export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "input" | "output" | "model"> {
   return {
-    baseURL: opts.baseUrl,
+    ...(opts.baseUrl.length > 0 ? { baseURL: opts.baseUrl[0], baseURLs: opts.baseUrl } : {}),
     host: opts.host,
     template: opts.template,
     mode: opts.mode,

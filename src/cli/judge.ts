@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
 import { judge, type JudgeSummary } from "../judge/judge.js";
 import { formatDuration } from "../util/progress.js";
+import { formatValue } from "../metaeval/index.js";
+import type { JuryMethod } from "../judge/types.js";
 import { collect, interruptSignal } from "./options.js";
 import { addJudgeOptions, judgeOptionsFrom, NO_MODEL_MESSAGE, type JudgeCliOptions } from "./judge-options.js";
 
@@ -14,10 +16,13 @@ export function registerJudge(program: Command): void {
     .option("--mode <mode>", "absolute | pairwise (picks the Prometheus template of that mode)")
     .option("--map <new=old>", "rename a field, e.g. --map instruction=orig_instruction (repeatable)", collect, [])
     .option("--rejects <file>", "bad records (default <output>.rejects.jsonl)")
-    .option("--wait", "when another run is writing the same output, wait for it instead of refusing");
-  addJudgeOptions(command).action(async (input: string, opts: JudgeCommandOptions) => {
-    const model = opts.model ?? process.env.CRITIC_MODEL;
-    if (!model) throw new Error(NO_MODEL_MESSAGE);
+    .option("--wait", "when another run is writing the same output, wait for it instead of refusing")
+    .option("--jury <method>", "several --model: how the jury decides: mean | median (scores) | majority (default mean for scores, majority for verdicts)");
+  addJudgeOptions(command, { modelRepeatable: true }).action(async (input: string, opts: JudgeCommandOptions) => {
+    const models = opts.model.length > 0 ? opts.model : process.env.CRITIC_MODEL ? [process.env.CRITIC_MODEL] : [];
+    if (models.length === 0) throw new Error(NO_MODEL_MESSAGE);
+    if (opts.jury && models.length < 2) throw new Error("--jury needs two or more --model");
+    const model = models.length === 1 ? models[0]! : models;
     const interrupt = interruptSignal(() =>
       process.stderr.write("\nstopping: finishing the calls in flight (Ctrl-C again to quit now)\n"),
     );
@@ -30,6 +35,7 @@ export function registerJudge(program: Command): void {
         map: parseFieldMap(opts.map),
         rejects: opts.rejects,
         wait: opts.wait,
+        ...(opts.jury ? { jury: opts.jury as JuryMethod } : {}),
         signal: interrupt.signal,
       });
       process.stderr.write(formatSummary(summary));
@@ -41,7 +47,8 @@ export function registerJudge(program: Command): void {
 }
 
 interface JudgeCommandOptions extends JudgeCliOptions {
-  model?: string;
+  model: string[];
+  jury?: string;
   output: string;
   map: string[];
   rejects?: string;
@@ -65,6 +72,9 @@ export function formatSummary(s: JudgeSummary): string {
   ];
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
+  if (s.jury) {
+    lines.push(`  jury of ${s.jury.jurors.length} (${s.jury.method}): ${s.jury.jurors.join(", ")}; agreement between jurors, Fleiss' kappa ${formatValue(s.jury.fleiss)} on ${s.jury.fleiss.items} records`);
+  }
   if (s.withoutDistribution > 0) lines.push(`  no verdict probabilities for ${s.withoutDistribution} call(s): ${s.distributionNote ?? "the backend gave none"}`);
   if (s.positionConsistency !== undefined) {
     lines.push(`  position consistency ${(s.positionConsistency * 100).toFixed(1)}% of ${s.swapPairs} swapped pairs`);

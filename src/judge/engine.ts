@@ -1,7 +1,9 @@
 import type { Backend, ChatMessage, SamplingParams } from "../backends/types.js";
 import { callKey, type CachedCall, type RunStore } from "../store/run-store.js";
 import { Semaphore } from "./semaphore.js";
-import type { FailedAttempt, Grader, Judgment, PairVerdict, SampleResult } from "./types.js";
+import { meanDistribution } from "./distribution.js";
+import { checkJurors, checkJuryMethod, combineJury, defaultJuryMethod, sumJurorStats } from "./jury.js";
+import type { FailedAttempt, Grader, Judgment, JuryMethod, PairVerdict, SampleResult } from "./types.js";
 
 export interface EngineOptions {
   backend: Backend;
@@ -21,6 +23,10 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** Live counters, updated as calls finish (for progress and the summary). */
   stats?: JudgeStats;
+  /** A jury: these judges (`backend` is ignored) grade every record; the verdict is their aggregate. */
+  jurors?: Backend[];
+  /** How the jury decides. Default: mean of scores, majority of verdicts. */
+  jury?: JuryMethod;
 }
 
 export interface JudgeStats {
@@ -82,7 +88,7 @@ export async function* judgeStream(
   records: AsyncIterable<EngineInput> | Iterable<EngineInput>,
   options: EngineOptions,
 ): AsyncGenerator<Judgment & { index: number }> {
-  const judger = new RecordJudger(options);
+  const judger: Judger = options.jurors && options.jurors.length > 1 ? new JuryJudger(options, options.jurors) : new RecordJudger(options);
   const window = Math.max(8, judger.concurrency * 4);
   const queue: Array<Promise<Judgment & { index: number }>> = [];
   for await (const input of records) {
@@ -94,7 +100,46 @@ export async function* judgeStream(
   if (judger.fatal) throw judger.fatal;
 }
 
-class RecordJudger {
+interface Judger {
+  readonly concurrency: number;
+  readonly fatal: Error | undefined;
+  judge(input: EngineInput): Promise<Judgment & { index: number }>;
+}
+
+/** Every juror judges the record; their judgments are combined (jury.ts). */
+class JuryJudger implements Judger {
+  readonly concurrency: number;
+  private readonly jurors: RecordJudger[];
+  private readonly jurorStats: JudgeStats[];
+  private readonly stats: JudgeStats;
+  private readonly method: JuryMethod;
+  private judged = 0;
+  private failed = 0;
+
+  constructor(private readonly options: EngineOptions, backends: Backend[]) {
+    checkJurors(backends);
+    this.method = options.jury ? checkJuryMethod(options.jury, options.grader.mode) : defaultJuryMethod(options.grader.mode);
+    this.jurorStats = backends.map(() => emptyStats());
+    this.jurors = backends.map((backend, i) => new RecordJudger({ ...options, backend, stats: this.jurorStats[i]!, concurrency: options.concurrency ?? backend.concurrency }));
+    this.concurrency = Math.max(...this.jurors.map((j) => j.concurrency));
+    this.stats = options.stats ?? emptyStats();
+  }
+
+  get fatal(): Error | undefined {
+    return this.jurors.find((j) => j.fatal)?.fatal;
+  }
+
+  async judge(input: EngineInput): Promise<Judgment & { index: number }> {
+    const verdicts = await Promise.all(this.jurors.map((j) => j.judge(input)));
+    const judgment = combineJury(this.options.grader.mode, this.method, verdicts);
+    if (judgment.error === undefined) this.judged++;
+    else this.failed++;
+    sumJurorStats(this.stats, this.jurorStats, this.judged, this.failed);
+    return judgment;
+  }
+}
+
+class RecordJudger implements Judger {
   readonly concurrency: number;
   fatal: Error | undefined;
   private readonly semaphore: Semaphore;
@@ -351,12 +396,6 @@ function aggregateVerdicts(samples: SampleResult[]): Verdict {
   };
 }
 
-/** The mean of several distributions over the same keys (a key missing from one counts 0 there). */
-export function meanDistribution(distributions: Array<Record<string, number>>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const d of distributions) for (const [k, p] of Object.entries(d)) out[k] = (out[k] ?? 0) + p / distributions.length;
-  return Object.fromEntries(Object.entries(out).map(([k, p]) => [k, round6(p)]));
-}
 
 /** The judgment's distribution fields: the mean over the samples that have one. */
 function distributionFields(mode: "absolute" | "pairwise", samples: SampleResult[]): Record<string, unknown> {
@@ -369,10 +408,6 @@ function distributionFields(mode: "absolute" | "pairwise", samples: SampleResult
   }
   const levels = samples.flatMap((s) => (s.verdictDistribution ? [s.verdictDistribution] : []));
   return { winner_distribution: distribution, ...(levels.length === found.length ? { verdict_distribution: meanDistribution(levels) } : {}) };
-}
-
-function round6(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
 }
 
 function firstError(samples: SampleResult[]): string {

@@ -11,8 +11,10 @@ import { RunStore } from "../store/run-store.js";
 import { Progress } from "../util/progress.js";
 import { countDataLines } from "../util/count-lines.js";
 import { emptyStats, judgeStream, type EngineInput, type JudgeStats } from "./engine.js";
+import { defaultJuryMethod, JuryAgreement } from "./jury.js";
+import type { MetricValue } from "../metaeval/types.js";
 import { resolveGrader, type GraderOptions } from "./grader.js";
-import type { Grader, Judgment } from "./types.js";
+import type { Grader, Judgment, JuryMethod } from "./types.js";
 
 export interface JudgeOptions extends GraderOptions, BackendOptions {
   /** Input dataset: JSONL, JSON, CSV or Parquet (optionally .gz). */
@@ -22,8 +24,15 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   outputFormat?: "jsonl" | "parquet";
   /** Where bad records go. Default: `<output>.rejects.jsonl` (only created if there are any). */
   rejects?: string;
-  /** Model spec (`./x.gguf`, `hf:user/repo[:quant]`, `openai:name`, `ollama:name`) or a ready Backend. */
-  model: string | Backend;
+  /**
+   * Model spec (`./x.gguf`, `hf:user/repo[:quant]`, `openai:name`, `ollama:name`) or a ready Backend;
+   * several make a jury.
+   */
+  model: string | Backend | Array<string | Backend>;
+  /** A jury's server URLs, one per model in order (default: `baseURL` for all). */
+  baseURLs?: string[];
+  /** How a jury decides: mean | median (scores) | majority. Default mean for scores, majority for verdicts. */
+  jury?: JuryMethod;
   /** Run store path, or an open store. Default `.critic/store.sqlite`. */
   store?: string | RunStore;
   /** Field renames, new name -> old name (CLI `--map new=old`). */
@@ -51,7 +60,36 @@ export interface JudgeSummary extends JudgeStats {
   positionConsistency?: number;
   /** HTTP calls that failed with a retryable fault (429, 5xx, timeout) and were tried again. */
   requestRetries: number;
+  /** A jury's run: its judges and how much they agreed (Fleiss' kappa, scores as categories). */
+  jury?: { method: JuryMethod; jurors: string[]; fleiss: MetricValue & { items: number; raters: number } };
   runId: number;
+}
+
+/** The judges a run names: one backend, or a jury's. Those opened from specs are disposed by `close`. */
+async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & BackendOptions): Promise<{ backends: Backend[]; close(): Promise<void> }> {
+  const specs = Array.isArray(options.model) ? options.model : [options.model];
+  if (specs.length === 0) throw new Error("no model given");
+  if (options.baseURLs && options.baseURLs.length > 1 && options.baseURLs.length !== specs.length) {
+    throw new Error(`${options.baseURLs.length} --base-url values for ${specs.length} --model values: give one, or one per model`);
+  }
+  const owned: Backend[] = [];
+  const backends: Backend[] = [];
+  try {
+    for (const [i, spec] of specs.entries()) {
+      if (typeof spec !== "string") {
+        backends.push(spec);
+        continue;
+      }
+      const baseURL = options.baseURLs?.length === specs.length ? options.baseURLs[i] : options.baseURLs?.[0] ?? options.baseURL;
+      const backend = await openBackend(spec, { ...options, ...(baseURL !== undefined ? { baseURL } : {}) });
+      owned.push(backend);
+      backends.push(backend);
+    }
+  } catch (error) {
+    for (const b of owned) await b.dispose();
+    throw error;
+  }
+  return { backends, close: async () => { for (const b of owned) await b.dispose(); } };
 }
 
 export const DEFAULT_STORE = ".critic/store.sqlite";
@@ -66,14 +104,18 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const started = performance.now();
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
-  const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
-  const retriesBefore = requestRetriesOf(backend);
+  const judges = await openJudges(options);
+  const backends = judges.backends;
+  const backend = backends[0]!;
+  const jurors = backends.length > 1 ? backends : undefined;
+  const retriesBefore = sumRetries(backends);
+  const agreement = jurors ? new JuryAgreement() : undefined;
   const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
   const rejects = createRejectsWriter(rejectsPath);
   const partial = `${options.output}.partial`;
   const writer = await createRecordWriter(partial, { format: options.outputFormat ?? formatOf(options.output) });
   const stats = emptyStats();
-  const runId = store.startRun("judge", describeRun(options, backend, grader));
+  const runId = store.startRun("judge", describeRun(options, backends, grader));
   let records = 0;
   let rejected = 0;
   const pendingRejects: Reject[] = [];
@@ -102,12 +144,13 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   let status: JudgeSummary["status"] = "finished";
   try {
     for await (const judgment of judgeStream(inputs(), {
-      backend, grader, store, stats,
+      backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}),
       samples: options.samples, maxRetries: options.maxRetries, swap: options.swap,
       params: options.params, concurrency: options.concurrency, signal: options.signal,
     })) {
       const { index: _index, ...row } = judgment;
       await writer.write(row);
+      agreement?.add(judgment);
       progress?.tick(1, stats.failed > 0 ? `(${stats.failed} failed)` : "");
     }
     for (const reject of pendingRejects) {
@@ -122,7 +165,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     throw error;
   } finally {
     progress?.finish();
-    if (typeof options.model === "string") await backend.dispose();
+    await judges.close();
   }
 
   await writer.close();
@@ -137,7 +180,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     rejects: rejected > 0 ? rejectsPath : null,
     elapsedMs: Math.round(performance.now() - started),
     ...(stats.swapPairs > 0 ? { positionConsistency: stats.swapConsistent / stats.swapPairs } : {}),
-    requestRetries: requestRetriesOf(backend) - retriesBefore,
+    requestRetries: sumRetries(backends) - retriesBefore,
+    ...(agreement ? { jury: { method: options.jury ?? defaultJuryMethod(grader.mode), jurors: backends.map((b) => `${b.kind}:${b.model}`), fleiss: agreement.kappa() } } : {}),
     runId,
   };
   store.finishRun(runId, status, summary as unknown as Record<string, unknown>);
@@ -157,7 +201,9 @@ export async function* judgeRecords(
 ): AsyncGenerator<Judgment> {
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = options.store === undefined ? undefined : typeof options.store === "object" ? options.store : RunStore.open(options.store);
-  const backend = typeof options.model === "string" ? await openBackend(options.model, options) : options.model;
+  const judges = await openJudges(options);
+  const backend = judges.backends[0]!;
+  const jurors = judges.backends.length > 1 ? judges.backends : undefined;
   const rejected: Array<{ index: number; judgment: Judgment }> = [];
   async function* inputs(): AsyncGenerator<EngineInput> {
     let index = 0;
@@ -169,14 +215,14 @@ export async function* judgeRecords(
     }
   }
   try {
-    for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store })) {
+    for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store, ...(jurors ? { jurors } : {}) })) {
       const { index, ...row } = judgment;
       while (rejected.length > 0 && rejected[0]!.index < index) yield rejected.shift()!.judgment;
       yield row as Judgment;
     }
     while (rejected.length > 0) yield rejected.shift()!.judgment;
   } finally {
-    if (typeof options.model === "string") await backend.dispose();
+    await judges.close();
     if (store && typeof options.store !== "object") store.close();
   }
 }
@@ -217,12 +263,18 @@ function formatOf(path: string): "jsonl" | "parquet" {
   return path.endsWith(".parquet") ? "parquet" : "jsonl";
 }
 
-function describeRun(options: JudgeOptions, backend: Backend, grader: Grader): Record<string, unknown> {
+function sumRetries(backends: Backend[]): number {
+  return backends.reduce((sum, b) => sum + requestRetriesOf(b), 0);
+}
+
+function describeRun(options: JudgeOptions, backends: Backend[], grader: Grader): Record<string, unknown> {
+  const backend = backends[0]!;
   return {
     input: options.input,
     output: options.output,
     backend: backend.kind,
     model: backend.model,
+    ...(backends.length > 1 ? { jury: backends.map((b) => `${b.kind}:${b.model}`), juryMethod: options.jury ?? defaultJuryMethod(grader.mode) } : {}),
     template: grader.template,
     mode: grader.mode,
     samples: options.samples ?? 1,

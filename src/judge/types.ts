@@ -70,7 +70,27 @@ export interface JudgeInfo {
   params?: SamplingParams;
   cached: boolean;
   calls: number;
+  /** A jury's judgment: how the verdict was reached and every juror's own. */
+  jury?: { method: JuryMethod; jurors: JurorVerdict[] };
 }
+
+export type JuryMethod = "mean" | "median" | "majority";
+
+/** One juror's verdict on a record, kept in the jury's judgment. */
+export interface JurorVerdict {
+  backend: string;
+  model: string;
+  score?: number | null;
+  winner?: PairVerdict | null;
+  verdict?: string;
+  feedback: string | null;
+  error?: string;
+  score_distribution?: Record<string, number>;
+  score_expected?: number;
+  winner_distribution?: Record<string, number>;
+  raw: string | null;
+}
+
 
 /** A judgment: the record's own fields plus the verdict and how it was reached. */
 export type Judgment = Record<string, unknown> & {

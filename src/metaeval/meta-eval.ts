@@ -5,6 +5,7 @@ import { evaluateJudge, isEvaluated, raterReport, type JudgeReport, type RaterRe
 import { PAIRWISE_METRICS, SCORE_METRICS, type PairwiseMetricName, type ScoreMetricName } from "./metrics.js";
 import { parseLabelMap, type LabelMap } from "./pairwise.js";
 import { extractRow, getField, type ExtractOptions, type JudgmentRow, type Kind, type Label } from "./rows.js";
+import { fleissKappa } from "./raters.js";
 
 export interface MetaEvalOptions {
   /** Judgment files, one per judge (JSONL, JSON, CSV or Parquet). Several files must hold the same records. */
@@ -79,12 +80,71 @@ function withMappedFields(record: Record<string, unknown>, map: Record<string, s
 export async function metaEval(options: MetaEvalOptions): Promise<MetaEvalResult> {
   if (options.files.length === 0) throw new Error("meta-eval: no judgment files given");
   const { map, format, ...rest } = options;
-  const sources = options.files.map((file, i): JudgeSource => ({
-    name: options.names?.[i] ?? defaultName(file, options.files),
-    file,
-    records: (onReject) => readRecords(file, { ...(format ? { format } : {}), ...(map ? { map } : {}), ...(onReject ? { onReject } : {}) }),
-  }));
-  return metaEvalRecords(sources, rest);
+  const sources: JudgeSource[] = [];
+  const notes: string[] = [];
+  for (const [i, file] of options.files.entries()) {
+    const read = (onReject?: (r: Reject) => void) => readRecords(file, { ...(format ? { format } : {}), ...(map ? { map } : {}), ...(onReject ? { onReject } : {}) });
+    const name = options.names?.[i] ?? defaultName(file, options.files);
+    sources.push({ name, file, records: read });
+    // A jury's file: each juror is measured as a judge of its own, and their agreement noted.
+    const jury = await juryOf(read);
+    if (jury) {
+      jury.models.forEach((model, j) => sources.push({ name: `${name} / juror ${j + 1} (${model})`, file, records: (onReject) => jurorRecords(read(onReject), j) }));
+      notes.push(await juryNote(name, jury.models, read));
+    }
+  }
+  const result = await metaEvalRecords(sources, rest);
+  result.notes.push(...notes);
+  return result;
+}
+
+interface JurorView {
+  model: string;
+  score?: unknown;
+  winner?: unknown;
+  error?: string;
+  score_distribution?: unknown;
+  score_expected?: unknown;
+  winner_distribution?: unknown;
+}
+
+function jurorsOf(record: Record<string, unknown>): JurorView[] | undefined {
+  const jurors = (record.judge as { jury?: { jurors?: unknown } } | undefined)?.jury?.jurors;
+  return Array.isArray(jurors) ? (jurors as JurorView[]) : undefined;
+}
+
+/** The jurors of a jury's judgment file, from its first record; undefined for one judge. */
+async function juryOf(read: () => AsyncIterable<SourcedRecord>): Promise<{ models: string[] } | undefined> {
+  for await (const { record } of read()) {
+    const jurors = jurorsOf(record);
+    return jurors ? { models: jurors.map((j) => String(j.model)) } : undefined;
+  }
+  return undefined;
+}
+
+/** Records as juror `j` judged them: its verdict, error and distributions in the judgment's own fields. */
+async function* jurorRecords(records: AsyncIterable<SourcedRecord>, j: number): AsyncIterable<SourcedRecord> {
+  for await (const sourced of records) {
+    const juror = jurorsOf(sourced.record)?.[j];
+    const { score: _s, winner: _w, error: _e, score_distribution: _sd, score_expected: _se, winner_distribution: _wd, judge: _judge, ...rest } = sourced.record;
+    const own = juror ? Object.fromEntries(Object.entries(juror).filter(([k]) => ["score", "winner", "error", "score_distribution", "score_expected", "winner_distribution"].includes(k))) : { error: "no such juror in this record" };
+    yield { ...sourced, record: { ...rest, ...own } };
+  }
+}
+
+/** Fleiss' kappa between a jury's jurors over the records they all judged (scores as categories). */
+async function juryNote(name: string, models: string[], read: () => AsyncIterable<SourcedRecord>): Promise<string> {
+  const labels: Array<Array<string | number | null>> = [];
+  for await (const { record } of read()) {
+    const jurors = jurorsOf(record) ?? [];
+    labels.push(models.map((_, j) => {
+      const juror = jurors[j];
+      const value = juror && juror.error === undefined ? juror.score ?? juror.winner : null;
+      return typeof value === "number" || typeof value === "string" ? value : null;
+    }));
+  }
+  const kappa = fleissKappa(labels);
+  return `${name} is a jury of ${models.length} (${models.join(", ")}); each juror is measured below as a judge of its own. Agreement between the jurors: Fleiss' kappa ${kappa.value === null ? `n/a (${kappa.reason})` : kappa.value.toFixed(3)} on ${kappa.items} records that all of them judged.`;
 }
 
 /** The same as metaEval, over records from anywhere (arrays, generators). */

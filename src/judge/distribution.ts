@@ -1,0 +1,10 @@
+/** The mean of several distributions over the same keys (a key missing from one counts 0 there). */
+export function meanDistribution(distributions: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of distributions) for (const [k, p] of Object.entries(d)) out[k] = (out[k] ?? 0) + p / distributions.length;
+  return Object.fromEntries(Object.entries(out).map(([k, p]) => [k, round6(p)]));
+}
+
+function round6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

@@ -104,3 +104,35 @@ describe("judge --logprobs against a server speaking OpenAI's logprobs format", 
     expect(stats).toMatchObject({ withoutDistribution: 2, distributionNote: expect.stringMatching(/no logprobs/) });
   });
 });
+
+describe("--swap auto", () => {
+  it("grades the second order only where the judge is unsure, and counts the calls it saved", async () => {
+    // "sure" pairs: P(A) 0.97 in the shown order; "unsure" ones 0.6. The judge prefers whatever is shown first.
+    const server = await startFaultServer({
+      reply: () => "Feedback: first is better. [RESULT] A",
+      logprobs: (body, text) => {
+        const sure = JSON.stringify(body).includes("sure-") && !JSON.stringify(body).includes("unsure-");
+        const p = sure ? 0.97 : 0.6;
+        return [{ token: text.slice(0, -2), logprob: 0, top_logprobs: [] }, { token: " A", logprob: Math.log(p), top_logprobs: [{ token: " A", logprob: Math.log(p) }, { token: " B", logprob: Math.log(1 - p) }] }];
+      },
+    });
+    try {
+      const backend = createOpenAIBackend({ model: "judge", baseURL: server.baseURL, logprobs: true });
+      const grader = resolveGrader({ mode: "pairwise", rubric: "helpfulness" });
+      const records = ["sure-1", "sure-2", "sure-3", "unsure-1"].map((id, index) => ({ index, record: { instruction: id, response_a: "x", response_b: "y" } }));
+      const { emptyStats } = await import("../judge/engine.js");
+      const stats = emptyStats();
+      const out = [];
+      for await (const j of judgeStream(records, { backend, grader, swap: "auto", stats })) out.push(j);
+      expect(server.count).toBe(3 + 2);
+      expect(stats).toMatchObject({ swapSkipped: 3, swapPairs: 1 });
+      expect(out[0]!.judge.samples[0]!.swapSkipped).toEqual({ confidence: 0.97 });
+      expect(out[0]!.winner).toBe("A");
+      // Unsure: graded both ways; the judge picked the first shown both times, so it is a tie.
+      expect(out[3]!.winner).toBe("tie");
+      expect(out[3]!.judge.samples[0]!.swap).toMatchObject({ consistent: false });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
 import type { JudgeOptions } from "../judge/judge.js";
 import { collect, finiteNumber, positiveInt, wholeNumber } from "./options.js";
@@ -13,7 +14,8 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | mt-bench | mt-bench-pairwise | arena-hard | a template .yaml file")
     .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | instruction_following | a rubric .yaml file")
     .option("-k, --samples <k>", "sampled judgments per record (mean score / majority verdict)", positiveInt, 1)
-    .option("--swap", "pairwise: grade both orders; disagreeing orders give a tie")
+    .option("--swap [auto]", "pairwise: grade both orders; disagreeing orders give a tie. --swap auto: the second order only where the judge's winner probability is below --swap-threshold")
+    .option("--swap-threshold <p>", "--swap auto: winner probability from which one order is enough (default 0.9)", probability)
     .option("--structured", "ask for JSON {feedback, score|winner} where the backend enforces a schema (Ollama)")
     .option("--max-retries <n>", "new samples when an output does not parse", wholeNumber, 2)
     .option("--temperature <t>", "sampling temperature (default 0, or 1.0 with --samples > 1)", finiteNumber)
@@ -29,6 +31,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--timeout <ms>", "per-request timeout for servers", positiveInt)
     .option("--request-retries <n>", "servers: tries again after a 429, 5xx or timeout, with backoff (default 6)", wholeNumber)
     .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
+    .option("--no-distribution", "no score/winner probabilities (on by default where the backend reads them: embedded, or openai with --logprobs)")
     .option("--logprobs", "openai: ask for logprobs (top 20) and give every judgment a score/winner distribution (vLLM, llama.cpp server, OpenAI)")
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--no-progress", "no progress line");
@@ -43,7 +46,9 @@ export interface JudgeCliOptions {
   mode?: "absolute" | "pairwise";
   rubric?: string;
   samples: number;
-  swap?: boolean;
+  swap?: boolean | "auto";
+  swapThreshold?: number;
+  distribution: boolean;
   structured?: boolean;
   maxRetries: number;
   temperature?: number;
@@ -76,7 +81,9 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     mode: opts.mode,
     rubric: opts.rubric,
     samples: opts.samples,
-    swap: opts.swap,
+    ...(opts.swap !== undefined ? { swap: swapMode(opts.swap as unknown) } : {}),
+    ...(opts.swapThreshold !== undefined ? { swapThreshold: opts.swapThreshold } : {}),
+    ...(opts.distribution === false ? { distributions: false } : {}),
     structured: opts.structured,
     maxRetries: opts.maxRetries,
     params: {
@@ -97,4 +104,15 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     store: opts.store,
     progress: opts.progress,
   };
+}
+
+function swapMode(value: unknown): boolean | "auto" {
+  if (value === true || value === "auto") return value;
+  throw new Error(`--swap takes no value or "auto", got "${String(value)}"`);
+}
+
+function probability(text: string): number {
+  const p = Number(text);
+  if (!(p > 0 && p <= 1)) throw new InvalidArgumentError("expected a probability in (0, 1]");
+  return p;
 }

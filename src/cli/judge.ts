@@ -79,5 +79,8 @@ export function formatSummary(s: JudgeSummary): string {
   if (s.positionConsistency !== undefined) {
     lines.push(`  position consistency ${(s.positionConsistency * 100).toFixed(1)}% of ${s.swapPairs} swapped pairs`);
   }
+  if (s.swapSkipped > 0) {
+    lines.push(`  --swap auto: ${s.swapSkipped} of ${s.swapSkipped + s.swapPairs} pairs graded in one order (the judge sure enough), ${s.swapSkipped} calls saved`);
+  }
   return `${lines.join("\n")}\n`;
 }

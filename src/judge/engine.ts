@@ -14,8 +14,16 @@ export interface EngineOptions {
   samples?: number;
   /** New samples drawn when an output does not parse. Default 2. */
   maxRetries?: number;
-  /** Pairwise only: grade both orders; disagreeing orders give "tie". */
-  swap?: boolean;
+  /**
+   * Pairwise only: grade both orders; disagreeing orders give "tie". "auto": grade the swapped order
+   * only where the first order's distribution is below `swapThreshold` (needs distributions; without
+   * one the pair is always swapped).
+   */
+  swap?: boolean | "auto";
+  /** --swap auto: the winner probability at or above which one order is enough. Default 0.9. */
+  swapThreshold?: number;
+  /** Ask backends that can for verdict probabilities (default true; false saves their small cost). */
+  distributions?: boolean;
   params?: SamplingParams;
   /** Calls in flight at once. Default: the backend's own concurrency. */
   concurrency?: number;
@@ -41,6 +49,8 @@ export interface JudgeStats {
   completionTokens: number;
   swapPairs: number;
   swapConsistent: number;
+  /** --swap auto: pairs graded in one order because the judge was sure enough. */
+  swapSkipped: number;
   /** Parsed calls whose backend was asked for verdict probabilities and gave none. */
   withoutDistribution: number;
   /** Why, the first time. */
@@ -50,7 +60,7 @@ export interface JudgeStats {
 export function emptyStats(): JudgeStats {
   return {
     judged: 0, failed: 0, calls: 0, cachedCalls: 0, parseFailures: 0, parseRetries: 0,
-    backendErrors: 0, promptTokens: 0, completionTokens: 0, swapPairs: 0, swapConsistent: 0, withoutDistribution: 0,
+    backendErrors: 0, promptTokens: 0, completionTokens: 0, swapPairs: 0, swapConsistent: 0, swapSkipped: 0, withoutDistribution: 0,
   };
 }
 
@@ -65,6 +75,7 @@ export class BackendUnavailableError extends Error {
 }
 
 const UNAVAILABLE_AFTER = 8;
+export const DEFAULT_SWAP_THRESHOLD = 0.9;
 const RETRY_TEMPERATURE = 0.7;
 export const DEFAULT_MAX_TOKENS = 1024;
 
@@ -210,10 +221,22 @@ class RecordJudger implements Judger {
       return { feedback: result.feedback, ...result.verdict, raw: result.raw, ...failuresOf(result.failures), ...this.distributionOf(result.distribution) };
     }
     const swappedRecord = { ...record, response_a: record.response_b, response_b: record.response_a };
-    const [original, swapped] = await Promise.all([
-      this.callParsed(grader.buildMessages(record), sampleIndex, usage),
-      this.callParsed(grader.buildMessages(swappedRecord), sampleIndex, usage),
-    ]);
+    let original: ParsedCall;
+    let swapped: ParsedCall;
+    if (this.options.swap === "auto") {
+      original = await this.callParsed(grader.buildMessages(record), sampleIndex, usage);
+      const sure = original.ok && original.distribution ? Math.max(...Object.values(this.distributionOf(original.distribution).distribution!)) : undefined;
+      if (original.ok && sure !== undefined && sure >= (this.options.swapThreshold ?? DEFAULT_SWAP_THRESHOLD)) {
+        this.stats.swapSkipped++;
+        return { feedback: original.feedback, ...original.verdict, raw: original.raw, ...failuresOf(original.failures), ...this.distributionOf(original.distribution), swapSkipped: { confidence: round(sure) } };
+      }
+      swapped = await this.callParsed(grader.buildMessages(swappedRecord), sampleIndex, usage);
+    } else {
+      [original, swapped] = await Promise.all([
+        this.callParsed(grader.buildMessages(record), sampleIndex, usage),
+        this.callParsed(grader.buildMessages(swappedRecord), sampleIndex, usage),
+      ]);
+    }
     const originalWinner = winnerOf(original);
     const swappedWinner = winnerOf(swapped, true);
     const originalLevel = levelOf(original);
@@ -313,7 +336,7 @@ class RecordJudger implements Judger {
 
   private async call(messages: ChatMessage[], params: SamplingParams, usage: CallUsage): Promise<CachedCall> {
     const { backend, store, grader } = this.options;
-    const verdict = backend.distributions && grader.verdict ? grader.verdict : undefined;
+    const verdict = backend.distributions && grader.verdict && this.options.distributions !== false ? grader.verdict : undefined;
     const key = callKey({ backend: backend.kind, model: backend.model, messages, params, constraint: grader.constraint, ...(verdict ? { verdict } : {}) });
     usage.calls++;
     this.stats.calls++;

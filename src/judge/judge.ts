@@ -39,7 +39,10 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   map?: Record<string, string>;
   samples?: number;
   maxRetries?: number;
-  swap?: boolean;
+  swap?: boolean | "auto";
+  swapThreshold?: number;
+  /** Verdict probabilities where the backend can read them (default true). */
+  distributions?: boolean;
   params?: SamplingParams;
   concurrency?: number;
   /** Show progress on stderr (default true). */
@@ -145,7 +148,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   try {
     for await (const judgment of judgeStream(inputs(), {
       backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}),
-      samples: options.samples, maxRetries: options.maxRetries, swap: options.swap,
+      samples: options.samples, maxRetries: options.maxRetries, swap: options.swap, ...(options.swapThreshold !== undefined ? { swapThreshold: options.swapThreshold } : {}),
+      ...(options.distributions === false ? { distributions: false } : {}),
       params: options.params, concurrency: options.concurrency, signal: options.signal,
     })) {
       const { index: _index, ...row } = judgment;

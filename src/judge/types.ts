@@ -53,6 +53,8 @@ export interface SampleResult {
   /** Failed attempts before the one that parsed (or all of them when none did). */
   failures?: FailedAttempt[];
   /** Pairwise with swap: the verdict of each order, mapped back to the original labels. */
+  /** --swap auto: the swapped order was not graded, the judge being this sure of its verdict. */
+  swapSkipped?: { confidence: number };
   swap?: { original: PairVerdict | null; swapped: PairVerdict | null; consistent: boolean; swappedFeedback?: string; swappedRaw?: string; swappedVerdict?: string };
 }
 

@@ -124,6 +124,7 @@ describe("judgeStream", () => {
     const stats = emptyStats();
     const out = await collect(judgeStream(pairs, { backend: backendFor(s), grader: pairwise, swap: true, stats }));
     expect(out.map((j) => j.winner)).toEqual(["A", "B", "tie"]);
+    expect(out.map((j) => j.swap_flip_rate)).toEqual([0, 0, 1]);
     expect(out[2]!.judge.samples[0]!.swap).toMatchObject({ original: "A", swapped: "B", consistent: false });
     expect(stats).toMatchObject({ swapPairs: 3, swapConsistent: 2 });
     expect(s.count).toBe(6);

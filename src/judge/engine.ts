@@ -191,6 +191,7 @@ class RecordJudger implements Judger {
       feedback: first?.feedback ?? null,
       ...verdict.fields,
       ...(verdict.error === undefined ? distributionFields(this.options.grader.mode, samples) : {}),
+      ...flipRate(samples),
       ...(verdict.error === undefined ? {} : { error: verdict.error }),
       judge: {
         backend: this.options.backend.kind,
@@ -431,6 +432,13 @@ function distributionFields(mode: "absolute" | "pairwise", samples: SampleResult
   }
   const levels = samples.flatMap((s) => (s.verdictDistribution ? [s.verdictDistribution] : []));
   return { winner_distribution: distribution, ...(levels.length === found.length ? { verdict_distribution: meanDistribution(levels) } : {}) };
+}
+
+/** --swap: the share of this record's samples whose verdict changed with the order. */
+function flipRate(samples: SampleResult[]): { swap_flip_rate?: number } {
+  const swapped = samples.filter((s) => s.swap !== undefined);
+  if (swapped.length === 0) return {};
+  return { swap_flip_rate: round(swapped.filter((s) => !s.swap!.consistent).length / swapped.length) };
 }
 
 function firstError(samples: SampleResult[]): string {

@@ -40,7 +40,7 @@ export function combineJury(mode: "absolute" | "pairwise", method: JuryMethod, v
     raw: j.judge.raw,
   }));
   const ok = verdicts.filter((j) => j.error === undefined);
-  const { index: _index, judge: _judge, feedback: _f, score: _s, winner: _w, verdict: _v, error: _e, score_distribution: _sd, score_expected: _se, winner_distribution: _wd, verdict_distribution: _vd, ...record } = first;
+  const { index: _index, judge: _judge, feedback: _f, score: _s, winner: _w, verdict: _v, error: _e, score_distribution: _sd, score_expected: _se, winner_distribution: _wd, verdict_distribution: _vd, swap_flip_rate: _fr, ...record } = first;
   const judge = {
     backend: "jury",
     model: verdicts.map((j) => j.judge.model).join(" + "),

@@ -109,6 +109,8 @@ export type Judgment = Record<string, unknown> & {
   winner_distribution?: Record<string, number>;
   /** Arena-Hard: probability of each level, A>>B … B>>A. */
   verdict_distribution?: Record<string, number>;
+  /** --swap: share of the record's samples whose verdict changed when the order did. */
+  swap_flip_rate?: number;
   error?: string;
   judge: JudgeInfo;
 };

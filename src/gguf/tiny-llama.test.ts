@@ -244,6 +244,46 @@ describe("tiny llama in llama.cpp", () => {
     }
   });
 
+  it("q8_0 and q4_0 weights load in llama.cpp and give nearly the f32 model's next-token distribution", async () => {
+    const nextProbabilities = async (weightType: "f32" | "q8_0" | "q4_0"): Promise<Float64Array> => {
+      const path = join(tmp, `quant-${weightType}.gguf`);
+      await createTinyLlama(path, { weightType, seed: 5 });
+      const model = await llama.loadModel({ modelPath: path });
+      const ctx = await model.createContext({ contextSize: 256, threads: TINY_MODEL_THREADS });
+      try {
+        const tokens = model.tokenize("The answer is correct and the score is");
+        const [out] = (await ctx.getSequence().controlledEvaluate([...tokens.slice(0, -1), [tokens.at(-1)!, { generateNext: { probabilities: true } }]])).slice(-1);
+        const probs = new Float64Array(tinyLlamaVocab().tokens.length);
+        for (const [token, p] of out!.next.probabilities!) probs[token] = p;
+        return probs;
+      } finally {
+        await ctx.dispose();
+        await model.dispose();
+      }
+    };
+    const correlation = (x: Float64Array, y: Float64Array) => {
+      const mean = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / v.length;
+      const mx = mean(x), my = mean(y);
+      let sxy = 0, sxx = 0, syy = 0;
+      for (let i = 0; i < x.length; i++) {
+        sxy += (x[i]! - mx) * (y[i]! - my);
+        sxx += (x[i]! - mx) ** 2;
+        syy += (y[i]! - my) ** 2;
+      }
+      return sxy / Math.sqrt(sxx * syy);
+    };
+    const f32 = await nextProbabilities("f32");
+    const q8 = await nextProbabilities("q8_0");
+    const q4 = await nextProbabilities("q4_0");
+    // A wrong block layout would give an unrelated distribution (correlation near 0).
+    expect(correlation(f32, q8)).toBeGreaterThan(0.99);
+    expect(correlation(f32, q4)).toBeGreaterThan(0.8);
+    expect(correlation(f32, q8)).toBeGreaterThan(correlation(f32, q4));
+    const info = await readGgufFileInfo(join(tmp, "quant-q4_0.gguf"), { readTensorInfo: true });
+    expect(info.tensorInfo!.find((t) => t.name === "blk.0.attn_q.weight")?.ggmlType).toBe(2);
+    expect(info.tensorInfo!.find((t) => t.name === "blk.0.attn_norm.weight")?.ggmlType).toBe(0);
+  });
+
   it("loads and generates from the f16 variant too", async () => {
     const path = join(tmp, "f16-infer.gguf");
     await createTinyLlama(path, { weightType: "f16", seed: 3 });

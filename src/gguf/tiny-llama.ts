@@ -204,7 +204,7 @@ export function buildTinyLlama(options: TinyLlamaOptions = {}): GgufFile {
   const ones = (name: string): GgufTensor => ({ name, dimensions: [o.embd], type: "f32", data: new Float32Array(o.embd).fill(1) });
   const keepBiasChannel = (tensor: GgufTensor): GgufTensor => {
     const inputs = tensor.dimensions[0]!;
-    tensor.data.fill(0, 0, inputs); // output row 0 writes nothing to the bias channel
+    (tensor.data as Float32Array).fill(0, 0, inputs); // output row 0 writes nothing to the bias channel
     return tensor;
   };
 

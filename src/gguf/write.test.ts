@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodeGguf, float32ToFloat16Bits, gguf, writeGguf, type GgufFile, type GgufTensor } from "./write.js";
+import { encodeGguf, float32ToFloat16Bits, gguf, quantizeQ4_0, quantizeQ8_0, writeGguf, type GgufFile, type GgufTensor } from "./write.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "critic-gguf-write-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -40,6 +40,37 @@ async function writeAndRead(file: GgufFile, name: string) {
   const path = join(tmp, name);
   const bytes = await writeGguf(path, file);
   return { path, bytes, info: await readGgufFileInfo(path, { logWarnings: false }), raw: readFileSync(path) };
+}
+
+describe("quantised blocks (ggml's reference layout)", () => {
+  const block = Float32Array.from({ length: 32 }, (_, i) => (i - 12) / 10); // -1.2 .. 1.9
+
+  it("q8_0: f16 scale max|x|/127, then round(x / d) as int8; dequantises within d/2", () => {
+    const bytes = quantizeQ8_0(block);
+    expect(bytes.length).toBe(34);
+    const d = halfToFloat(bytes.readUInt16LE(0));
+    expect(d).toBeCloseTo(1.9 / 127, 4);
+    for (let i = 0; i < 32; i++) expect(Math.abs(bytes.readInt8(2 + i) * d - block[i]!)).toBeLessThanOrEqual(d / 2 + 1e-6);
+    expect(bytes.readInt8(2 + 31)).toBe(127);
+  });
+
+  it("q4_0: d = (the value of largest magnitude) / -8, nibbles low then high; dequantises within d", () => {
+    const bytes = quantizeQ4_0(block);
+    expect(bytes.length).toBe(18);
+    const d = halfToFloat(bytes.readUInt16LE(0));
+    expect(d).toBeCloseTo(1.9 / -8, 3);
+    const q = (i: number) => (i < 16 ? bytes[2 + i]! & 0x0f : bytes[2 + i - 16]! >> 4);
+    for (let i = 0; i < 32; i++) expect(Math.abs((q(i) - 8) * d - block[i]!)).toBeLessThanOrEqual(Math.abs(d) + 1e-6);
+    expect(q(31)).toBe(0); // the largest value maps to -8 * d
+  });
+});
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const mantissa = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (mantissa / 1024);
+  return sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
 }
 
 describe("writeGguf", () => {
@@ -83,10 +114,10 @@ describe("writeGguf", () => {
 
     const [a, b, c] = everyType.tensors;
     const f32At = (start: number, count: number) => Array.from({ length: count }, (_, i) => raw.readFloatLE(start + i * 4));
-    expect(f32At(dataStart, 15)).toEqual(Array.from(a!.data));
-    expect(f32At(dataStart + 64, 7)).toEqual(Array.from(b!.data));
+    expect(f32At(dataStart, 15)).toEqual(Array.from(a!.data as Float32Array));
+    expect(f32At(dataStart + 64, 7)).toEqual(Array.from(b!.data as Float32Array));
     const halves = Array.from({ length: 24 }, (_, i) => raw.readUInt16LE(dataStart + 96 + i * 2));
-    expect(halves).toEqual(Array.from(c!.data, float32ToFloat16Bits));
+    expect(halves).toEqual(Array.from(c!.data as Float32Array, float32ToFloat16Bits));
     expect(raw.subarray(dataStart + 60, dataStart + 64)).toEqual(Buffer.alloc(4)); // padding is zeros
   });
 
@@ -116,7 +147,8 @@ describe("writeGguf", () => {
     expect(bad({ tensors: [tensor("t", [2]), tensor("t", [2])] })).toThrow(/tensor #1 "t": duplicate tensor name/);
     expect(bad({ tensors: [tensor("n".repeat(64), [1])] })).toThrow(/name must be 1\.\.63 bytes, got 64/);
     expect(bad({ tensors: [tensor("five", [1, 1, 1, 1, 1])] })).toThrow(/needs 1\.\.4 dimensions, got 5/);
-    expect(bad({ tensors: [{ ...tensor("q", [2]), type: "q4_0" as "f32" }] })).toThrow(/unsupported tensor type "q4_0"/);
+    expect(bad({ tensors: [{ ...tensor("q", [2]), type: "q5_k" as "f32" }] })).toThrow(/unsupported tensor type "q5_k"/);
+    expect(bad({ tensors: [{ ...tensor("q", [2]), type: "q4_0" }] })).toThrow(/q4_0 needs ne\[0\] to be a multiple of 32, got 2/);
   });
 
   it("leaves no temp file behind", async () => {

@@ -3,7 +3,7 @@
  * header, metadata key/values, tensor infos, then tensor data aligned to `general.alignment`
  * (32 bytes unless the metadata says otherwise). Everything is little-endian.
  */
-import { rename, rm, writeFile } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 
 export const GGUF_MAGIC = "GGUF";
 export const GGUF_VERSION = 3;
@@ -30,7 +30,10 @@ const VALUE_TYPE_ID = {
 } as const;
 
 /** ggml_type ids of the tensor types this writer can encode. */
-const TENSOR_TYPE_ID = { f32: 0, f16: 1 } as const;
+const TENSOR_TYPE_ID = { f32: 0, f16: 1, q4_0: 2, q8_0: 8 } as const;
+/** Values per quantisation block (QK4_0 = QK8_0 = 32) and bytes per block (f16 scale + quants). */
+const QK = 32;
+const BLOCK_BYTES = { q4_0: 2 + QK / 2, q8_0: 2 + QK } as const;
 
 export type GgufScalarType = Exclude<keyof typeof VALUE_TYPE_ID, "array">;
 export type GgufScalar = number | bigint | boolean | string;
@@ -48,9 +51,10 @@ export interface GgufTensor {
   name: string;
   /** ggml order: ne[0] (the contiguous dimension) first, e.g. [n_embd, n_vocab] for token_embd.weight. */
   dimensions: readonly number[];
-  /** How the values are stored in the file; `data` is always given as float32. */
+  /** How the values are stored in the file (q4_0 and q8_0 need ne[0] to be a multiple of 32). */
   type: GgufTensorType;
-  data: Float32Array;
+  /** The values as float32, or a function that makes them when the tensor is written (big models). */
+  data: Float32Array | (() => Float32Array);
 }
 
 export interface GgufFile {
@@ -185,7 +189,7 @@ function checkTensor(tensor: GgufTensor, index: number, seen: Set<string>): void
   }
   if (seen.has(tensor.name)) throw new Error(`${where}: duplicate tensor name`);
   seen.add(tensor.name);
-  if (!(tensor.type in TENSOR_TYPE_ID)) throw new RangeError(`${where}: unsupported tensor type "${tensor.type}" (f32 or f16)`);
+  if (!(tensor.type in TENSOR_TYPE_ID)) throw new RangeError(`${where}: unsupported tensor type "${tensor.type}" (f32, f16, q8_0 or q4_0)`);
   const dims = tensor.dimensions;
   if (dims.length < 1 || dims.length > MAX_TENSOR_DIMENSIONS) {
     throw new RangeError(`${where}: needs 1..${MAX_TENSOR_DIMENSIONS} dimensions, got ${dims.length}`);
@@ -193,9 +197,30 @@ function checkTensor(tensor: GgufTensor, index: number, seen: Set<string>): void
   for (const dim of dims) {
     if (!Number.isSafeInteger(dim) || dim < 1) throw new RangeError(`${where}: dimension ${dim} is not a positive integer`);
   }
-  const elements = dims.reduce((product, dim) => product * dim, 1);
-  if (elements !== tensor.data.length) {
-    throw new RangeError(`${where}: dimensions [${dims.join(", ")}] hold ${elements} values but data has ${tensor.data.length}`);
+  if ((tensor.type === "q4_0" || tensor.type === "q8_0") && dims[0]! % QK !== 0) {
+    throw new RangeError(`${where}: ${tensor.type} needs ne[0] to be a multiple of ${QK}, got ${dims[0]}`);
+  }
+  if (typeof tensor.data !== "function") checkLength(tensor, tensor.data, where);
+}
+
+function elementsOf(tensor: GgufTensor): number {
+  return tensor.dimensions.reduce((product, dim) => product * dim, 1);
+}
+
+function checkLength(tensor: GgufTensor, data: Float32Array, where = `tensor "${tensor.name}"`): void {
+  const elements = elementsOf(tensor);
+  if (elements !== data.length) {
+    throw new RangeError(`${where}: dimensions [${tensor.dimensions.join(", ")}] hold ${elements} values but data has ${data.length}`);
+  }
+}
+
+/** Bytes a tensor takes in the file. */
+function byteLengthOf(tensor: GgufTensor): number {
+  const n = elementsOf(tensor);
+  switch (tensor.type) {
+    case "f32": return n * 4;
+    case "f16": return n * 2;
+    default: return (n / QK) * BLOCK_BYTES[tensor.type];
   }
 }
 
@@ -226,18 +251,71 @@ export function float32ToFloat16Bits(value: number): number {
 }
 
 function tensorBytes(tensor: GgufTensor): Buffer {
-  if (tensor.type === "f32") {
-    const buffer = Buffer.alloc(tensor.data.length * 4);
-    for (let i = 0; i < tensor.data.length; i++) buffer.writeFloatLE(tensor.data[i]!, i * 4);
-    return buffer;
+  const data = typeof tensor.data === "function" ? tensor.data() : tensor.data;
+  checkLength(tensor, data);
+  switch (tensor.type) {
+    case "f32": {
+      const buffer = Buffer.alloc(data.length * 4);
+      for (let i = 0; i < data.length; i++) buffer.writeFloatLE(data[i]!, i * 4);
+      return buffer;
+    }
+    case "f16": {
+      const buffer = Buffer.alloc(data.length * 2);
+      for (let i = 0; i < data.length; i++) buffer.writeUInt16LE(float32ToFloat16Bits(data[i]!), i * 2);
+      return buffer;
+    }
+    case "q8_0":
+      return quantizeQ8_0(data);
+    case "q4_0":
+      return quantizeQ4_0(data);
   }
-  const buffer = Buffer.alloc(tensor.data.length * 2);
-  for (let i = 0; i < tensor.data.length; i++) buffer.writeUInt16LE(float32ToFloat16Bits(tensor.data[i]!), i * 2);
-  return buffer;
 }
 
-/** Encodes a complete GGUF v3 file in memory. */
-export function encodeGguf(file: GgufFile): Buffer {
+/**
+ * ggml's Q8_0 (quantize_row_q8_0_ref): per block of 32, d = max|x| / 127 stored as f16, then
+ * round(x / d) as int8.
+ */
+export function quantizeQ8_0(data: Float32Array): Buffer {
+  const out = Buffer.alloc((data.length / QK) * BLOCK_BYTES.q8_0);
+  for (let b = 0, o = 0; b < data.length; b += QK, o += BLOCK_BYTES.q8_0) {
+    let amax = 0;
+    for (let i = 0; i < QK; i++) amax = Math.max(amax, Math.abs(data[b + i]!));
+    const d = amax / 127;
+    const id = d !== 0 ? 1 / d : 0;
+    out.writeUInt16LE(float32ToFloat16Bits(d), o);
+    for (let i = 0; i < QK; i++) out.writeInt8(Math.round(data[b + i]! * id), o + 2 + i);
+  }
+  return out;
+}
+
+/**
+ * ggml's Q4_0 (quantize_row_q4_0_ref): per block of 32, the value of largest magnitude m gives
+ * d = m / -8 (f16); each x becomes min(15, trunc(x / d + 8.5)), two per byte: the block's first 16
+ * values in the low nibbles, the last 16 in the high ones. Dequantised: (q - 8) * d.
+ */
+export function quantizeQ4_0(data: Float32Array): Buffer {
+  const out = Buffer.alloc((data.length / QK) * BLOCK_BYTES.q4_0);
+  for (let b = 0, o = 0; b < data.length; b += QK, o += BLOCK_BYTES.q4_0) {
+    let amax = 0;
+    let max = 0;
+    for (let i = 0; i < QK; i++) {
+      const v = data[b + i]!;
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    const d = max / -8;
+    const id = d !== 0 ? 1 / d : 0;
+    out.writeUInt16LE(float32ToFloat16Bits(d), o);
+    const q = (v: number) => Math.min(15, Math.trunc(v * id + 8.5));
+    for (let j = 0; j < QK / 2; j++) out[o + 2 + j] = q(data[b + j]!) | (q(data[b + j + QK / 2]!) << 4);
+  }
+  return out;
+}
+
+/** The header, metadata and tensor infos, padded to the alignment, and where each tensor's data goes. */
+function encodeHeader(file: GgufFile): { header: Buffer; alignment: number } {
   const alignment = alignmentOf(file.metadata);
   const seen = new Set<string>();
   file.tensors.forEach((tensor, index) => checkTensor(tensor, index, seen));
@@ -266,34 +344,54 @@ export function encodeGguf(file: GgufFile): Buffer {
   }
 
   let offset = 0;
-  const data: Buffer[] = [];
   for (const tensor of file.tensors) {
     sink.string(tensor.name);
     sink.u32(tensor.dimensions.length);
     for (const dim of tensor.dimensions) sink.u64(dim);
     sink.u32(TENSOR_TYPE_ID[tensor.type]);
     sink.u64(offset); // relative to the start of the tensor data section
-    const bytes = tensorBytes(tensor);
-    data.push(bytes);
-    offset += bytes.length;
-    const padding = (alignment - (offset % alignment)) % alignment;
-    if (padding > 0) data.push(Buffer.alloc(padding));
-    offset += padding;
+    offset += byteLengthOf(tensor);
+    offset += (alignment - (offset % alignment)) % alignment;
   }
   sink.padTo(alignment);
-  for (const chunk of data) sink.bytes(chunk);
-  return Buffer.concat(sink.chunks, sink.length);
+  return { header: Buffer.concat(sink.chunks, sink.length), alignment };
 }
 
-/** Writes a GGUF file atomically (temp file in the same folder, then rename); returns its size in bytes. */
+/** Each tensor's bytes followed by its padding, one tensor at a time. */
+function* tensorChunks(file: GgufFile, alignment: number): Generator<Buffer> {
+  for (const tensor of file.tensors) {
+    const bytes = tensorBytes(tensor);
+    yield bytes;
+    const padding = (alignment - (bytes.length % alignment)) % alignment;
+    if (padding > 0) yield Buffer.alloc(padding);
+  }
+}
+
+/** Encodes a complete GGUF v3 file in memory. */
+export function encodeGguf(file: GgufFile): Buffer {
+  const { header, alignment } = encodeHeader(file);
+  return Buffer.concat([header, ...tensorChunks(file, alignment)]);
+}
+
+/**
+ * Writes a GGUF file atomically (temp file in the same folder, then rename), one tensor at a time,
+ * so a model of any size needs memory for its largest tensor only; returns its size in bytes.
+ */
 export async function writeGguf(path: string, file: GgufFile): Promise<number> {
-  const bytes = encodeGguf(file);
+  const { header, alignment } = encodeHeader(file);
   const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const handle = await open(temp, "w");
+  let size = 0;
   try {
-    await writeFile(temp, bytes);
+    for (const chunk of [header, ...tensorChunks(file, alignment)]) {
+      await handle.write(chunk);
+      size += chunk.length;
+    }
+    await handle.close();
     await rename(temp, path);
-    return bytes.length;
+    return size;
   } catch (error) {
+    await handle.close().catch(() => {});
     await rm(temp, { force: true });
     throw error;
   }

@@ -24,6 +24,10 @@ export interface TinyLlamaOptions {
   weightType?: GgufTensorType;
   /** Jinja chat template stored as tokenizer.chat_template (default ChatML); false to leave it out. */
   chatTemplate?: string | false;
+  /** Another tokenizer (e.g. a real 32k SentencePiece vocabulary read from a GGUF); default the built-in one. */
+  vocab?: TinyLlamaVocab;
+  /** general.name (default "critic tiny random llama"). */
+  name?: string;
 }
 
 /** ChatML, the format node-llama-cpp recognises as its ChatMLChatWrapper. */
@@ -155,6 +159,7 @@ interface Resolved {
   context: number;
   weightType: GgufTensorType;
   chatTemplate: string | false;
+  name: string;
 }
 
 function resolve(options: TinyLlamaOptions): Resolved {
@@ -168,6 +173,7 @@ function resolve(options: TinyLlamaOptions): Resolved {
     context: options.contextLength ?? 4096,
     weightType: options.weightType ?? "f32",
     chatTemplate: options.chatTemplate ?? TINY_LLAMA_CHAT_TEMPLATE,
+    name: options.name ?? "critic tiny random llama",
   };
   for (const [name, value] of Object.entries({ embeddingLength: r.embd, blockCount: r.blocks, headCount: r.heads, headCountKv: r.headsKv, feedForwardLength: r.ff, contextLength: r.context })) {
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`tiny llama option ${name} must be a positive integer, got ${value}`);
@@ -180,10 +186,35 @@ function resolve(options: TinyLlamaOptions): Resolved {
   return r;
 }
 
+/** llama_ftype of the weights: ALL_F32, MOSTLY_F16, MOSTLY_Q4_0, MOSTLY_Q8_0. */
+const FILE_TYPE: Record<GgufTensorType, number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7 };
+
+/**
+ * The tokenizer of another llama GGUF (tokens, scores, types and special ids), for models with a
+ * real-size vocabulary, e.g. the public 32k SentencePiece one of ../shared/models/llama-2-tiny-random.gguf.
+ */
+export async function vocabFromGguf(path: string): Promise<TinyLlamaVocab> {
+  const { readGgufFileInfo } = await import("node-llama-cpp");
+  const info = await readGgufFileInfo(path);
+  const t = (info.metadata as { tokenizer?: { ggml?: Record<string, unknown> } }).tokenizer?.ggml;
+  if (!t || t.model !== "llama" || !Array.isArray(t.tokens)) throw new Error(`${path}: no SentencePiece (llama) tokenizer in its metadata`);
+  const tokens = t.tokens as string[];
+  return {
+    tokens,
+    scores: (t.scores as number[] | undefined) ?? tokens.map(() => 0),
+    types: (t.token_type as number[] | undefined) ?? tokens.map(() => TokenType.normal),
+    unk: Number(t.unknown_token_id ?? 0),
+    bos: Number(t.bos_token_id ?? 1),
+    eos: Number(t.eos_token_id ?? 2),
+    imStart: -1,
+    imEnd: -1,
+  };
+}
+
 /** Builds the GGUF structure (metadata and tensors) of a tiny random llama, without writing it. */
 export function buildTinyLlama(options: TinyLlamaOptions = {}): GgufFile {
   const o = resolve(options);
-  const vocab = tinyLlamaVocab();
+  const vocab = options.vocab ?? tinyLlamaVocab();
   const nVocab = vocab.tokens.length;
   const headDim = o.embd / o.heads;
   const kvDim = headDim * o.headsKv;
@@ -194,22 +225,26 @@ export function buildTinyLlama(options: TinyLlamaOptions = {}): GgufFile {
     for (let i = 0; i < count; i++) data[i] = normal() * std;
     return data;
   };
+  // Weights are made when the file is written, tensor after tensor in file order (the order the
+  // seeded generator is drawn in), so a model of any size needs memory for one tensor at a time.
   // A ggml matrix [inputs, outputs] is stored one output row (of `inputs` values) after another.
-  const matrix = (name: string, inputs: number, outputs: number): GgufTensor => ({
+  const matrix = (name: string, inputs: number, outputs: number, keepBias = false): GgufTensor => ({
     name,
     dimensions: [inputs, outputs],
     type: o.weightType,
-    data: random(inputs * outputs, 1 / Math.sqrt(inputs)),
+    data: () => {
+      const data = random(inputs * outputs, 1 / Math.sqrt(inputs));
+      if (keepBias) data.fill(0, 0, inputs); // output row 0 writes nothing to the bias channel
+      return data;
+    },
   });
   const ones = (name: string): GgufTensor => ({ name, dimensions: [o.embd], type: "f32", data: new Float32Array(o.embd).fill(1) });
-  const keepBiasChannel = (tensor: GgufTensor): GgufTensor => {
-    const inputs = tensor.dimensions[0]!;
-    (tensor.data as Float32Array).fill(0, 0, inputs); // output row 0 writes nothing to the bias channel
-    return tensor;
-  };
 
-  const embeddings = random(nVocab * o.embd, 1);
-  for (let t = 0; t < nVocab; t++) embeddings[t * o.embd] = BIAS_CHANNEL_VALUE;
+  const embeddings = () => {
+    const data = random(nVocab * o.embd, 1);
+    for (let t = 0; t < nVocab; t++) data[t * o.embd] = BIAS_CHANNEL_VALUE;
+    return data;
+  };
 
   const tensors: GgufTensor[] = [{ name: "token_embd.weight", dimensions: [o.embd, nVocab], type: o.weightType, data: embeddings }];
   for (let b = 0; b < o.blocks; b++) {
@@ -217,29 +252,32 @@ export function buildTinyLlama(options: TinyLlamaOptions = {}): GgufFile {
       matrix(`blk.${b}.attn_q.weight`, o.embd, o.embd),
       matrix(`blk.${b}.attn_k.weight`, o.embd, kvDim),
       matrix(`blk.${b}.attn_v.weight`, o.embd, kvDim),
-      keepBiasChannel(matrix(`blk.${b}.attn_output.weight`, o.embd, o.embd)),
+      matrix(`blk.${b}.attn_output.weight`, o.embd, o.embd, true),
       matrix(`blk.${b}.ffn_gate.weight`, o.embd, o.ff),
       matrix(`blk.${b}.ffn_up.weight`, o.embd, o.ff),
-      keepBiasChannel(matrix(`blk.${b}.ffn_down.weight`, o.ff, o.embd)),
+      matrix(`blk.${b}.ffn_down.weight`, o.ff, o.embd, true),
       ones(`blk.${b}.attn_norm.weight`),
       ones(`blk.${b}.ffn_norm.weight`),
     );
   }
   tensors.push(ones("output_norm.weight"));
 
-  const output = random(nVocab * o.embd, LOGIT_STD / Math.sqrt(o.embd - 1));
-  for (let t = 0; t < nVocab; t++) {
-    const suppressed = vocab.types[t] !== TokenType.normal;
-    output[t * o.embd] = suppressed ? SUPPRESSED_LOGIT_WEIGHT : 0;
-    if (suppressed) output.fill(0, t * o.embd + 1, (t + 1) * o.embd);
-  }
+  const output = () => {
+    const data = random(nVocab * o.embd, LOGIT_STD / Math.sqrt(o.embd - 1));
+    for (let t = 0; t < nVocab; t++) {
+      const suppressed = vocab.types[t] !== TokenType.normal;
+      data[t * o.embd] = suppressed ? SUPPRESSED_LOGIT_WEIGHT : 0;
+      if (suppressed) data.fill(0, t * o.embd + 1, (t + 1) * o.embd);
+    }
+    return data;
+  };
   tensors.push({ name: "output.weight", dimensions: [o.embd, nVocab], type: o.weightType, data: output });
 
   const metadata: Record<string, GgufMetadataValue> = {
     "general.architecture": gguf.str("llama"),
-    "general.name": gguf.str("critic tiny random llama"),
+    "general.name": gguf.str(o.name),
     "general.description": gguf.str("Random weights for testing; its output means nothing."),
-    "general.file_type": gguf.u32(o.weightType === "f32" ? 0 : 1), // LLAMA_FTYPE_ALL_F32 / MOSTLY_F16
+    "general.file_type": gguf.u32(FILE_TYPE[o.weightType]),
     "llama.vocab_size": gguf.u32(nVocab),
     "llama.context_length": gguf.u32(o.context),
     "llama.embedding_length": gguf.u32(o.embd),
@@ -257,7 +295,7 @@ export function buildTinyLlama(options: TinyLlamaOptions = {}): GgufFile {
     "tokenizer.ggml.unknown_token_id": gguf.u32(vocab.unk),
     "tokenizer.ggml.bos_token_id": gguf.u32(vocab.bos),
     "tokenizer.ggml.eos_token_id": gguf.u32(vocab.eos),
-    "tokenizer.ggml.eot_token_id": gguf.u32(vocab.imEnd),
+    ...(vocab.imEnd >= 0 ? { "tokenizer.ggml.eot_token_id": gguf.u32(vocab.imEnd) } : {}),
     "tokenizer.ggml.add_bos_token": gguf.bool(true),
     "tokenizer.ggml.add_eos_token": gguf.bool(false),
     "tokenizer.ggml.add_space_prefix": gguf.bool(true),

@@ -35,6 +35,12 @@ export interface EmbeddedBackendOptions {
   lora?: { path: string; scale?: number };
   /** CPU threads for evaluation (default: node-llama-cpp's choice, the math cores). */
   threads?: number;
+  /**
+   * Keep each sequence's tokens after a request, so the next request on it evaluates only what
+   * differs from them (the system prompt and the template's head are shared by every record).
+   * Default true; false clears each sequence after every request (a cold evaluation each time).
+   */
+  prefixReuse?: boolean;
 }
 
 export interface EmbeddedBackend extends Backend {
@@ -84,12 +90,13 @@ export async function createEmbeddedBackend(options: EmbeddedBackendOptions): Pr
     await llamaLease.release();
     throw new Error(`cannot load GGUF model ${modelPath}: ${(error as Error).message}`, { cause: error });
   }
-  return new LlamaCppBackend(llamaLease, model, context, identity);
+  return new LlamaCppBackend(llamaLease, model, context, identity, options.prefixReuse ?? true);
 }
 
 class LlamaCppBackend implements EmbeddedBackend {
   readonly kind = "embedded" as const;
   readonly distributions = true;
+  readonly variant: string | undefined;
   readonly concurrency: number;
   readonly contextSize: number;
   readonly gpu: string | false;
@@ -102,7 +109,11 @@ class LlamaCppBackend implements EmbeddedBackend {
     private readonly llamaModel: LlamaModel,
     private readonly context: LlamaContext,
     readonly model: string,
+    private readonly prefixReuse: boolean,
   ) {
+    // Reused state is evaluated in other batches than a cold prompt; llama.cpp does not promise the
+    // same floating-point results, so cached answers are kept apart.
+    this.variant = prefixReuse ? "prefix-reuse" : undefined;
     const sequences: LlamaContextSequence[] = [];
     while (context.sequencesLeft > 0) sequences.push(context.getSequence());
     this.slots = new SequencePool(sequences.map((sequence) => new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false })));
@@ -129,8 +140,9 @@ class LlamaCppBackend implements EmbeddedBackend {
       return await this.generateOn(chat, request, grammar);
     } finally {
       try {
-        // The next request on this sequence must not see (or reuse) this one's tokens.
-        if (!chat.sequence.disposed) await chat.sequence.clearHistory();
+        // With prefix reuse LlamaChat keeps the tokens this request shares with the next one and
+        // erases the rest itself; without it the next request starts from an empty sequence.
+        if (!this.prefixReuse && !chat.sequence.disposed) await chat.sequence.clearHistory();
       } finally {
         this.slots.release(chat);
       }
@@ -139,9 +151,10 @@ class LlamaCppBackend implements EmbeddedBackend {
 
   private async generateOn(chat: LlamaChat, request: GenerateRequest, grammar: LlamaGrammar | undefined): Promise<GenerateResult> {
     const history = toChatHistory(request.messages);
-    const promptTokens = chat.chatWrapper
-      .generateContextState({ chatHistory: history })
-      .contextText.tokenize(this.llamaModel.tokenizer).length;
+    const prompt = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(this.llamaModel.tokenizer);
+    const promptTokens = prompt.length;
+    // What LlamaChat will keep of the sequence's tokens (it re-evaluates at least the last prompt token).
+    const reused = Math.min(chat.sequence.compareContextTokens(prompt).firstDifferentIndex, Math.max(0, promptTokens - 1));
     const room = this.contextSize - promptTokens;
     if (room < 1) {
       throw new BackendError(
@@ -169,7 +182,7 @@ class LlamaCppBackend implements EmbeddedBackend {
     });
     const result: GenerateResult = {
       text: response.response,
-      usage: { promptTokens, completionTokens },
+      usage: { promptTokens, completionTokens, ...(reused > 0 ? { cachedPromptTokens: reused } : {}) },
       finishReason: finishReason(response.metadata.stopReason),
     };
     if (request.verdict) {

@@ -50,6 +50,8 @@ export interface VerdictRequest {
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens served from state kept from an earlier request (not evaluated again). */
+  cachedPromptTokens?: number;
 }
 
 export interface GenerateResult {
@@ -71,6 +73,8 @@ export interface Backend {
   readonly concurrency: number;
   /** Whether it answers `verdict` requests with a distribution (token probabilities). */
   readonly distributions?: boolean;
+  /** A mode that may change answers for the same model and request (part of the cache key when set). */
+  readonly variant?: string;
   generate(request: GenerateRequest): Promise<GenerateResult>;
   dispose(): Promise<void>;
 }

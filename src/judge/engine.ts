@@ -338,7 +338,7 @@ class RecordJudger implements Judger {
   private async call(messages: ChatMessage[], params: SamplingParams, usage: CallUsage): Promise<CachedCall> {
     const { backend, store, grader } = this.options;
     const verdict = backend.distributions && grader.verdict && this.options.distributions !== false ? grader.verdict : undefined;
-    const key = callKey({ backend: backend.kind, model: backend.model, messages, params, constraint: grader.constraint, ...(verdict ? { verdict } : {}) });
+    const key = callKey({ backend: backend.kind, model: backend.model, ...(backend.variant ? { variant: backend.variant } : {}), messages, params, constraint: grader.constraint, ...(verdict ? { verdict } : {}) });
     usage.calls++;
     this.stats.calls++;
     const hit = store?.getCall(key);

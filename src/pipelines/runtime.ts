@@ -27,6 +27,8 @@ export class LimitedBackend implements Backend {
   readonly kind: string;
   readonly model: string;
   readonly concurrency: number;
+  readonly variant: string | undefined;
+  readonly distributions: boolean | undefined;
   fatal: Error | undefined;
   private readonly semaphore: Semaphore;
   private successes = 0;
@@ -35,6 +37,8 @@ export class LimitedBackend implements Backend {
   constructor(readonly inner: Backend, concurrency?: number) {
     this.kind = inner.kind;
     this.model = inner.model;
+    this.variant = inner.variant;
+    this.distributions = inner.distributions;
     this.concurrency = concurrency ?? inner.concurrency;
     this.semaphore = new Semaphore(this.concurrency);
   }
@@ -107,7 +111,7 @@ export class Caller {
   async call(messages: ChatMessage[], params: SamplingParams, constraint?: GenerateRequest["constraint"]): Promise<CachedCall> {
     if (this.signal?.aborted) throw new InterruptedError();
     const backend = await this.backend();
-    const key = callKey({ backend: backend.kind, model: backend.model, messages, params, constraint });
+    const key = callKey({ backend: backend.kind, model: backend.model, ...(backend.variant ? { variant: backend.variant } : {}), messages, params, constraint });
     this.stats.calls++;
     const hit = this.store?.getCall(key);
     if (hit) {

@@ -18,6 +18,8 @@ describe("callKey", () => {
     expect(callKey({ ...identity, params: { temperature: 0.1, maxTokens: 10 } })).not.toBe(callKey(identity));
     expect(callKey({ ...identity, model: "other" })).not.toBe(callKey(identity));
     expect(callKey({ ...identity, constraint: { gbnf: 'root ::= "a"' } })).not.toBe(callKey(identity));
+    expect(callKey({ ...identity, variant: "prefix-reuse" })).not.toBe(callKey(identity));
+    expect(callKey({ ...identity, verdict: { candidates: ["1", "2"] } })).not.toBe(callKey(identity));
   });
 });
 

@@ -9,6 +9,8 @@ import { stableStringify } from "../util/stable-json.js";
 export interface CallIdentity {
   backend: string;
   model: string;
+  /** Backend.variant, when set (e.g. the embedded backend's prefix reuse). */
+  variant?: string;
   messages: ChatMessage[];
   params: SamplingParams;
   constraint?: GenerateRequest["constraint"];

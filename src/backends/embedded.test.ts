@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { gguf, writeGguf } from "../gguf/write.js";
-import { createEmbeddedBackend, resolveModelFile, type EmbeddedBackend } from "./embedded.js";
+import { createEmbeddedBackend, defaultThreads, resolveModelFile, type EmbeddedBackend } from "./embedded.js";
 import { BackendError, type GenerateRequest } from "./types.js";
 import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
 import { startHfMirror } from "../../test/support/hf-mirror.js";
@@ -40,6 +40,22 @@ describe("embedded backend (real llama.cpp on a tiny random model)", () => {
     expect(backend.contextSize).toBeGreaterThanOrEqual(512);
     expect(backend.gpu).toBe(false);
     expect(backend.model).toMatch(/\.gguf@[0-9a-f]{16}$/);
+    expect(backend.settings).toMatch(/^embedded CPU: parallel 2 \(--parallel\), context \d+ tokens per sequence, threads 1 \(--threads\), prefix reuse on$/);
+  });
+
+  it("chooses threads from the idle cores and parallelism from the KV cache that fits, and says why", async () => {
+    expect(defaultThreads(2, 0.1)).toEqual({ value: 2, why: "2 cores, load 0.1" });
+    // A machine busy with another process: one thread, not a collapse from asking for both cores.
+    expect(defaultThreads(2, 1.2).value).toBe(1);
+    expect(defaultThreads(8, 30).value).toBe(1);
+    const chosen = await createEmbeddedBackend({ modelPath, contextSize: 256, gpu: false });
+    try {
+      expect(chosen.settings).toMatch(/parallel 1 \(chosen: \d+ MiB KV cache each, [\d.]+ GiB RAM free\)/);
+      expect(chosen.concurrency).toBe(1);
+      expect(chosen.settings).toMatch(/threads \d \(chosen: \d+ cores, load [\d.]+\)/);
+    } finally {
+      await chosen.dispose();
+    }
   });
 
   it("generates text with token usage and stops at maxTokens", async () => {

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
+import { availableParallelism, freemem, loadavg } from "node:os";
 import { basename, resolve } from "node:path";
 import {
   getLlama,
@@ -25,7 +26,7 @@ import { BackendError, type Backend, type ChatMessage, type GenerateRequest, typ
 export interface EmbeddedBackendOptions {
   /** Path to a local .gguf file (use {@link resolveModelFile} for `hf:` specs first). */
   modelPath: string;
-  /** Parallel sequences of the one context (records generated in the same batch). Default 4 on CPU, 8 on a GPU. */
+  /** Parallel sequences of the one context (records generated in the same batch). Default 1 on CPU, up to 8 on a GPU. */
   parallel?: number;
   /** Context tokens per sequence. Default: up to 4096, capped by the model's training context. */
   contextSize?: number;
@@ -53,6 +54,8 @@ export interface EmbeddedBackend extends Backend {
   readonly busy: number;
   /** Requests waiting for a free sequence. */
   readonly queued: number;
+  /** The parallelism, context, threads and prefix reuse in use, and why, in one line. */
+  readonly settings: string;
   dispose(): Promise<void>;
 }
 
@@ -73,15 +76,19 @@ export async function createEmbeddedBackend(options: EmbeddedBackendOptions): Pr
   const llama = llamaLease.llama;
   let model: LlamaModel | undefined;
   let context: LlamaContext | undefined;
+  let parallel: Chosen;
+  let threads: Chosen | number | undefined;
   try {
     model = await llama.loadModel({ modelPath });
-    const parallel = options.parallel ?? (llama.gpu === false ? 4 : 8);
     const trainContext = model.trainContextSize;
+    const wantedContext = options.contextSize ?? Math.min(4096, trainContext);
+    parallel = options.parallel !== undefined ? { value: options.parallel, why: "--parallel" } : await defaultParallel(llama, model, wantedContext);
+    threads = options.threads ?? (llama.gpu === false ? defaultThreads() : undefined);
     context = await model.createContext({
-      sequences: parallel,
+      sequences: parallel.value,
       // An explicit size must be honoured (or fail loudly); the default may shrink to fit memory.
       contextSize: options.contextSize ?? { min: Math.min(512, trainContext), max: Math.min(4096, trainContext) },
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(threads !== undefined ? { threads: typeof threads === "number" ? threads : threads.value } : {}),
       ...(loraPath ? { lora: { adapters: [{ filePath: loraPath, scale: options.lora?.scale ?? 1 }] } } : {}),
     });
   } catch (error) {
@@ -90,12 +97,52 @@ export async function createEmbeddedBackend(options: EmbeddedBackendOptions): Pr
     await llamaLease.release();
     throw new Error(`cannot load GGUF model ${modelPath}: ${(error as Error).message}`, { cause: error });
   }
-  return new LlamaCppBackend(llamaLease, model, context, identity, options.prefixReuse ?? true);
+  const backend = new LlamaCppBackend(llamaLease, model, context, identity, options.prefixReuse ?? true);
+  backend.settings = describeSettings(backend, options, parallel, threads, context);
+  return backend;
+}
+
+interface Chosen {
+  value: number;
+  why: string;
+}
+
+/** CPU threads: the cores other processes leave idle (a busy machine collapses with every core asked for). */
+export function defaultThreads(cores = availableParallelism(), load = loadavg()[0] ?? 0): Chosen {
+  const idle = Math.max(1, Math.min(cores, Math.round(cores - load)));
+  return { value: idle, why: `${cores} cores, load ${load.toFixed(1)}` };
+}
+
+/**
+ * Sequences: 1 on the CPU, up to 8 on a GPU, as many as a quarter of the free memory holds in KV cache
+ * at the wanted context (f16 keys and values: 2 x blocks x KV width x context x 2 bytes each). On the
+ * CPU decoding is compute-bound, so more sequences share the same cores and each keeps less of its
+ * prefix: bench/embedded-throughput measured 1.85, 1.61, ~1.1 and 0.94 judgments/s at 1, 2, 4 and 8
+ * (a 0.5B-shape Q8_0 model, Criticon prompts, prefix reuse on, 2 cores).
+ */
+async function defaultParallel(llama: Llama, model: LlamaModel, contextSize: number): Promise<Chosen> {
+  const cap = llama.gpu === false ? 1 : 8;
+  const meta = (model.fileInfo.metadata as unknown as Record<string, { block_count?: number; embedding_length?: number; attention?: { head_count?: number; head_count_kv?: number } } | undefined>)[model.fileInfo.metadata.general.architecture as string];
+  const blocks = meta?.block_count, width = meta?.embedding_length, heads = meta?.attention?.head_count, kvHeads = meta?.attention?.head_count_kv ?? heads;
+  if (!blocks || !width || !heads || !kvHeads) return { value: cap, why: "default" };
+  const kvPerSequence = 2 * blocks * (width / heads) * kvHeads * contextSize * 2;
+  const free = llama.gpu === false ? freemem() : (await llama.getVramState()).free;
+  const fits = Math.floor((free / 4) / kvPerSequence);
+  const value = Math.max(1, Math.min(cap, fits));
+  return { value, why: `${(kvPerSequence / 2 ** 20).toFixed(0)} MiB KV cache each, ${(free / 2 ** 30).toFixed(1)} GiB ${llama.gpu === false ? "RAM" : "VRAM"} free` };
+}
+
+function describeSettings(backend: LlamaCppBackend, options: EmbeddedBackendOptions, parallel: Chosen, threads: Chosen | number | undefined, context: LlamaContext): string {
+  const p = options.parallel !== undefined ? `parallel ${options.parallel} (--parallel)` : `parallel ${parallel.value} (chosen: ${parallel.why})`;
+  const t = options.threads !== undefined ? `threads ${options.threads} (--threads)` : threads === undefined ? "threads: llama.cpp's choice" : `threads ${typeof threads === "number" ? threads : threads.value} (chosen: ${typeof threads === "number" ? "" : threads.why})`;
+  return `embedded ${backend.gpu === false ? "CPU" : backend.gpu}: ${p}, context ${context.contextSize} tokens per sequence, ${t}, prefix reuse ${options.prefixReuse === false ? "off" : "on"}`;
 }
 
 class LlamaCppBackend implements EmbeddedBackend {
   readonly kind = "embedded" as const;
   readonly distributions = true;
+  /** What was chosen at start and why, one line (printed by the CLI). */
+  settings = "";
   readonly variant: string | undefined;
   readonly concurrency: number;
   readonly contextSize: number;

@@ -131,7 +131,7 @@ function addPipelineOptions(command: Command, defaultRubric: string): Command {
     .option("--judge-temperature <t>", "judge temperature (default 0, or 1.0 with --samples > 1)", finiteNumber)
     .option("--judge-max-tokens <n>", "tokens per judgment (default 1024; classification 64)", positiveInt)
     .option("-c, --concurrency <n>", "requests in flight per backend (servers; default 16)", positiveInt)
-    .option("-p, --parallel <n>", "parallel sequences of an embedded model (default 4)", positiveInt)
+    .option("-p, --parallel <n>", "parallel sequences of an embedded model (default: 1 on the CPU, up to 8 on a GPU, from free memory)", positiveInt)
     .option("--context-size <n>", "embedded: context tokens per sequence", positiveInt)
     .option("--threads <n>", "embedded: CPU threads", positiveInt)
     .option("--timeout <ms>", "per-request timeout for servers", positiveInt)

@@ -23,7 +23,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--max-tokens <n>", "tokens per judgment", positiveInt)
     .option("--seed <n>", "base seed (sample i, retry j use seed + 1000 i + j)", wholeNumber)
     .option("-c, --concurrency <n>", "requests in flight (servers; default 16)", positiveInt)
-    .option("-p, --parallel <n>", "parallel sequences of the embedded model (default 4)", positiveInt)
+    .option("-p, --parallel <n>", "parallel sequences of the embedded model (default: 1 on the CPU, up to 8 on a GPU, from free memory)", positiveInt)
     .option("--context-size <n>", "embedded: context tokens per sequence", positiveInt)
     .option("--threads <n>", "embedded: CPU threads", positiveInt)
     .option("--lora <file>", "embedded: LoRA adapter (GGUF)")

@@ -113,6 +113,13 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const jurors = backends.length > 1 ? backends : undefined;
   const retriesBefore = sumRetries(backends);
   const agreement = jurors ? new JuryAgreement() : undefined;
+  if (options.progress !== false) {
+    // What the embedded backend chose (parallelism, context, threads) and why, before any work.
+    for (const b of backends) {
+      const settings = (b as { settings?: unknown }).settings;
+      if (typeof settings === "string" && settings !== "") process.stderr.write(`${settings}\n`);
+    }
+  }
   const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
   const rejects = createRejectsWriter(rejectsPath);
   const partial = `${options.output}.partial`;

@@ -50,7 +50,7 @@ describe("embedded backend (real llama.cpp on a tiny random model)", () => {
     expect(defaultThreads(8, 30).value).toBe(1);
     const chosen = await createEmbeddedBackend({ modelPath, contextSize: 256, gpu: false });
     try {
-      expect(chosen.settings).toMatch(/parallel 1 \(chosen: \d+ MiB KV cache each, [\d.]+ GiB RAM free\)/);
+      expect(chosen.settings).toMatch(/parallel 1 \(chosen: [\d.]+ MiB KV cache each, [\d.]+ GiB RAM free\)/);
       expect(chosen.concurrency).toBe(1);
       expect(chosen.settings).toMatch(/threads \d \(chosen: \d+ cores, load [\d.]+\)/);
     } finally {

@@ -129,7 +129,7 @@ async function defaultParallel(llama: Llama, model: LlamaModel, contextSize: num
   const free = llama.gpu === false ? freemem() : (await llama.getVramState()).free;
   const fits = Math.floor((free / 4) / kvPerSequence);
   const value = Math.max(1, Math.min(cap, fits));
-  return { value, why: `${(kvPerSequence / 2 ** 20).toFixed(0)} MiB KV cache each, ${(free / 2 ** 30).toFixed(1)} GiB ${llama.gpu === false ? "RAM" : "VRAM"} free` };
+  return { value, why: `${(kvPerSequence / 2 ** 20).toFixed(1)} MiB KV cache each, ${(free / 2 ** 30).toFixed(1)} GiB ${llama.gpu === false ? "RAM" : "VRAM"} free` };
 }
 
 function describeSettings(backend: LlamaCppBackend, options: EmbeddedBackendOptions, parallel: Chosen, threads: Chosen | number | undefined, context: LlamaContext): string {

@@ -27,7 +27,8 @@ const flag = (name: string): string | undefined => {
   return at >= 0 ? args.splice(at, 2)[1] : undefined;
 };
 const maxTokens = Number(flag("--max-tokens") ?? 24);
-const threads = Number(flag("--threads") ?? 2);
+const threadsFlag = flag("--threads");
+const threads = threadsFlag === undefined ? undefined : Number(threadsFlag);
 const shape = flag("--shape") ?? "0.5b";
 const records = Number(args[0] ?? 4);
 const parallels = args.length > 1 ? args.slice(1).map(Number) : [1, 4];
@@ -55,11 +56,12 @@ const rows = Array.from({ length: records }, (_, i) => ({ instruction: `Question
 writeFileSync(input, rows.map((r) => JSON.stringify(r)).join("\n"));
 const grader = resolveGrader({ template: "criticon" });
 
-console.log(`model ${modelPath} (${shape}), ${records} records (criticon), ${maxTokens} tokens each, threads ${threads}`);
+console.log(`model ${modelPath} (${shape}), ${records} records (criticon), ${maxTokens} tokens each, threads ${threads ?? "critic's default (the idle cores)"}`);
 const results: Array<{ parallel: number; reuse: boolean; promptTps: number; completionTps: number; jps: number; completion: number }> = [];
 for (const parallel of parallels) {
   for (const reuse of [false, true]) {
-    const backend = await createEmbeddedBackend({ modelPath, parallel, gpu: false, threads, contextSize: 1024, prefixReuse: reuse });
+    const backend = await createEmbeddedBackend({ modelPath, parallel, gpu: false, ...(threads !== undefined ? { threads } : {}), contextSize: 1024, prefixReuse: reuse });
+    if (parallel === parallels[0] && !reuse) console.log(backend.settings);
     const started = performance.now();
     let cached = 0;
     const inner = backend.generate.bind(backend);
@@ -73,13 +75,13 @@ for (const parallel of parallels) {
     const seconds = (performance.now() - started) / 1000;
     await backend.dispose();
     results.push({ parallel, reuse, promptTps: (summary.promptTokens - cached) / seconds, completionTps: summary.completionTokens / seconds, jps: (summary.judged + summary.failed) / seconds, completion: summary.completionTokens });
-    console.log(`critic   parallel ${parallel} reuse ${reuse ? "on " : "off"}: ${((summary.judged + summary.failed) / seconds).toFixed(3)} judgments/s, ${(summary.promptTokens - cached)} prompt tokens evaluated (${cached} reused), ${(summary.completionTokens / seconds).toFixed(1)} completion tokens/s, ${seconds.toFixed(1)} s`);
+    console.log(`critic   parallel ${parallel} reuse ${reuse ? "on " : "off"}: ${((summary.judged + summary.failed) / seconds).toFixed(3)} judgments/s, ${(summary.promptTokens - cached)} prompt tokens evaluated (${cached} reused), ${((summary.promptTokens - cached) / seconds).toFixed(0)} prompt tokens/s, ${(summary.completionTokens / seconds).toFixed(1)} completion tokens/s, ${seconds.toFixed(1)} s`);
   }
 
   // The limit: node-llama-cpp alone. The same prompt tokens, then as many greedy tokens per record as critic made.
   const llama = await getLlama({ gpu: false });
   const model = await llama.loadModel({ modelPath });
-  const context = await model.createContext({ sequences: parallel, contextSize: 1024, threads });
+  const context = await model.createContext({ sequences: parallel, contextSize: 1024, ...(threads !== undefined ? { threads } : {}) });
   const perRecord = Math.round((results.find((r) => r.parallel === parallel && !r.reuse)!.completion) / records);
   const started = performance.now();
   let promptCount = 0;
@@ -111,7 +113,7 @@ for (const parallel of parallels) {
   await context.dispose();
   await model.dispose();
   const bare = { promptTps: promptCount / seconds, completionTps: generated / seconds, jps: records / seconds };
-  console.log(`bare     parallel ${parallel}:           ${bare.jps.toFixed(3)} records/s, ${promptCount} prompt tokens, ${bare.completionTps.toFixed(1)} completion tokens/s, ${seconds.toFixed(1)} s`);
+  console.log(`bare     parallel ${parallel}:           ${bare.jps.toFixed(3)} records/s, ${promptCount} prompt tokens, ${bare.promptTps.toFixed(0)} prompt tokens/s, ${bare.completionTps.toFixed(1)} completion tokens/s, ${seconds.toFixed(1)} s`);
   for (const r of results.filter((x) => x.parallel === parallel)) {
     console.log(`  ratio critic/bare, reuse ${r.reuse ? "on " : "off"}: judgments/s ${(r.jps / bare.jps).toFixed(2)}x`);
   }

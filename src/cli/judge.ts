@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
-import { judge, type JudgeSummary } from "../judge/judge.js";
+import { judge, parsePrice, type JudgeSummary } from "../judge/judge.js";
 import { formatDuration } from "../util/progress.js";
 import { formatValue } from "../metaeval/index.js";
 import type { JuryMethod } from "../judge/types.js";
@@ -17,6 +17,8 @@ export function registerJudge(program: Command): void {
     .option("--map <new=old>", "rename a field, e.g. --map instruction=orig_instruction (repeatable)", collect, [])
     .option("--rejects <file>", "bad records (default <output>.rejects.jsonl)")
     .option("--wait", "when another run is writing the same output, wait for it instead of refusing")
+    .option("--price <in=,out=>", "dollars per million tokens, e.g. in=0.15,out=0.6: the run's cost in the summary")
+    .option("--max-cost <dollars>", "stop taking records once the calls made cost this much (needs --price); run again to go on", Number)
     .option("--jury <method>", "several --model: how the jury decides: mean | median (scores) | majority (default mean for scores, majority for verdicts)");
   addJudgeOptions(command, { modelRepeatable: true }).action(async (input: string, opts: JudgeCommandOptions) => {
     const models = opts.model.length > 0 ? opts.model : process.env.CRITIC_MODEL ? [process.env.CRITIC_MODEL] : [];
@@ -36,6 +38,8 @@ export function registerJudge(program: Command): void {
         rejects: opts.rejects,
         wait: opts.wait,
         ...(opts.jury ? { jury: opts.jury as JuryMethod } : {}),
+        ...(opts.price ? { price: parsePrice(opts.price) } : {}),
+        ...(opts.maxCost !== undefined ? { maxCost: opts.maxCost } : {}),
         signal: interrupt.signal,
       });
       process.stderr.write(formatSummary(summary));
@@ -49,6 +53,8 @@ export function registerJudge(program: Command): void {
 interface JudgeCommandOptions extends JudgeCliOptions {
   model: string[];
   jury?: string;
+  price?: string;
+  maxCost?: number;
   output: string;
   map: string[];
   rejects?: string;
@@ -57,13 +63,16 @@ interface JudgeCommandOptions extends JudgeCliOptions {
 
 /** 130 when interrupted; 1 when a record failed or nothing could be judged; else 0. */
 export function judgeExitCode(s: JudgeSummary): number {
+  if (s.cost?.stoppedAtMaxCost) return 1;
   if (s.status === "interrupted") return 130;
   return s.failed > 0 || (s.records > 0 && s.judged === 0) ? 1 : 0;
 }
 
 export function formatSummary(s: JudgeSummary): string {
   const lines = [
-    s.status === "interrupted"
+    s.cost?.stoppedAtMaxCost
+      ? `stopped at --max-cost: partial output in ${s.output}; run again with a higher --max-cost to go on (finished calls are cached)`
+      : s.status === "interrupted"
       ? `interrupted: partial output in ${s.output}; run the same command again to resume (finished calls are cached)`
       : `wrote ${s.judged + s.failed} judgments to ${s.output}`,
     `  records ${s.records}, judged ${s.judged}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}`,
@@ -72,6 +81,9 @@ export function formatSummary(s: JudgeSummary): string {
   ];
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
+  if (s.cost) {
+    lines.push(`  cost $${s.cost.usd.toFixed(4)} for ${s.paidPromptTokens} prompt + ${s.paidCompletionTokens} completion tokens paid (at $${s.cost.price.inputPerMillion}/$${s.cost.price.outputPerMillion} per 1M; cached calls cost nothing)`);
+  }
   if (s.jury) {
     lines.push(`  jury of ${s.jury.jurors.length} (${s.jury.method}): ${s.jury.jurors.join(", ")}; agreement between jurors, Fleiss' kappa ${formatValue(s.jury.fleiss)} on ${s.jury.fleiss.items} records`);
   }

@@ -51,6 +51,9 @@ export interface JudgeStats {
   swapConsistent: number;
   /** --swap auto: pairs graded in one order because the judge was sure enough. */
   swapSkipped: number;
+  /** Tokens of the calls made in this run (not those answered from the run store): what was paid for. */
+  paidPromptTokens: number;
+  paidCompletionTokens: number;
   /** Parsed calls whose backend was asked for verdict probabilities and gave none. */
   withoutDistribution: number;
   /** Why, the first time. */
@@ -60,7 +63,7 @@ export interface JudgeStats {
 export function emptyStats(): JudgeStats {
   return {
     judged: 0, failed: 0, calls: 0, cachedCalls: 0, parseFailures: 0, parseRetries: 0,
-    backendErrors: 0, promptTokens: 0, completionTokens: 0, swapPairs: 0, swapConsistent: 0, swapSkipped: 0, withoutDistribution: 0,
+    backendErrors: 0, promptTokens: 0, completionTokens: 0, swapPairs: 0, swapConsistent: 0, swapSkipped: 0, withoutDistribution: 0, paidPromptTokens: 0, paidCompletionTokens: 0,
   };
 }
 
@@ -368,6 +371,8 @@ class RecordJudger implements Judger {
     });
     store?.putCall(key, call);
     this.countTokens(call, usage);
+    this.stats.paidPromptTokens += call.usage.promptTokens;
+    this.stats.paidCompletionTokens += call.usage.completionTokens;
     return call;
   }
 

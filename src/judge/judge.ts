@@ -43,6 +43,10 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   swapThreshold?: number;
   /** Verdict probabilities where the backend can read them (default true). */
   distributions?: boolean;
+  /** Dollars per million tokens, for the run's cost (CLI `--price in=0.15,out=0.6`). */
+  price?: Price;
+  /** Stop taking records once the calls made cost this many dollars (needs `price`); resumable. */
+  maxCost?: number;
   params?: SamplingParams;
   concurrency?: number;
   /** Show progress on stderr (default true). */
@@ -63,6 +67,8 @@ export interface JudgeSummary extends JudgeStats {
   positionConsistency?: number;
   /** HTTP calls that failed with a retryable fault (429, 5xx, timeout) and were tried again. */
   requestRetries: number;
+  /** With a price: what this run's calls cost (calls answered from the run store cost nothing). */
+  cost?: { usd: number; price: Price; stoppedAtMaxCost: boolean };
   /** A jury's run: its judges and how much they agreed (Fleiss' kappa, scores as categories). */
   jury?: { method: JuryMethod; jurors: string[]; fleiss: MetricValue & { items: number; raters: number } };
   runId: number;
@@ -107,9 +113,12 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const started = performance.now();
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
+  if (options.maxCost !== undefined && !options.price) throw new Error("--max-cost needs --price in=<$ per 1M>,out=<$ per 1M>");
   const judges = await openJudges(options);
   const backends = judges.backends;
   const backend = backends[0]!;
+  const budget = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, budget.signal]) : budget.signal;
   const jurors = backends.length > 1 ? backends : undefined;
   const retriesBefore = sumRetries(backends);
   const agreement = jurors ? new JuryAgreement() : undefined;
@@ -157,18 +166,19 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
       backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}),
       samples: options.samples, maxRetries: options.maxRetries, swap: options.swap, ...(options.swapThreshold !== undefined ? { swapThreshold: options.swapThreshold } : {}),
       ...(options.distributions === false ? { distributions: false } : {}),
-      params: options.params, concurrency: options.concurrency, signal: options.signal,
+      params: options.params, concurrency: options.concurrency, signal,
     })) {
       const { index: _index, ...row } = judgment;
       await writer.write(row);
       agreement?.add(judgment);
+      if (options.price && options.maxCost !== undefined && costOf(stats, options.price) >= options.maxCost) budget.abort();
       progress?.tick(1, stats.failed > 0 ? `(${stats.failed} failed)` : "");
     }
     for (const reject of pendingRejects) {
       rejected++;
       await rejects.write(reject as unknown as Record<string, unknown>);
     }
-    if (options.signal?.aborted) status = "interrupted";
+    if (signal.aborted) status = "interrupted";
   } catch (error) {
     await writer.close();
     await rejects.close();
@@ -192,6 +202,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     elapsedMs: Math.round(performance.now() - started),
     ...(stats.swapPairs > 0 ? { positionConsistency: stats.swapConsistent / stats.swapPairs } : {}),
     requestRetries: sumRetries(backends) - retriesBefore,
+    ...(options.price ? { cost: { usd: round6(costOf(stats, options.price)), price: options.price, stoppedAtMaxCost: budget.signal.aborted } } : {}),
     ...(agreement ? { jury: { method: options.jury ?? defaultJuryMethod(grader.mode), jurors: backends.map((b) => `${b.kind}:${b.model}`), fleiss: agreement.kappa() } } : {}),
     runId,
   };
@@ -272,6 +283,32 @@ function checkRecord(
 
 function formatOf(path: string): "jsonl" | "parquet" {
   return path.endsWith(".parquet") ? "parquet" : "jsonl";
+}
+
+export interface Price {
+  /** Dollars per million prompt tokens. */
+  inputPerMillion: number;
+  /** Dollars per million completion tokens. */
+  outputPerMillion: number;
+}
+
+/** "in=0.15,out=0.6" (dollars per million tokens). */
+export function parsePrice(text: string): Price {
+  const parts = Object.fromEntries(text.split(",").map((p) => p.split("=").map((x) => x.trim())));
+  const input = Number(parts.in);
+  const output = Number(parts.out);
+  if (!(input >= 0) || !(output >= 0) || Object.keys(parts).some((k) => k !== "in" && k !== "out")) {
+    throw new Error(`--price "${text}": expected in=<$ per 1M prompt tokens>,out=<$ per 1M completion tokens>, e.g. in=0.15,out=0.6`);
+  }
+  return { inputPerMillion: input, outputPerMillion: output };
+}
+
+function costOf(stats: JudgeStats, price: Price): number {
+  return (stats.paidPromptTokens * price.inputPerMillion + stats.paidCompletionTokens * price.outputPerMillion) / 1e6;
+}
+
+function round6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
 }
 
 function sumRetries(backends: Backend[]): number {

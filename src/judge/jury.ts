@@ -94,7 +94,7 @@ export class JuryAgreement {
 
 /** Run counters of every juror, summed; judged and failed count the combined judgments. */
 export function sumJurorStats(target: JudgeStats, jurors: JudgeStats[], judged: number, failed: number): void {
-  const numeric = ["calls", "cachedCalls", "parseFailures", "parseRetries", "backendErrors", "promptTokens", "completionTokens", "swapPairs", "swapConsistent", "withoutDistribution"] as const;
+  const numeric = ["calls", "cachedCalls", "parseFailures", "parseRetries", "backendErrors", "promptTokens", "completionTokens", "swapPairs", "swapConsistent", "swapSkipped", "withoutDistribution", "paidPromptTokens", "paidCompletionTokens"] as const;
   for (const key of numeric) target[key] = sum(jurors.map((s) => s[key]));
   target.judged = judged;
   target.failed = failed;

@@ -115,6 +115,33 @@ describe("critic judge guards its output and its inputs", () => {
     }
   });
 
+  it("--price totals the cost; --max-cost stops cleanly, and a re-run pays only for what is left", async () => {
+    const file = join(dir, "priced.jsonl");
+    writeFileSync(file, Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: i, instruction: `question ${i}`, response: `answer ${i}` })).join("\n") + "\n");
+    const out = join(dir, "priced-out.jsonl");
+    const store = join(dir, "priced.sqlite");
+    const args = (...more: string[]) => ["judge", file, "-o", out, "--model", "openai:judge", "--base-url", server.baseURL, "-c", "1", "--rubric", "helpfulness", "--store", store, "--price", "in=1000000,out=0", ...more];
+    const first = await runCli(args("--max-cost", "250"));
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain("stopped at --max-cost");
+    const cost = Number(/cost \$([\d.]+) for (\d+) prompt/.exec(first.stderr)![1]);
+    const partial = readFileSync(`${out}.partial`, "utf8").trim().split("\n");
+    // Each call costs its prompt tokens in dollars; the run stopped at the first judgment that reached $250.
+    expect(cost).toBeGreaterThanOrEqual(250);
+    expect(partial.length).toBeLessThan(20);
+    expect(existsSync(out)).toBe(false);
+    const rest = await runCli(args());
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(jsonLines(out)).toHaveLength(20);
+    expect(rest.stderr).toMatch(new RegExp(`calls 20 \\(${partial.length} cached\\)`));
+    const restCost = Number(/cost \$([\d.]+)/.exec(rest.stderr)![1]);
+    expect(restCost).toBeGreaterThan(0);
+    expect(restCost).toBeLessThan(cost * 20);
+    const bad = await runCli(["judge", file, "-o", join(dir, "nope.jsonl"), "--model", "openai:judge", "--base-url", server.baseURL, "--rubric", "helpfulness", "--max-cost", "1"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--max-cost needs --price");
+  });
+
   it("exits 1 when every record is rejected", async () => {
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, '{"instruction": "q"}\n{"instruction": "q2"}\n');

@@ -118,6 +118,9 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
     baseURL,
     concurrency,
     distributions: options.logprobs === true,
+    // One server's answers are not another's: the URL is part of the cache key (an endpoint pool
+    // declares its servers equal and leaves it out).
+    variant: baseURL,
     get retries() {
       return retries;
     },

@@ -81,6 +81,9 @@ export function formatSummary(s: JudgeSummary): string {
   ];
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
+  if (s.endpoints) {
+    lines.push(`  endpoints: ${Object.entries(s.endpoints).map(([url, e]) => `${url} served ${e.served}${e.failed ? `, ${e.failed} failed` : ""}${e.takenOut ? `, taken out ${e.takenOut}x` : ""}`).join("; ")}`);
+  }
   if (s.cost) {
     lines.push(`  cost $${s.cost.usd.toFixed(4)} for ${s.paidPromptTokens} prompt + ${s.paidCompletionTokens} completion tokens paid (at $${s.cost.price.inputPerMillion}/$${s.cost.price.outputPerMillion} per 1M; cached calls cost nothing)`);
   }

@@ -1,6 +1,7 @@
 import { rename, rm } from "node:fs/promises";
 import type { Backend, SamplingParams } from "../backends/types.js";
 import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
+import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
@@ -67,6 +68,8 @@ export interface JudgeSummary extends JudgeStats {
   positionConsistency?: number;
   /** HTTP calls that failed with a retryable fault (429, 5xx, timeout) and were tried again. */
   requestRetries: number;
+  /** Several --base-url for one model: calls served and faults per endpoint. */
+  endpoints?: Record<string, EndpointStats>;
   /** With a price: what this run's calls cost (calls answered from the run store cost nothing). */
   cost?: { usd: number; price: Price; stoppedAtMaxCost: boolean };
   /** A jury's run: its judges and how much they agreed (Fleiss' kappa, scores as categories). */
@@ -78,6 +81,18 @@ export interface JudgeSummary extends JudgeStats {
 async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & BackendOptions): Promise<{ backends: Backend[]; close(): Promise<void> }> {
   const specs = Array.isArray(options.model) ? options.model : [options.model];
   if (specs.length === 0) throw new Error("no model given");
+  if (specs.length === 1 && typeof specs[0] === "string" && options.baseURLs && options.baseURLs.length > 1) {
+    // One model on several servers: a pool.
+    const opened: Endpoint[] = [];
+    try {
+      for (const url of options.baseURLs) opened.push({ url, backend: await openBackend(specs[0], { ...options, baseURL: url, requestRetries: options.requestRetries ?? 1 }) });
+    } catch (error) {
+      for (const e of opened) await e.backend.dispose();
+      throw error;
+    }
+    const pool = createEndpointPool(opened);
+    return { backends: [pool], close: () => pool.dispose() };
+  }
   if (options.baseURLs && options.baseURLs.length > 1 && options.baseURLs.length !== specs.length) {
     throw new Error(`${options.baseURLs.length} --base-url values for ${specs.length} --model values: give one, or one per model`);
   }
@@ -202,6 +217,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     elapsedMs: Math.round(performance.now() - started),
     ...(stats.swapPairs > 0 ? { positionConsistency: stats.swapConsistent / stats.swapPairs } : {}),
     requestRetries: sumRetries(backends) - retriesBefore,
+    ...("endpointStats" in backend ? { endpoints: (backend as { endpointStats(): Record<string, EndpointStats> }).endpointStats() } : {}),
     ...(options.price ? { cost: { usd: round6(costOf(stats, options.price)), price: options.price, stoppedAtMaxCost: budget.signal.aborted } } : {}),
     ...(agreement ? { jury: { method: options.jury ?? defaultJuryMethod(grader.mode), jurors: backends.map((b) => `${b.kind}:${b.model}`), fleiss: agreement.kappa() } } : {}),
     runId,

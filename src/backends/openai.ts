@@ -5,6 +5,7 @@ import { BackendError, type Backend, type GenerateRequest, type GenerateResult }
 import { startDeadline } from "./deadline.js";
 import { createNodeFetch } from "./node-fetch.js";
 import { distributionFromLogprobs, MAX_TOP_LOGPROBS, type TokenLogprob } from "./logprobs.js";
+import { AdaptiveLimit } from "./adaptive.js";
 
 export interface OpenAIBackendOptions {
   /** Model name the server knows (`gpt-4o-mini`, `prometheus-7b`, ...). */
@@ -39,6 +40,10 @@ export interface OpenAIBackendOptions {
 export interface OpenAIBackend extends Backend {
   readonly kind: "openai";
   readonly baseURL: string;
+  /** Calls it lets in flight now: the configured concurrency, halved on 429s and timeouts, grown back on successes. */
+  readonly currentConcurrency: number;
+  /** The lowest that ever got. */
+  readonly lowestConcurrency: number;
   /** Retries made so far, over all calls. */
   readonly retries: number;
 }
@@ -68,6 +73,9 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
   const where = `openai backend (model "${model}" at ${baseURL})`;
   const redact = (text: string): string => (key.length >= 4 ? text.split(key).join("[redacted]") : text);
   let retries = 0;
+  const limit = new AdaptiveLimit(concurrency);
+  const overloaded = (error: unknown) =>
+    error instanceof HttpBackendError && (error.status === 429 || error.status === 503 || (error.status === undefined && /no answer within/.test(error.message)));
 
   const attempt = async (request: GenerateRequest): Promise<GenerateResult> => {
     const { params } = request;
@@ -124,8 +132,14 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
     get retries() {
       return retries;
     },
+    get currentConcurrency() {
+      return limit.limit;
+    },
+    get lowestConcurrency() {
+      return limit.lowest;
+    },
     generate: (request) =>
-      withRetry(() => attempt(request), {
+      withRetry(() => limit.run(() => attempt(request), overloaded), {
         maxRetries,
         ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
         ...(options.retryMaxDelayMs !== undefined ? { maxDelayMs: options.retryMaxDelayMs } : {}),

@@ -78,20 +78,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
     error instanceof HttpBackendError && (error.status === 429 || error.status === 503 || (error.status === undefined && /no answer within/.test(error.message)));
 
   const attempt = async (request: GenerateRequest): Promise<GenerateResult> => {
-    const { params } = request;
-    const body: ChatCompletionCreateParamsNonStreaming & { top_k?: number; grammar?: string } = {
-      model,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-      ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
-      ...(params.topP !== undefined ? { top_p: params.topP } : {}),
-      // Not in OpenAI's API, but llama.cpp and vLLM servers accept it; sent only when asked for.
-      ...(params.topK !== undefined ? { top_k: params.topK } : {}),
-      ...(params.maxTokens !== undefined ? { max_tokens: params.maxTokens } : {}),
-      ...(params.seed !== undefined ? { seed: params.seed } : {}),
-      ...(params.stop !== undefined && params.stop.length > 0 ? { stop: params.stop } : {}),
-      ...(options.sendGrammar && request.constraint?.gbnf ? { grammar: request.constraint.gbnf } : {}),
-      ...(options.logprobs && request.verdict ? { logprobs: true, top_logprobs: MAX_TOP_LOGPROBS } : {}),
-    };
+    const body = chatCompletionBody(model, request, options);
     // The SDK's own timeout stops at the response headers; this signal also covers the body.
     const deadline = startDeadline(timeoutMs, request.signal);
     let completion: OpenAI.Chat.Completions.ChatCompletion;
@@ -150,6 +137,28 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
         },
       }),
     dispose: async () => {},
+  };
+}
+
+/** The /v1/chat/completions body of a request (also a Batch API line's `body`). */
+export function chatCompletionBody(
+  model: string,
+  request: GenerateRequest,
+  options: Pick<OpenAIBackendOptions, "sendGrammar" | "logprobs"> = {},
+): ChatCompletionCreateParamsNonStreaming & { top_k?: number; grammar?: string } {
+  const { params } = request;
+  return {
+    model,
+    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+    ...(params.topP !== undefined ? { top_p: params.topP } : {}),
+    // Not in OpenAI's API, but llama.cpp and vLLM servers accept it; sent only when asked for.
+    ...(params.topK !== undefined ? { top_k: params.topK } : {}),
+    ...(params.maxTokens !== undefined ? { max_tokens: params.maxTokens } : {}),
+    ...(params.seed !== undefined ? { seed: params.seed } : {}),
+    ...(params.stop !== undefined && params.stop.length > 0 ? { stop: params.stop } : {}),
+    ...(options.sendGrammar && request.constraint?.gbnf ? { grammar: request.constraint.gbnf } : {}),
+    ...(options.logprobs && request.verdict ? { logprobs: true, top_logprobs: MAX_TOP_LOGPROBS } : {}),
   };
 }
 

@@ -90,3 +90,11 @@ export class BackendError extends Error {
     this.name = "BackendError";
   }
 }
+
+/** A call written somewhere to be answered later (a batch file), not an error of the backend. */
+export class DeferredCallError extends BackendError {
+  constructor(message: string) {
+    super(message, false);
+    this.name = "DeferredCallError";
+  }
+}

@@ -19,6 +19,8 @@ export function registerJudge(program: Command): void {
     .option("--wait", "when another run is writing the same output, wait for it instead of refusing")
     .option("--price <in=,out=>", "dollars per million tokens, e.g. in=0.15,out=0.6: the run's cost in the summary")
     .option("--max-cost <dollars>", "stop taking records once the calls made cost this much (needs --price); run again to go on", Number)
+    .option("--batch-file <file>", "write the calls as OpenAI Batch API request lines (custom_id = cache key) and judge nothing; run them anywhere (OpenAI Batch, vLLM run-batch)")
+    .option("--batch-results <file>", "read an OpenAI Batch API results file into the run store first; the run answers those calls from it")
     .option("--jury <method>", "several --model: how the jury decides: mean | median (scores) | majority (default mean for scores, majority for verdicts)");
   addJudgeOptions(command, { modelRepeatable: true }).action(async (input: string, opts: JudgeCommandOptions) => {
     const models = opts.model.length > 0 ? opts.model : process.env.CRITIC_MODEL ? [process.env.CRITIC_MODEL] : [];
@@ -39,6 +41,8 @@ export function registerJudge(program: Command): void {
         wait: opts.wait,
         ...(opts.jury ? { jury: opts.jury as JuryMethod } : {}),
         ...(opts.price ? { price: parsePrice(opts.price) } : {}),
+        ...(opts.batchFile ? { batchFile: opts.batchFile } : {}),
+        ...(opts.batchResults ? { batchResults: opts.batchResults } : {}),
         ...(opts.maxCost !== undefined ? { maxCost: opts.maxCost } : {}),
         signal: interrupt.signal,
       });
@@ -55,6 +59,8 @@ interface JudgeCommandOptions extends JudgeCliOptions {
   jury?: string;
   price?: string;
   maxCost?: number;
+  batchFile?: string;
+  batchResults?: string;
   output: string;
   map: string[];
   rejects?: string;
@@ -63,12 +69,17 @@ interface JudgeCommandOptions extends JudgeCliOptions {
 
 /** 130 when interrupted; 1 when a record failed or nothing could be judged; else 0. */
 export function judgeExitCode(s: JudgeSummary): number {
+  if (s.batchFile) return 0;
   if (s.cost?.stoppedAtMaxCost) return 1;
   if (s.status === "interrupted") return 130;
   return s.failed > 0 || (s.records > 0 && s.judged === 0) ? 1 : 0;
 }
 
 export function formatSummary(s: JudgeSummary): string {
+  if (s.batchFile) {
+    return `wrote ${s.batchFile.requests} batch request lines to ${s.batchFile.file} (${s.cachedCalls} calls already in the run store, not written); ` +
+      `run them (OpenAI Batch API, vLLM run-batch), then the same command with --batch-results <results.jsonl> instead of --batch-file\n`;
+  }
   const lines = [
     s.cost?.stoppedAtMaxCost
       ? `stopped at --max-cost: partial output in ${s.output}; run again with a higher --max-cost to go on (finished calls are cached)`
@@ -81,6 +92,9 @@ export function formatSummary(s: JudgeSummary): string {
   ];
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
+  if (s.batchResults) {
+    lines.push(`  batch results: ${s.batchResults.loaded} stored${s.batchResults.failed ? `, ${s.batchResults.failed} failed lines (called live): ${s.batchResults.examples.map((e) => `${e.custom_id.slice(0, 12)}: ${e.reason}`).join("; ")}` : ""}`);
+  }
   if (s.endpoints) {
     lines.push(`  endpoints: ${Object.entries(s.endpoints).map(([url, e]) => `${url} served ${e.served}${e.failed ? `, ${e.failed} failed` : ""}${e.takenOut ? `, taken out ${e.takenOut}x` : ""}`).join("; ")}`);
   }

@@ -1,6 +1,7 @@
 import type { Backend, ChatMessage, SamplingParams } from "../backends/types.js";
 import { callKey, type CachedCall, type RunStore } from "../store/run-store.js";
 import { Semaphore } from "./semaphore.js";
+import { DeferredCallError } from "../backends/types.js";
 import { meanDistribution } from "./distribution.js";
 import { checkJurors, checkJuryMethod, combineJury, defaultJuryMethod, sumJurorStats } from "./jury.js";
 import type { FailedAttempt, Grader, Judgment, JuryMethod, PairVerdict, SampleResult } from "./types.js";
@@ -359,6 +360,7 @@ class RecordJudger implements Judger {
         this.consecutiveBackendErrors = 0;
         return { ...result, latencyMs: Math.round(performance.now() - started) };
       } catch (error) {
+        if (error instanceof DeferredCallError) throw error; // written to a batch file: not a fault
         this.stats.backendErrors++;
         this.consecutiveBackendErrors++;
         if (this.successes === 0 && this.consecutiveBackendErrors >= UNAVAILABLE_AFTER && !this.fatal) {

@@ -2,6 +2,7 @@ import { rename, rm } from "node:fs/promises";
 import type { Backend, SamplingParams } from "../backends/types.js";
 import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
 import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
+import { createBatchRecorder, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
@@ -48,6 +49,10 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   price?: Price;
   /** Stop taking records once the calls made cost this many dollars (needs `price`); resumable. */
   maxCost?: number;
+  /** Write the run's calls as OpenAI Batch API request lines to this file, and judge nothing. */
+  batchFile?: string;
+  /** Load an OpenAI Batch API results file into the run store first (keyed by custom_id). */
+  batchResults?: string;
   params?: SamplingParams;
   concurrency?: number;
   /** Show progress on stderr (default true). */
@@ -68,6 +73,10 @@ export interface JudgeSummary extends JudgeStats {
   positionConsistency?: number;
   /** HTTP calls that failed with a retryable fault (429, 5xx, timeout) and were tried again. */
   requestRetries: number;
+  /** --batch-file: request lines written (calls already in the run store are not). */
+  batchFile?: { file: string; requests: number };
+  /** --batch-results: result lines stored, and lines that failed (those calls run live). */
+  batchResults?: BatchResultsSummary;
   /** Several --base-url for one model: calls served and faults per endpoint. */
   endpoints?: Record<string, EndpointStats>;
   /** With a price: what this run's calls cost (calls answered from the run store cost nothing). */
@@ -129,8 +138,11 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   if (options.maxCost !== undefined && !options.price) throw new Error("--max-cost needs --price in=<$ per 1M>,out=<$ per 1M>");
+  const batchResults = options.batchResults ? await loadBatchResults(options.batchResults, store) : undefined;
   const judges = await openJudges(options);
-  const backends = judges.backends;
+  if (options.batchFile && judges.backends.length > 1) throw new Error("--batch-file writes one judge's calls; give one --model");
+  const recorder = options.batchFile ? createBatchRecorder(judges.backends[0]!, options.batchFile, { sendGrammar: options.sendGrammar, logprobs: options.logprobs }) : undefined;
+  const backends = recorder ? [recorder as Backend] : judges.backends;
   const backend = backends[0]!;
   const budget = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, budget.signal]) : budget.signal;
@@ -179,7 +191,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   try {
     for await (const judgment of judgeStream(inputs(), {
       backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}),
-      samples: options.samples, maxRetries: options.maxRetries, swap: options.swap, ...(options.swapThreshold !== undefined ? { swapThreshold: options.swapThreshold } : {}),
+      // Offline, a call has no answer to parse yet: retries happen when the results come back.
+      samples: options.samples, maxRetries: recorder ? 0 : options.maxRetries, swap: options.swap, ...(options.swapThreshold !== undefined ? { swapThreshold: options.swapThreshold } : {}),
       ...(options.distributions === false ? { distributions: false } : {}),
       params: options.params, concurrency: options.concurrency, signal,
     })) {
@@ -206,7 +219,9 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
 
   await writer.close();
   await rejects.close();
-  if (status === "finished") await rename(partial, options.output);
+  await recorder?.close();
+  if (recorder) await rm(partial, { force: true });
+  else if (status === "finished") await rename(partial, options.output);
   const summary: JudgeSummary = {
     status,
     records,
@@ -217,6 +232,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     elapsedMs: Math.round(performance.now() - started),
     ...(stats.swapPairs > 0 ? { positionConsistency: stats.swapConsistent / stats.swapPairs } : {}),
     requestRetries: sumRetries(backends) - retriesBefore,
+    ...(recorder ? { batchFile: { file: options.batchFile!, requests: recorder.written } } : {}),
+    ...(batchResults ? { batchResults } : {}),
     ...("endpointStats" in backend ? { endpoints: (backend as { endpointStats(): Record<string, EndpointStats> }).endpointStats() } : {}),
     ...(options.price ? { cost: { usd: round6(costOf(stats, options.price)), price: options.price, stoppedAtMaxCost: budget.signal.aborted } } : {}),
     ...(agreement ? { jury: { method: options.jury ?? defaultJuryMethod(grader.mode), jurors: backends.map((b) => `${b.kind}:${b.model}`), fleiss: agreement.kappa() } } : {}),

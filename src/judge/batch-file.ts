@@ -1,0 +1,97 @@
+/**
+ * Offline batch files in OpenAI's Batch API format (also what vLLM's `run-batch` reads and writes),
+ * so any engine or cluster job can do the generation:
+ * - `--batch-file requests.jsonl` writes one request line per call the run would make
+ *   (`custom_id` = the call's cache key, `method`, `url`, `body`), skipping calls already in the run
+ *   store, and judges nothing;
+ * - `--batch-results results.jsonl` stores each successful result line under its `custom_id`, so the
+ *   run that follows answers those calls from the store; failed lines, and outputs that do not parse
+ *   (retried with new samples), are called live.
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import { readRecords } from "../records/read.js";
+import { callKey, type RunStore } from "../store/run-store.js";
+import { chatCompletionBody } from "../backends/openai.js";
+import { DeferredCallError, type Backend, type GenerateRequest, type GenerateResult } from "../backends/types.js";
+
+export const BATCH_DEFERRED = "written to the batch file";
+
+/** A Backend that writes each request as a batch line instead of sending it. */
+export interface BatchRecorder extends Backend {
+  readonly written: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Stands in for `target` (same kind, model and variant, so the cache keys are the ones a live run
+ * computes) and appends every request to `file`.
+ */
+export function createBatchRecorder(target: Backend, file: string, options: { sendGrammar?: boolean; logprobs?: boolean } = {}): BatchRecorder {
+  const out: WriteStream = createWriteStream(file);
+  let written = 0;
+  return {
+    kind: target.kind,
+    model: target.model,
+    concurrency: target.concurrency,
+    ...(target.variant !== undefined ? { variant: target.variant } : {}),
+    ...(target.distributions ? { distributions: true } : {}),
+    get written() {
+      return written;
+    },
+    async generate(request: GenerateRequest): Promise<GenerateResult> {
+      const key = callKey({
+        backend: target.kind,
+        model: target.model,
+        ...(target.variant ? { variant: target.variant } : {}),
+        messages: request.messages,
+        params: request.params,
+        constraint: request.constraint,
+        ...(request.verdict ? { verdict: request.verdict } : {}),
+      });
+      const line = { custom_id: key, method: "POST", url: "/v1/chat/completions", body: chatCompletionBody(target.model, request, options) };
+      if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      written++;
+      throw new DeferredCallError(BATCH_DEFERRED);
+    },
+    close: () => new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve()))),
+    dispose: async () => {},
+  };
+}
+
+export interface BatchResultsSummary {
+  loaded: number;
+  failed: number;
+  /** The first failures' ids and reasons, for the summary. */
+  examples: Array<{ custom_id: string; reason: string }>;
+}
+
+/** Stores the successful lines of a batch results file in the run store, keyed by custom_id. */
+export async function loadBatchResults(file: string, store: RunStore): Promise<BatchResultsSummary> {
+  const summary: BatchResultsSummary = { loaded: 0, failed: 0, examples: [] };
+  const fail = (id: string, reason: string) => {
+    summary.failed++;
+    if (summary.examples.length < 5) summary.examples.push({ custom_id: id, reason });
+  };
+  for await (const { record } of readRecords(file, { format: "jsonl", onReject: (r) => fail(`line ${r.line}`, r.reason) })) {
+    const id = typeof record.custom_id === "string" ? record.custom_id : undefined;
+    if (!id) {
+      fail("(none)", "a line without custom_id");
+      continue;
+    }
+    const response = record.response as { status_code?: number; body?: { choices?: Array<{ message?: { content?: string }; finish_reason?: string }>; usage?: { prompt_tokens?: number; completion_tokens?: number } } } | null | undefined;
+    const error = record.error as { message?: string } | null | undefined;
+    const choice = response?.body?.choices?.[0];
+    if (error || !response || response.status_code !== 200 || typeof choice?.message?.content !== "string") {
+      fail(id, error?.message ?? `status ${response?.status_code ?? "missing"}`);
+      continue;
+    }
+    store.putCall(id, {
+      text: choice.message.content,
+      usage: { promptTokens: response.body?.usage?.prompt_tokens ?? 0, completionTokens: response.body?.usage?.completion_tokens ?? 0 },
+      ...(choice.finish_reason ? { finishReason: choice.finish_reason } : {}),
+      latencyMs: 0,
+    });
+    summary.loaded++;
+  }
+  return summary;
+}

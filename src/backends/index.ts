@@ -26,6 +26,9 @@ export interface BackendOptions {
   sendGrammar?: boolean;
   /** OpenAI-compatible: ask for logprobs and read verdict probabilities from them. */
   logprobs?: boolean;
+  /** OpenAI-compatible: requests / tokens per minute. */
+  rpm?: number;
+  tpm?: number;
   /** Embedded: parallel sequences of one context. */
   parallel?: number;
   /** Embedded: context tokens per sequence. */
@@ -58,6 +61,8 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
         onRetry: options.onRetry,
         sendGrammar: options.sendGrammar,
         logprobs: options.logprobs,
+        rpm: options.rpm,
+        tpm: options.tpm,
       });
     case "ollama":
       return createOllamaBackend({

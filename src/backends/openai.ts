@@ -6,6 +6,7 @@ import { startDeadline } from "./deadline.js";
 import { createNodeFetch } from "./node-fetch.js";
 import { distributionFromLogprobs, MAX_TOP_LOGPROBS, type TokenLogprob } from "./logprobs.js";
 import { AdaptiveLimit } from "./adaptive.js";
+import { estimateTokens, RateLimiter } from "./rate-limit.js";
 
 export interface OpenAIBackendOptions {
   /** Model name the server knows (`gpt-4o-mini`, `prometheus-7b`, ...). */
@@ -35,6 +36,10 @@ export interface OpenAIBackendOptions {
    * probability from them (vLLM, llama.cpp server, OpenAI).
    */
   logprobs?: boolean;
+  /** At most this many requests per minute. */
+  rpm?: number;
+  /** At most this many tokens (prompt + completion) per minute. */
+  tpm?: number;
 }
 
 export interface OpenAIBackend extends Backend {
@@ -74,11 +79,13 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
   const redact = (text: string): string => (key.length >= 4 ? text.split(key).join("[redacted]") : text);
   let retries = 0;
   const limit = new AdaptiveLimit(concurrency);
+  const rate = options.rpm !== undefined || options.tpm !== undefined ? new RateLimiter({ rpm: options.rpm, tpm: options.tpm }) : undefined;
   const overloaded = (error: unknown) =>
     error instanceof HttpBackendError && (error.status === 429 || error.status === 503 || (error.status === undefined && /no answer within/.test(error.message)));
 
   const attempt = async (request: GenerateRequest): Promise<GenerateResult> => {
     const body = chatCompletionBody(model, request, options);
+    const slot = rate ? await rate.acquire(estimateTokens(request.messages, request.params.maxTokens)) : undefined;
     // The SDK's own timeout stops at the response headers; this signal also covers the body.
     const deadline = startDeadline(timeoutMs, request.signal);
     let completion: OpenAI.Chat.Completions.ChatCompletion;
@@ -94,6 +101,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
     const choice = completion.choices?.[0];
     if (!choice) throw new BackendError(`${where}: the response has no choices`, false);
     const text = choice.message?.content ?? "";
+    slot?.settle((completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0));
     const result: GenerateResult = {
       text,
       usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },

@@ -29,6 +29,8 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--lora <file>", "embedded: LoRA adapter (GGUF)")
     .option("--lora-scale <x>", "embedded: LoRA scale", finiteNumber)
     .option("--timeout <ms>", "per-request timeout for servers", positiveInt)
+    .option("--rpm <n>", "openai: at most n requests per minute", positiveInt)
+    .option("--tpm <n>", "openai: at most n tokens (prompt + completion) per minute", positiveInt)
     .option("--request-retries <n>", "servers: tries again after a 429, 5xx or timeout, with backoff (default 6)", wholeNumber)
     .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
     .option("--no-distribution", "no score/winner probabilities (on by default where the backend reads them: embedded, or openai with --logprobs)")
@@ -63,6 +65,8 @@ export interface JudgeCliOptions {
   loraScale?: number;
   timeout?: number;
   requestRetries?: number;
+  rpm?: number;
+  tpm?: number;
   serverGrammar?: boolean;
   logprobs?: boolean;
   store: string;
@@ -99,6 +103,8 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     lora: opts.lora ? { path: opts.lora, scale: opts.loraScale } : undefined,
     timeoutMs: opts.timeout,
     ...(opts.requestRetries !== undefined ? { requestRetries: opts.requestRetries } : {}),
+    ...(opts.rpm !== undefined ? { rpm: opts.rpm } : {}),
+    ...(opts.tpm !== undefined ? { tpm: opts.tpm } : {}),
     sendGrammar: opts.serverGrammar,
     ...(opts.logprobs ? { logprobs: true } : {}),
     store: opts.store,

@@ -197,6 +197,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
       params: options.params, concurrency: options.concurrency, signal,
     })) {
       const { index: _index, ...row } = judgment;
+      // What producing this judgment cost at --price (its calls' tokens, cached or not).
+      if (options.price) row.judge = { ...row.judge, cost_usd: round6((row.judge.tokens.prompt * options.price.inputPerMillion + row.judge.tokens.completion * options.price.outputPerMillion) / 1e6) };
       await writer.write(row);
       agreement?.add(judgment);
       if (options.price && options.maxCost !== undefined && costOf(stats, options.price) >= options.maxCost) budget.abort();

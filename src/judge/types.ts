@@ -72,6 +72,8 @@ export interface JudgeInfo {
   params?: SamplingParams;
   cached: boolean;
   calls: number;
+  /** With `--price`: what producing this judgment cost, in dollars (its calls' tokens, cached or not). */
+  cost_usd?: number;
   /** A jury's judgment: how the verdict was reached and every juror's own. */
   jury?: { method: JuryMethod; jurors: JurorVerdict[] };
 }

@@ -52,4 +52,15 @@ describe("meta-eval reads the judge's own probabilities", () => {
     const result = await metaEval({ files: [file], gold: "gold", bootstrap: 0 });
     expect(result.judges[0]!.confidence).toBeUndefined();
   });
+
+  it("reports what the judgments cost when they carry judge.cost_usd (critic judge --price)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "critic-conf-"));
+    const file = path.join(dir, "j.jsonl");
+    await writeFile(file, [0.002, 0.004, 0.003].map((cost, i) => JSON.stringify({ score: i + 1, gold: i + 1, judge: { cost_usd: cost } })).join("\n") + "\n");
+    const result = await metaEval({ files: [file], gold: "gold", bootstrap: 0 });
+    expect(result.judges[0]!.cost!.totalUsd).toBeCloseTo(0.009, 12);
+    expect(result.judges[0]!.cost!.perJudgmentUsd).toBeCloseTo(0.003, 12);
+    const written = await writeReport(result, path.join(dir, "report"));
+    expect(readFileSync(path.join(written.dir, "report.md"), "utf8")).toContain("$0.0090 for 3 judgments, $0.003000 per judgment");
+  });
 });

@@ -81,6 +81,8 @@ export interface JudgeReport {
   /** Judge against the aggregated gold and against each rater (several raters only). */
   vsRaters?: PairAgreement[];
   bias: BiasReport;
+  /** Judgments that carry judge.cost_usd (critic judge --price): total and mean cost per judgment. */
+  cost?: { judgments: number; totalUsd: number; perJudgmentUsd: number };
   /** Judgments with score/winner distributions: expected-score correlation, calibration, coverage vs accuracy. */
   confidence?: ConfidenceReport;
   /** Label counts over the evaluated rows, for the distribution chart. */
@@ -182,6 +184,12 @@ export function evaluateJudge(
     ...(() => {
       const confidence = confidenceReport(kind, usable);
       return confidence ? { confidence } : {};
+    })(),
+    ...(() => {
+      const costed = rows.filter((r) => r.costUsd !== undefined);
+      if (costed.length === 0) return {};
+      const totalUsd = costed.reduce((sum, r) => sum + r.costUsd!, 0);
+      return { cost: { judgments: costed.length, totalUsd, perJudgmentUsd: totalUsd / costed.length } };
     })(),
     distribution: { judge: countLabels(usable.map((r) => r.pred as Label)), gold: countLabels(usable.map((r) => r.gold as Label)) },
     disagreements: largestDisagreements(kind, usable, options.top),

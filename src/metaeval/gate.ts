@@ -61,6 +61,7 @@ export function gateMetrics(judge: JudgeReport): Record<string, MetricValue> {
       out.expectedSpearman = judge.confidence.expected.spearman;
     }
   }
+  if (judge.cost) out.costPerJudgment = { value: judge.cost.perJudgmentUsd };
   const c = judge.coverage;
   out.coverage = c.rows > 0 ? { value: c.evaluated / c.rows } : { value: null, reason: "no rows" };
   return out;

@@ -210,6 +210,9 @@ function judgeBlocks(result: MetaEvalResult, judge: JudgeReport, ciLabel: string
     if (bars.length > 0) blocks.push({ type: "chart", name: `${id}-by-${slug(result.by)}`, title: `By ${result.by}`, spec: intervalBarChart(bars, headline, `${headline} by ${result.by} (${ciLabel})`) });
   }
 
+  if (judge.cost) {
+    blocks.push({ type: "paragraph", text: `Cost (judge.cost_usd, from \`critic judge --price\`): $${judge.cost.totalUsd.toFixed(4)} for ${judge.cost.judgments} judgments, $${judge.cost.perJudgmentUsd.toFixed(6)} per judgment.` });
+  }
   if (judge.confidence) blocks.push(...confidenceBlocks(judge, id));
 
   blocks.push({ type: "heading", level: 3, text: "Bias probes" });

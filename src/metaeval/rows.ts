@@ -25,6 +25,8 @@ export interface JudgmentRow {
   group?: string;
   id?: string;
   swaps?: SwapOutcome[];
+  /** judge.cost_usd: what the judgment cost (critic judge --price). */
+  costUsd?: number;
   /** score_expected of a judgment with a distribution. */
   expected?: number;
   /** The probability the judge's distribution gives its own verdict. */
@@ -124,6 +126,8 @@ export function extractRow(record: Record<string, unknown>, index: number, line:
     if (!isEmpty(id)) row.id = String(id);
   }
   readDistribution(rec, row, options.kind);
+  const cost = toScore((rec.judge as { cost_usd?: unknown } | undefined)?.cost_usd);
+  if (cost !== null) row.costUsd = cost;
   const swaps = swapOutcomes(rec.judge);
   if (swaps.length > 0) row.swaps = swaps;
   const response = getField(rec, options.responseField);

@@ -133,6 +133,8 @@ describe("critic judge guards its output and its inputs", () => {
     const rest = await runCli(args());
     expect(rest.code, rest.stderr).toBe(0);
     expect(jsonLines(out)).toHaveLength(20);
+    // Each judgment records what it cost to produce: its prompt tokens at $1 each here.
+    for (const j of jsonLines(out)) expect((j.judge as { cost_usd: number; tokens: { prompt: number } }).cost_usd).toBe((j.judge as { tokens: { prompt: number } }).tokens.prompt);
     expect(rest.stderr).toMatch(new RegExp(`calls 20 \\(${partial.length} cached\\)`));
     const restCost = Number(/cost \$([\d.]+)/.exec(rest.stderr)![1]);
     expect(restCost).toBeGreaterThan(0);

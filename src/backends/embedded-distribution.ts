@@ -9,7 +9,7 @@
  * model's grammar-constrained distribution, up to the floating point of the evaluation.
  */
 import type { ChatHistoryItem, LlamaChat, LlamaModel, Token } from "node-llama-cpp";
-import type { VerdictRequest } from "./types.js";
+import { verdictAtEnd, type VerdictRequest } from "./types.js";
 
 interface TreeNode {
   children: Map<Token, TreeNode>;
@@ -25,10 +25,9 @@ export async function verdictDistribution(
   request: VerdictRequest,
 ): Promise<{ distribution: Record<string, number> } | { error: string }> {
   const suffix = request.suffix ?? "";
-  // The longest candidate the output ends with ("10" before "0").
-  const chosen = [...request.candidates].sort((a, b) => b.length - a.length).find((c) => output.endsWith(c + suffix));
-  if (chosen === undefined) return { error: "the output does not end with a verdict" };
-  const prefix = output.slice(0, output.length - chosen.length - suffix.length);
+  const end = verdictAtEnd(output, request);
+  if (!end) return { error: "the output does not end with a verdict" };
+  const prefix = output.slice(0, end.at);
   const tokensFor = (response: string): Token[] => {
     const withResponse = [...history.slice(0, -1), { type: "model" as const, response: [response] }];
     return chat.chatWrapper.generateContextState({ chatHistory: withResponse }).contextText.tokenize(model.tokenizer);

@@ -77,18 +77,18 @@ export async function createEmbeddedBackend(options: EmbeddedBackendOptions): Pr
   let model: LlamaModel | undefined;
   let context: LlamaContext | undefined;
   let parallel: Chosen;
-  let threads: Chosen | number | undefined;
+  let threads: Chosen | undefined;
   try {
     model = await llama.loadModel({ modelPath });
     const trainContext = model.trainContextSize;
     const wantedContext = options.contextSize ?? Math.min(4096, trainContext);
     parallel = options.parallel !== undefined ? { value: options.parallel, why: "--parallel" } : await defaultParallel(llama, model, wantedContext);
-    threads = options.threads ?? (llama.gpu === false ? defaultThreads() : undefined);
+    threads = options.threads !== undefined ? { value: options.threads, why: "--threads" } : llama.gpu === false ? defaultThreads() : undefined;
     context = await model.createContext({
       sequences: parallel.value,
       // An explicit size must be honoured (or fail loudly); the default may shrink to fit memory.
       contextSize: options.contextSize ?? { min: Math.min(512, trainContext), max: Math.min(4096, trainContext) },
-      ...(threads !== undefined ? { threads: typeof threads === "number" ? threads : threads.value } : {}),
+      ...(threads ? { threads: threads.value } : {}),
       ...(loraPath ? { lora: { adapters: [{ filePath: loraPath, scale: options.lora?.scale ?? 1 }] } } : {}),
     });
   } catch (error) {
@@ -132,10 +132,10 @@ async function defaultParallel(llama: Llama, model: LlamaModel, contextSize: num
   return { value, why: `${(kvPerSequence / 2 ** 20).toFixed(1)} MiB KV cache each, ${(free / 2 ** 30).toFixed(1)} GiB ${llama.gpu === false ? "RAM" : "VRAM"} free` };
 }
 
-function describeSettings(backend: LlamaCppBackend, options: EmbeddedBackendOptions, parallel: Chosen, threads: Chosen | number | undefined, context: LlamaContext): string {
-  const p = options.parallel !== undefined ? `parallel ${options.parallel} (--parallel)` : `parallel ${parallel.value} (chosen: ${parallel.why})`;
-  const t = options.threads !== undefined ? `threads ${options.threads} (--threads)` : threads === undefined ? "threads: llama.cpp's choice" : `threads ${typeof threads === "number" ? threads : threads.value} (chosen: ${typeof threads === "number" ? "" : threads.why})`;
-  return `embedded ${backend.gpu === false ? "CPU" : backend.gpu}: ${p}, context ${context.contextSize} tokens per sequence, ${t}, prefix reuse ${options.prefixReuse === false ? "off" : "on"}`;
+function describeSettings(backend: LlamaCppBackend, options: EmbeddedBackendOptions, parallel: Chosen, threads: Chosen | undefined, context: LlamaContext): string {
+  const chosen = (name: string, c: Chosen) => `${name} ${c.value} (${c.why.startsWith("--") ? c.why : `chosen: ${c.why}`})`;
+  const t = threads ? chosen("threads", threads) : "threads: llama.cpp's choice";
+  return `embedded ${backend.gpu === false ? "CPU" : backend.gpu}: ${chosen("parallel", parallel)}, context ${context.contextSize} tokens per sequence, ${t}, prefix reuse ${options.prefixReuse === false ? "off" : "on"}`;
 }
 
 class LlamaCppBackend implements EmbeddedBackend {

@@ -6,7 +6,7 @@
  * is there, or one token cannot tell two candidates apart ("1" of "10" on a tokenizer that splits
  * digits), there is no distribution and the reason says why.
  */
-import type { VerdictRequest } from "./types.js";
+import { verdictAtEnd, type VerdictRequest } from "./types.js";
 
 export interface TokenLogprob {
   token: string;
@@ -24,9 +24,10 @@ export function distributionFromLogprobs(
 ): { distribution: Record<string, number> } | { error: string } {
   if (!content || content.length === 0) return { error: "the server returned no logprobs (does it support logprobs / top_logprobs?)" };
   const suffix = request.suffix ?? "";
-  const chosen = [...request.candidates].sort((a, b) => b.length - a.length).find((c) => text.endsWith(c + suffix));
-  if (chosen === undefined) return { error: "the output does not end with a verdict" };
-  const at = text.length - chosen.length - suffix.length;
+  const end = verdictAtEnd(text, request);
+  if (!end) return { error: "the output does not end with a verdict" };
+  const { at } = end;
+  const longest = [...request.candidates].sort((a, b) => b.length - a.length);
   // Tokens concatenate to the text; find the one holding the verdict's first character.
   let start = 0;
   let index = -1;
@@ -45,7 +46,7 @@ export function distributionFromLogprobs(
   const valueOf = (tokenText: string) => {
     const value = tokenText.trimStart();
     // The longest candidate the token is, alone or with (part of) the suffix: "8", "8]", "8]]".
-    return [...request.candidates].sort((x, y) => y.length - x.length).find((c) => value === c || (value.startsWith(c) && suffix.startsWith(value.slice(c.length)) && suffix !== ""));
+    return longest.find((c) => value === c || (suffix !== "" && value.startsWith(c) && suffix.startsWith(value.slice(c.length))));
   };
   const mass: Record<string, number> = Object.fromEntries(request.candidates.map((c) => [c, 0]));
   for (const alt of alternatives) {

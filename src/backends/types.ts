@@ -47,6 +47,14 @@ export interface VerdictRequest {
   suffix?: string;
 }
 
+/** The verdict an output ends with (the longest candidate that fits: "10" before "0") and where it starts. */
+export function verdictAtEnd(output: string, request: VerdictRequest): { candidate: string; at: number } | undefined {
+  const suffix = request.suffix ?? "";
+  let best: string | undefined;
+  for (const c of request.candidates) if (output.endsWith(c + suffix) && (best === undefined || c.length > best.length)) best = c;
+  return best === undefined ? undefined : { candidate: best, at: output.length - best.length - suffix.length };
+}
+
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;

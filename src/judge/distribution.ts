@@ -1,3 +1,5 @@
+import { round4, round6 } from "../util/round.js";
+
 /** The mean of several distributions over the same keys (a key missing from one counts 0 there). */
 export function meanDistribution(distributions: Array<Record<string, number>>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -5,6 +7,7 @@ export function meanDistribution(distributions: Array<Record<string, number>>): 
   return Object.fromEntries(Object.entries(out).map(([k, p]) => [k, round6(p)]));
 }
 
-function round6(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
+/** A score distribution's mean (keys are the scores). */
+export function expectedScore(distribution: Record<string, number>): number {
+  return round4(Object.entries(distribution).reduce((sum, [score, p]) => sum + Number(score) * p, 0));
 }

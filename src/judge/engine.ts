@@ -2,7 +2,9 @@ import type { Backend, ChatMessage, SamplingParams } from "../backends/types.js"
 import { callKey, type CachedCall, type RunStore } from "../store/run-store.js";
 import { Semaphore } from "./semaphore.js";
 import { DeferredCallError } from "../backends/types.js";
-import { meanDistribution } from "./distribution.js";
+import { expectedScore, meanDistribution } from "./distribution.js";
+import { majorityLabel } from "../metaeval/raters.js";
+import { round4 } from "../util/round.js";
 import { checkJurors, checkJuryMethod, combineJury, defaultJuryMethod, sumJurorStats } from "./jury.js";
 import type { FailedAttempt, Grader, Judgment, JuryMethod, PairVerdict, SampleResult } from "./types.js";
 
@@ -233,7 +235,7 @@ class RecordJudger implements Judger {
       const sure = original.ok && original.distribution ? Math.max(...Object.values(this.distributionOf(original.distribution).distribution!)) : undefined;
       if (original.ok && sure !== undefined && sure >= (this.options.swapThreshold ?? DEFAULT_SWAP_THRESHOLD)) {
         this.stats.swapSkipped++;
-        return { feedback: original.feedback, ...original.verdict, raw: original.raw, ...failuresOf(original.failures), ...this.distributionOf(original.distribution), swapSkipped: { confidence: round(sure) } };
+        return { feedback: original.feedback, ...original.verdict, raw: original.raw, ...failuresOf(original.failures), ...this.distributionOf(original.distribution), swapSkipped: { confidence: round4(sure) } };
       }
       swapped = await this.callParsed(grader.buildMessages(swappedRecord), sampleIndex, usage);
     } else {
@@ -409,21 +411,21 @@ function aggregateScores(samples: SampleResult[]): Verdict {
   const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
   const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / scores.length);
   return {
-    fields: { score: round(mean) },
-    ...(samples.length > 1 ? { spread: { min: Math.min(...scores), max: Math.max(...scores), std: round(std) } } : {}),
+    fields: { score: round4(mean) },
+    ...(samples.length > 1 ? { spread: { min: Math.min(...scores), max: Math.max(...scores), std: round4(std) } } : {}),
   };
 }
 
 function aggregateVerdicts(samples: SampleResult[]): Verdict {
   const verdicts = samples.flatMap((s) => (s.winner === undefined ? [] : [s.winner]));
   if (verdicts.length === 0) return { fields: { winner: null }, error: firstError(samples) };
-  const winner = majority(verdicts) ?? "tie";
+  const winner = majorityLabel(verdicts) ?? "tie";
   const top = verdicts.filter((v) => v === winner).length;
   // The level (Arena-Hard) most often given with the winning verdict.
-  const level = majority(samples.flatMap((s) => (s.winner === winner && s.verdict !== undefined ? [s.verdict] : [])));
+  const level = majorityLabel(samples.flatMap((s) => (s.winner === winner && s.verdict !== undefined ? [s.verdict] : [])));
   return {
-    fields: { winner, ...(level !== undefined ? { verdict: level } : {}) },
-    ...(samples.length > 1 ? { spread: { agreement: round(top / verdicts.length) } } : {}),
+    fields: { winner, ...(level !== null ? { verdict: level } : {}) },
+    ...(samples.length > 1 ? { spread: { agreement: round4(top / verdicts.length) } } : {}),
   };
 }
 
@@ -434,8 +436,7 @@ function distributionFields(mode: "absolute" | "pairwise", samples: SampleResult
   if (found.length === 0 || found.length !== samples.filter((s) => s.error === undefined).length) return {};
   const distribution = meanDistribution(found);
   if (mode === "absolute") {
-    const expected = Object.entries(distribution).reduce((sum, [score, p]) => sum + Number(score) * p, 0);
-    return { score_distribution: distribution, score_expected: round(expected) };
+    return { score_distribution: distribution, score_expected: expectedScore(distribution) };
   }
   const levels = samples.flatMap((s) => (s.verdictDistribution ? [s.verdictDistribution] : []));
   return { winner_distribution: distribution, ...(levels.length === found.length ? { verdict_distribution: meanDistribution(levels) } : {}) };
@@ -445,7 +446,7 @@ function distributionFields(mode: "absolute" | "pairwise", samples: SampleResult
 function flipRate(samples: SampleResult[]): { swap_flip_rate?: number } {
   const swapped = samples.filter((s) => s.swap !== undefined);
   if (swapped.length === 0) return {};
-  return { swap_flip_rate: round(swapped.filter((s) => !s.swap!.consistent).length / swapped.length) };
+  return { swap_flip_rate: round4(swapped.filter((s) => !s.swap!.consistent).length / swapped.length) };
 }
 
 function firstError(samples: SampleResult[]): string {
@@ -454,15 +455,6 @@ function firstError(samples: SampleResult[]): string {
 
 function failuresOf(failures: FailedAttempt[]): { failures?: FailedAttempt[] } {
   return failures.length > 0 ? { failures } : {};
-}
-
-/** The most frequent value; undefined when there is none or two share the lead. */
-function majority<T>(values: T[]): T | undefined {
-  const counts = new Map<T, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const top = Math.max(0, ...counts.values());
-  const leaders = [...counts].filter(([, n]) => n === top).map(([v]) => v);
-  return leaders.length === 1 ? leaders[0] : undefined;
 }
 
 /** The verdict of a call, in the record's original labels when the call saw the swapped order. */
@@ -479,9 +471,6 @@ function levelOf(call: ParsedCall, swapped = false): string | undefined {
   return swapped ? level.replace(/[AB]/g, (c) => (c === "A" ? "B" : "A")) : level;
 }
 
-function round(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
-}
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -2,6 +2,7 @@ import { rename, rm } from "node:fs/promises";
 import type { Backend, SamplingParams } from "../backends/types.js";
 import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
 import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
+import { round6 } from "../util/round.js";
 import { createBatchRecorder, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
@@ -340,10 +341,6 @@ export function parsePrice(text: string): Price {
 
 function costOf(stats: JudgeStats, price: Price): number {
   return (stats.paidPromptTokens * price.inputPerMillion + stats.paidCompletionTokens * price.outputPerMillion) / 1e6;
-}
-
-function round6(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
 }
 
 function sumRetries(backends: Backend[]): number {

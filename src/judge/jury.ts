@@ -5,9 +5,10 @@
  * are listed with their error and the others decide; when all fail, the judgment fails.
  */
 import type { Backend } from "../backends/types.js";
-import { fleissKappa } from "../metaeval/raters.js";
+import { fleissKappa, majorityLabel } from "../metaeval/raters.js";
 import type { MetricValue } from "../metaeval/types.js";
-import { meanDistribution } from "./distribution.js";
+import { expectedScore, meanDistribution } from "./distribution.js";
+import { round4 } from "../util/round.js";
 import type { JudgeStats } from "./engine.js";
 import type { Judgment, JurorVerdict, JuryMethod, PairVerdict } from "./types.js";
 
@@ -67,14 +68,14 @@ export function combineJury(mode: "absolute" | "pairwise", method: JuryMethod, v
     return {
       ...base,
       feedback,
-      score: round(method === "median" ? median(scores) : method === "majority" ? mode_(scores) ?? median(scores) : sum(scores) / scores.length),
-      ...(mean ? { score_distribution: mean, score_expected: round(Object.entries(mean).reduce((s, [k, p]) => s + Number(k) * p, 0)) } : {}),
+      score: round4(method === "median" ? median(scores) : method === "majority" ? majorityLabel(scores) ?? median(scores) : sum(scores) / scores.length),
+      ...(mean ? { score_distribution: mean, score_expected: expectedScore(mean) } : {}),
       judge,
     };
   }
   const winners = ok.map((j) => j.winner as PairVerdict);
   const distributions = ok.every((j) => j.winner_distribution) ? ok.map((j) => j.winner_distribution!) : undefined;
-  return { ...base, feedback, winner: mode_(winners) ?? "tie", ...(distributions ? { winner_distribution: meanDistribution(distributions) } : {}), judge };
+  return { ...base, feedback, winner: majorityLabel(winners) ?? "tie", ...(distributions ? { winner_distribution: meanDistribution(distributions) } : {}), judge };
 }
 
 /** Agreement between jurors over a run: Fleiss' kappa on the records every juror judged (scores as categories). */
@@ -119,16 +120,4 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The most frequent value; undefined when the lead is shared. */
-function mode_<T>(values: T[]): T | undefined {
-  const counts = new Map<T, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const top = Math.max(...counts.values());
-  const leaders = [...counts].filter(([, n]) => n === top);
-  return leaders.length === 1 ? leaders[0]![0] : undefined;
-}
 
-
-function round(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
-}

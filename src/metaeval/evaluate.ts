@@ -175,22 +175,16 @@ export function evaluateJudge(
 ): JudgeReport {
   const { kind } = options;
   const usable = rows.filter(isEvaluated);
+  const confidence = confidenceReport(kind, usable);
+  const cost = costOf(rows);
   const report: JudgeReport = {
     name,
     file,
     coverage: { ...coverageOf(rows), unreadableRows: rejects.length },
     metrics: metricsOf(kind, rows, options.bootstrap),
     bias: biasOf(kind, usable, rows, options.scale),
-    ...(() => {
-      const confidence = confidenceReport(kind, usable);
-      return confidence ? { confidence } : {};
-    })(),
-    ...(() => {
-      const costed = rows.filter((r) => r.costUsd !== undefined);
-      if (costed.length === 0) return {};
-      const totalUsd = costed.reduce((sum, r) => sum + r.costUsd!, 0);
-      return { cost: { judgments: costed.length, totalUsd, perJudgmentUsd: totalUsd / costed.length } };
-    })(),
+    ...(confidence ? { confidence } : {}),
+    ...(cost ? { cost } : {}),
     distribution: { judge: countLabels(usable.map((r) => r.pred as Label)), gold: countLabels(usable.map((r) => r.gold as Label)) },
     disagreements: largestDisagreements(kind, usable, options.top),
     problems: [
@@ -216,6 +210,14 @@ export function evaluateJudge(
     ];
   }
   return report;
+}
+
+/** What the judgments that carry judge.cost_usd cost, in all and each. */
+function costOf(rows: readonly JudgmentRow[]): JudgeReport["cost"] {
+  const costed = rows.filter((r) => r.costUsd !== undefined);
+  if (costed.length === 0) return undefined;
+  const totalUsd = costed.reduce((sum, r) => sum + r.costUsd!, 0);
+  return { judgments: costed.length, totalUsd, perJudgmentUsd: totalUsd / costed.length };
 }
 
 function biasOf(kind: Kind, usable: JudgmentRow[], all: readonly JudgmentRow[], scale?: number[]): BiasReport {

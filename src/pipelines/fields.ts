@@ -42,7 +42,4 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
-/** Rounds a score difference for output (judge means can be fractional). */
-export function round4(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
-}
+export { round4 } from "../util/round.js";

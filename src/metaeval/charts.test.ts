@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { confusionChart, distributionChart, intervalBarChart, renderSvg, svgToPng } from "./charts.js";
+import { confusionChart, distributionChart, intervalBarChart, reliabilityChart, renderSvg, svgToPng } from "./charts.js";
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -30,5 +30,14 @@ describe("charts (vega-lite -> vega -> SVG -> resvg PNG)", () => {
       writeFileSync(path.join(process.env.CRITIC_CHART_DIR, "dist.png"), svgToPng(dist));
       writeFileSync(path.join(process.env.CRITIC_CHART_DIR, "bars.png"), svgToPng(bars));
     }
+  });
+
+  it("the reliability diagram draws one point per bin, sized by its rows, beside the diagonal", async () => {
+    const bins = [{ confidence: 0.35, accuracy: 0.8, n: 30 }, { confidence: 0.55, accuracy: 0.56, n: 34 }, { confidence: 0.93, accuracy: 0.77, n: 9 }];
+    const svg = await renderSvg(reliabilityChart(bins, "Reliability"));
+    // Vega draws circle marks as <path> in role-mark groups; count the symbols of the point layer.
+    const symbols = svg.match(/<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)<\/g>/s)?.[1] ?? "";
+    expect((symbols.match(/<path /g) ?? []).length).toBe(3);
+    expect(svg).toContain(">rows<");
   });
 });

@@ -129,11 +129,17 @@ export function reliabilityChart(bins: Array<{ confidence: number; accuracy: num
       },
       {
         data: { values: bins },
-        mark: { type: "line", point: true, color: "#4c78a8" },
+        mark: { type: "line", color: "#4c78a8" },
+        encoding: { x: { field: "confidence", type: "quantitative", scale }, y: { field: "accuracy", type: "quantitative", scale } },
+      },
+      {
+        // One point per bin, its area the bin's row count.
+        data: { values: bins },
+        mark: { type: "circle", color: "#4c78a8", opacity: 0.9 },
         encoding: {
           x: { field: "confidence", type: "quantitative", scale },
           y: { field: "accuracy", type: "quantitative", scale },
-          size: { field: "n", type: "quantitative", title: "rows" },
+          size: { field: "n", type: "quantitative", title: "rows", scale: { range: [30, 400] } },
         },
       },
     ],

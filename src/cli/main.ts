@@ -8,6 +8,7 @@ import { registerJudge } from "./judge.js";
 import { registerMetaEval } from "./meta-eval.js";
 import { registerServe } from "./serve.js";
 import { registerTrain } from "./train.js";
+import { registerView } from "./view.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerServe(program);
   registerTrain(program);
+  registerView(program);
   return program;
 }
 

@@ -11,7 +11,8 @@ export function registerMetaEval(program: Command): void {
     .command("meta-eval")
     .description("measure a judge against human labels: correlations, agreement, kappa, bias probes; writes a report")
     .argument("<files...>", "judgment files (.jsonl, .json, .csv, .parquet); several files = several judges on the same records")
-    .requiredOption("--gold <fields>", "gold field, or one field per rater: --gold annotator1,annotator2 (a field holding a list counts each entry as a rater)")
+    .option("--gold <fields>", "gold field, or one field per rater: --gold annotator1,annotator2 (a field holding a list counts each entry as a rater)")
+    .option("--gold-file <labels.jsonl>", "human labels made with critic view as gold, joined by record id (each annotator a rater)")
     .requiredOption("-o, --output <dir>", "report folder: metrics.json, report.md, report.html, charts/")
     .option("--pred <field>", "prediction field (default: score, or winner for pairwise)")
     .option("--kind <kind>", "score | pairwise (default: pairwise when records have a winner field)", kindOption)
@@ -34,10 +35,12 @@ export function registerMetaEval(program: Command): void {
     .action(async (files: string[], opts: MetaEvalCliOptions) => {
       const started = performance.now();
       const requirements = opts.require.map(parseRequirement);
+      if (opts.gold === undefined && opts.goldFile === undefined) throw new Error("meta-eval: say where gold labels are: --gold <field> or --gold-file <labels.jsonl>");
       const result = await metaEval({
         files,
         ...(opts.name.length > 0 ? { names: opts.name } : {}),
-        gold: opts.gold.split(","),
+        ...(opts.gold !== undefined ? { gold: opts.gold.split(",") } : {}),
+        ...(opts.goldFile !== undefined ? { goldFile: opts.goldFile } : {}),
         pred: opts.pred,
         kind: opts.kind,
         by: opts.by,
@@ -69,7 +72,8 @@ export function registerMetaEval(program: Command): void {
 
 interface MetaEvalCliOptions {
   require: string[];
-  gold: string;
+  gold?: string;
+  goldFile?: string;
   output: string;
   pred?: string;
   kind?: "score" | "pairwise";

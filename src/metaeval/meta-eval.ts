@@ -1,3 +1,4 @@
+import { hasVerdict, labelIdOf, readLabelsFile } from "../records/labels.js";
 import { missingFieldMessage, readRecords, type RecordFormat } from "../records/read.js";
 import type { Reject, SourcedRecord } from "../records/types.js";
 import { compareJudges, type Headline, type JudgeComparison } from "./compare.js";
@@ -15,7 +16,12 @@ export interface MetaEvalOptions {
   /** Prediction field (default `score`, or `winner` for pairwise). */
   pred?: string;
   /** Gold field, or one field per rater. A field holding a list counts each entry as a rater. */
-  gold: string | string[];
+  gold?: string | string[];
+  /**
+   * A labels file (`critic view`) as gold instead: each annotator is a rater, joined to a record by
+   * its `id` field, else its 0-based line number. Records nobody labelled count as without gold.
+   */
+  goldFile?: string;
   /** Inferred from the first record when absent: a `winner` field means pairwise. */
   kind?: Kind;
   /** Break every metric down by this field. */
@@ -79,11 +85,17 @@ function withMappedFields(record: Record<string, unknown>, map: Record<string, s
 /** Meta-evaluates judgment files against gold labels. */
 export async function metaEval(options: MetaEvalOptions): Promise<MetaEvalResult> {
   if (options.files.length === 0) throw new Error("meta-eval: no judgment files given");
-  const { map, format, ...rest } = options;
+  const { map, format, goldFile, ...rest } = options;
   const sources: JudgeSource[] = [];
   const notes: string[] = [];
+  const human = goldFile !== undefined ? humanGold(goldFile, options.gold) : undefined;
+  if (human) {
+    rest.gold = human.fields;
+    notes.push(human.note);
+  }
   for (const [i, file] of options.files.entries()) {
-    const read = (onReject?: (r: Reject) => void) => readRecords(file, { ...(format ? { format } : {}), ...(map ? { map } : {}), ...(onReject ? { onReject } : {}) });
+    const records = (onReject?: (r: Reject) => void) => readRecords(file, { ...(format ? { format } : {}), ...(map ? { map } : {}), ...(onReject ? { onReject } : {}) });
+    const read = human ? (onReject?: (r: Reject) => void) => human.join(records(onReject)) : records;
     const name = options.names?.[i] ?? defaultName(file, options.files);
     sources.push({ name, file, records: read });
     // A jury's file: each juror is measured as a judge of its own, and their agreement noted.
@@ -96,6 +108,33 @@ export async function metaEval(options: MetaEvalOptions): Promise<MetaEvalResult
   const result = await metaEvalRecords(sources, rest);
   result.notes.push(...notes);
   return result;
+}
+
+const HUMAN_PREFIX = "human:";
+
+/** Gold from a labels file: one field per annotator (`human:<name>`), added to each record by its label id. */
+function humanGold(file: string, gold: string | string[] | undefined): { fields: string[]; note: string; join: (records: AsyncIterable<SourcedRecord>) => AsyncIterable<SourcedRecord> } {
+  if (gold !== undefined && (Array.isArray(gold) ? gold.length > 0 : gold !== "")) throw new Error("meta-eval: give --gold or --gold-file, not both");
+  const store = readLabelsFile(file);
+  const annotators = store.annotators().filter((name) => [...(store.byAnnotator.get(name)?.values() ?? [])].some(hasVerdict));
+  if (annotators.length === 0) throw new Error(`meta-eval: ${file} has no label with a score or a winner yet`);
+  const labelled = new Set<string>();
+  for (const name of annotators) for (const [id, label] of store.byAnnotator.get(name) ?? []) if (hasVerdict(label)) labelled.add(id);
+  return {
+    fields: annotators.map((name) => `${HUMAN_PREFIX}${name}`),
+    note: `Gold is the human labels in ${file}: ${labelled.size} records labelled by ${annotators.length} annotator${annotators.length > 1 ? "s" : ""} (${annotators.join(", ")}), joined by the record's id field, else its 0-based line number.`,
+    async *join(records) {
+      for await (const sourced of records) {
+        const id = labelIdOf(sourced.record, sourced.line);
+        const added: Record<string, unknown> = {};
+        for (const name of annotators) {
+          const label = store.get(name, id);
+          added[`${HUMAN_PREFIX}${name}`] = hasVerdict(label) ? (label.winner ?? label.score) : null;
+        }
+        yield { ...sourced, record: { ...sourced.record, ...added } };
+      }
+    },
+  };
 }
 
 interface JurorView {
@@ -150,7 +189,7 @@ async function juryNote(name: string, models: string[], read: () => AsyncIterabl
 /** The same as metaEval, over records from anywhere (arrays, generators). */
 export async function metaEvalRecords(sources: JudgeSource[], options: Omit<MetaEvalOptions, "files" | "names" | "format">): Promise<MetaEvalResult> {
   if (sources.length === 0) throw new Error("meta-eval: no judgments given");
-  const gold = (Array.isArray(options.gold) ? options.gold : options.gold.split(",")).map((g) => g.trim()).filter(Boolean);
+  const gold = (Array.isArray(options.gold) ? options.gold : (options.gold ?? "").split(",")).map((g) => g.trim()).filter(Boolean);
   if (gold.length === 0) throw new Error("meta-eval: no gold field given (--gold <field>[,<field>...])");
   const labelMap = typeof options.labelMap === "string" ? parseLabelMap(options.labelMap) : options.labelMap;
   const settings = {

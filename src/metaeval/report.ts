@@ -354,6 +354,14 @@ function toHtml(blocks: Block[], svgs: Map<string, string>, title: string): stri
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>\n${body.join("\n")}\n</body></html>\n`;
 }
 
+/** The report as one self-contained HTML page (charts as inline SVG), as report.html holds it. */
+export async function renderReportHtml(result: MetaEvalResult): Promise<string> {
+  const blocks = buildBlocks(result);
+  const svgs = new Map<string, string>();
+  for (const b of blocks) if (b.type === "chart") svgs.set(b.name, await renderSvg(b.spec));
+  return toHtml(blocks, svgs, blocks[0]?.type === "heading" ? blocks[0].text : "Meta-evaluation");
+}
+
 export interface WrittenReport {
   dir: string;
   files: string[];

@@ -117,7 +117,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * download) ends the chunks instead of failing the run: `onTruncated` is told, and the caller
  * reports where the readable part ended.
  */
-async function* fileChunks(file: string, onTruncated: (error: Error) => void, startByte = 0): AsyncGenerator<Buffer> {
+export async function* fileChunks(file: string, onTruncated: (error: Error) => void, startByte = 0): AsyncGenerator<Buffer> {
   const raw = createReadStream(file, { start: startByte });
   const stream: Readable = file.toLowerCase().endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
   try {
@@ -131,21 +131,26 @@ async function* fileChunks(file: string, onTruncated: (error: Error) => void, st
   }
 }
 
-/** Splits bytes into lines (LF or CRLF) with 1-based numbers; a final line without LF counts. */
-async function* byteLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; bytes: Buffer }> {
+/**
+ * Splits bytes into lines (LF or CRLF) with 1-based numbers and the byte offset where each starts;
+ * a final line without LF counts.
+ */
+export async function* byteLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; offset: number; bytes: Buffer }> {
   let carry: Buffer | undefined;
   let line = 0;
+  let consumed = 0; // bytes of the input before `data`
   for await (const chunk of chunks) {
     const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
     for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
       const end = nl > start && data[nl - 1] === 13 ? nl - 1 : nl;
-      yield { line: ++line, bytes: data.subarray(start, end) };
+      yield { line: ++line, offset: consumed + start, bytes: data.subarray(start, end) };
       start = nl + 1;
     }
+    consumed += start;
     carry = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
   }
-  if (carry) yield { line: ++line, bytes: carry };
+  if (carry) yield { line: ++line, offset: consumed, bytes: carry };
 }
 
 interface NumberedRow {

@@ -54,6 +54,7 @@ function App() {
   const [noteOpen, setNoteOpen] = useState(false);
   const [detailVersion, setDetailVersion] = useState(0);
   const undo = useRef<UndoStep[]>([]);
+  const saving = useRef<Promise<unknown>>(Promise.resolve());
   const loading = useRef(new Set<number>());
 
   const loadInfo = useCallback(() => {
@@ -101,22 +102,28 @@ function App() {
     setPages(new Map());
     setTotal(null);
     setSelected(0);
+    selectedRef.current = 0;
     loadPage(0);
   }, [info !== null, loadPage]);
 
-  const rowAt = (i: number): RowSummary | undefined => pages.get(Math.floor(i / PAGE))?.[i % PAGE];
+  // Keys can come faster than a render: the handler reads the selection and rows from refs.
+  const selectedRef = useRef(0);
+  const pagesRef = useRef(pages);
+  pagesRef.current = pages;
+  const rowAt = (i: number): RowSummary | undefined => pagesRef.current.get(Math.floor(i / PAGE))?.[i % PAGE];
   const current = rowAt(selected);
 
-  const move = useCallback(
-    (to: number) => {
-      if (total === null || total === 0) return;
-      const i = Math.max(0, Math.min(total - 1, to));
-      setSelected(i);
-      setNoteOpen(false);
-      if (!pages.has(Math.floor(i / PAGE))) loadPage(Math.floor(i / PAGE));
-    },
-    [total, pages, loadPage],
-  );
+  const move = (to: number) => {
+    if (total === null || total === 0) return;
+    const i = Math.max(0, Math.min(total - 1, to));
+    selectedRef.current = i;
+    setSelected(i);
+    setNoteOpen(false);
+    if (!pagesRef.current.has(Math.floor(i / PAGE))) loadPage(Math.floor(i / PAGE));
+  };
+  useEffect(() => {
+    selectedRef.current = selected;
+  }, [selected]);
 
   const updateRow = (i: number, change: (r: RowSummary) => RowSummary) =>
     setPages((old) => {
@@ -125,51 +132,56 @@ function App() {
       const copy = page.slice();
       const r = copy[i % PAGE];
       if (r) copy[i % PAGE] = change(r);
-      return new Map(old).set(Math.floor(i / PAGE), copy);
+      const next = new Map(old).set(Math.floor(i / PAGE), copy);
+      pagesRef.current = next;
+      return next;
     });
 
-  const saveLabel = useCallback(
-    async (i: number, row: RowSummary, state: { score?: number | null; winner?: string | null; note?: string }, remember: boolean) => {
-      const before = row.mine ? { ...(row.mine.score !== undefined ? { score: row.mine.score } : {}), ...(row.mine.winner ? { winner: row.mine.winner } : {}), ...(row.mine.note ? { note: row.mine.note } : {}) } : null;
-      try {
-        const answer = await api.label({ row: row.row, ...state });
-        const saved = answer.label.score !== undefined || answer.label.winner !== undefined || answer.label.note !== undefined ? answer.label : null;
-        const hadVerdict = row.mine?.score !== undefined || row.mine?.winner !== undefined;
-        const hasVerdict = saved?.score !== undefined || saved?.winner !== undefined;
-        updateRow(i, (r) => ({ ...r, mine: saved, labels: r.labels + (hasVerdict ? 1 : 0) - (hadVerdict ? 1 : 0) }));
-        if (remember) undo.current.push({ row: row.row, i, before });
-        setInfo((old) => (old ? { ...old, labelled: answer.labelled } : old));
-        setDetailVersion((v) => v + 1);
-        setStatus(`saved to ${info?.labelsFile ?? "labels"}: ${saved ? verdictText(saved) : "label removed"}`);
-        return true;
-      } catch (error) {
-        setStatus(`not saved: ${(error as Error).message}`);
-        return false;
-      }
-    },
-    [info],
-  );
+  /** Saves one label (the whole state: verdict and note); the row shows it at once. */
+  const saveLabel = async (i: number, row: RowSummary, state: { score?: number | null; winner?: string | null; note?: string }, remember: boolean) => {
+    const mine = row.mine;
+    const before = mine ? { ...(mine.score !== undefined ? { score: mine.score } : {}), ...(mine.winner ? { winner: mine.winner } : {}), ...(mine.note ? { note: mine.note } : {}) } : null;
+    if (remember) undo.current.push({ row: row.row, i, before });
+    try {
+      // One label request at a time, in the order they were made: an undo never overtakes its label.
+      const request = saving.current.then(() => api.label({ row: row.row, ...state }));
+      saving.current = request.catch(() => undefined);
+      const answer = await request;
+      const saved = answer.label.score !== undefined || answer.label.winner !== undefined || answer.label.note !== undefined ? answer.label : null;
+      const hadVerdict = mine?.score !== undefined || mine?.winner !== undefined;
+      const hasVerdict = saved?.score !== undefined || saved?.winner !== undefined;
+      updateRow(i, (r) => ({ ...r, mine: saved, labels: r.labels + (hasVerdict ? 1 : 0) - (hadVerdict ? 1 : 0) }));
+      setInfo((old) => (old ? { ...old, labelled: answer.labelled } : old));
+      setDetailVersion((v) => v + 1);
+      setStatus(`saved to ${info?.labelsFile ?? "labels"}: ${saved ? verdictText(saved) : "label removed"}`);
+      return true;
+    } catch (error) {
+      if (remember) undo.current.pop();
+      setStatus(`NOT SAVED: ${(error as Error).message}`);
+      return false;
+    }
+  };
 
-  const label = useCallback(
-    async (verdict: { score?: number; winner?: string }) => {
-      if (!current) return;
-      const note = current.mine?.note;
-      if (await saveLabel(selected, current, { ...verdict, ...(note ? { note } : {}) }, true)) move(selected + 1);
-    },
-    [current, selected, saveLabel, move],
-  );
+  /** A verdict for the selected record; the next one is selected before the answer comes back. */
+  const label = (verdict: { score?: number; winner?: string }) => {
+    const i = selectedRef.current;
+    const row = rowAt(i);
+    if (!row) return;
+    const note = row.mine?.note;
+    move(i + 1);
+    void saveLabel(i, row, { ...verdict, ...(note ? { note } : {}) }, true);
+  };
 
-  const saveNote = useCallback(
-    async (note: string) => {
-      if (!current) return;
-      const mine = current.mine;
-      await saveLabel(selected, current, { ...(mine?.score !== undefined ? { score: mine.score } : {}), ...(mine?.winner ? { winner: mine.winner } : {}), note }, true);
-      setNoteOpen(false);
-    },
-    [current, selected, saveLabel],
-  );
+  const saveNote = async (note: string) => {
+    const i = selectedRef.current;
+    const row = rowAt(i);
+    if (!row) return;
+    const mine = row.mine;
+    await saveLabel(i, row, { ...(mine?.score !== undefined ? { score: mine.score } : {}), ...(mine?.winner ? { winner: mine.winner } : {}), note }, true);
+    setNoteOpen(false);
+  };
 
-  const undoLast = useCallback(async () => {
+  const undoLast = async () => {
     const step = undo.current.pop();
     if (!step) {
       setStatus("nothing to undo");
@@ -177,35 +189,37 @@ function App() {
     }
     const row = rowAt(step.i);
     const target: RowSummary = row && row.row === step.row ? row : ({ row: step.row, i: step.i, mine: null, labels: 0 } as unknown as RowSummary);
-    const state = step.before ?? { score: null };
-    if (await saveLabel(step.i, target, state, false)) move(step.i);
-  }, [pages, saveLabel, move]);
+    move(step.i);
+    await saveLabel(step.i, target, step.before ?? { score: null }, false);
+  };
 
   const first = info?.files[0];
   const pairwise = first?.mode === "pairwise";
   const digits = useMemo(() => keyScale(first?.scale ?? []), [first]);
 
+  const onKey = useRef<(event: KeyboardEvent) => void>(() => {});
+  onKey.current = (event: KeyboardEvent) => {
+    if (tab !== "browse" || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target as HTMLElement;
+    if (target.closest("input, textarea, select")) {
+      if (event.key === "Escape") target.blur();
+      return;
+    }
+    const key = event.key;
+    if (key === "ArrowDown" || key === "j") move(selectedRef.current + 1);
+    else if (key === "ArrowUp" || key === "k") move(selectedRef.current - 1);
+    else if (key === "u") void undoLast();
+    else if (key === "n") setNoteOpen(true);
+    else if (pairwise && (key === "a" || key === "b" || key === "t")) label({ winner: key === "a" ? "A" : key === "b" ? "B" : "tie" });
+    else if (!pairwise && key in digits) label({ score: digits[key] as number });
+    else return;
+    event.preventDefault();
+  };
   useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (tab !== "browse" || event.ctrlKey || event.metaKey || event.altKey) return;
-      const target = event.target as HTMLElement;
-      if (target.closest("input, textarea, select")) {
-        if (event.key === "Escape") (target as HTMLElement).blur();
-        return;
-      }
-      const key = event.key;
-      if (key === "ArrowDown" || key === "j") move(selected + 1);
-      else if (key === "ArrowUp" || key === "k") move(selected - 1);
-      else if (key === "u") void undoLast();
-      else if (key === "n") setNoteOpen(true);
-      else if (pairwise && (key === "a" || key === "b" || key === "t")) void label({ winner: key === "a" ? "A" : key === "b" ? "B" : "tie" });
-      else if (!pairwise && key in digits) void label({ score: digits[key] as number });
-      else return;
-      event.preventDefault();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [tab, selected, move, undoLast, label, pairwise, digits]);
+    const listener = (event: KeyboardEvent) => onKey.current(event);
+    window.addEventListener("keydown", listener);
+    return () => window.removeEventListener("keydown", listener);
+  }, []);
 
   if (needKey) return <KeyPrompt onKey={(key) => { setKey(key); setNeedKey(false); loadInfo(); }} />;
   if (fatal) return <p class="fatal">critic view: {fatal}</p>;
@@ -243,7 +257,7 @@ function App() {
                   version={detailVersion}
                   digits={digits}
                   noteOpen={noteOpen}
-                  onLabel={(v) => void label(v)}
+                  onLabel={label}
                   onNote={(note) => void saveNote(note)}
                   onCloseNote={() => setNoteOpen(false)}
                   onOpenNote={() => setNoteOpen(true)}

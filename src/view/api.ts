@@ -42,7 +42,7 @@ export function createViewApp(options: ViewAppOptions): Hono {
   app.use("*", async (c, next) => {
     // Without a key, only loopback names: a page elsewhere that rebinds its DNS name to 127.0.0.1
     // must not read the judgments. With a key, the key guards the API.
-    const host = (c.req.header("host") ?? "").replace(/:\d+$/, "");
+    const host = new URL(c.req.url).hostname;
     if (options.apiKey === undefined && !allowed.has(host)) return c.text(`critic view answers to ${[...allowed].join(", ")}, not "${host}"`, 421);
     await next();
     c.header("X-Content-Type-Options", "nosniff");

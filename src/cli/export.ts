@@ -24,6 +24,7 @@ export function registerExport(program: Command): void {
     .option("--system-in-user", "critique prompts: system prompt at the head of the user message, no system message")
     .option("--map <new=old>", "rename a field, e.g. --map prompt=instruction (repeatable)", collect, [])
     .option("--rejects <file>", "write bad records here (JSONL, with file, line and reason)")
+    .option("--labels <file>", "human labels from critic view: export only labelled judgments, with the human verdict; corrections (with a note) as SFT targets and as preference pairs against the judge's critique")
     .action(async (inputs: string[], opts: ExportCliOptions) => {
       if (!opts.format || opts.format.length === 0) throw new Error(`no format: pass --format with one or more of ${FORMAT_NAMES.join(", ")}`);
       const summary = await exportDataset({
@@ -43,6 +44,7 @@ export function registerExport(program: Command): void {
         systemInUser: opts.systemInUser,
         map: opts.map.length > 0 ? parseFieldMap(opts.map) : undefined,
         rejects: opts.rejects,
+        labels: opts.labels,
       });
       process.stderr.write(formatExportSummary(summary));
     });
@@ -64,6 +66,7 @@ interface ExportCliOptions {
   systemInUser?: boolean;
   map: string[];
   rejects?: string;
+  labels?: string;
 }
 
 function collectFormats(value: string, previous: FormatName[] = []): FormatName[] {
@@ -93,6 +96,9 @@ export function formatExportSummary(s: ExportSummary): string {
     `read ${s.read} records${kinds.length > 0 ? ` (${kinds.join(", ")})` : ""}, rejected ${s.rejected}`,
   ];
   if (s.rejects) lines.push(`  rejects written to ${s.rejects}`);
+  if (s.human) {
+    lines.push(`human labels (${s.human.file}): ${s.human.agreed} agreed with the judge, ${s.human.corrected} corrected with a note, ${s.human["corrected-without-note"]} corrected without a note (no target text: add a note in critic view)`);
+  }
   if (s.firstReject) lines.push(`  first rejected: ${s.firstReject.file}:${s.firstReject.line}: ${s.firstReject.reason}`);
   for (const f of s.formats) {
     const skipped = Object.entries(f.counts.skipped).map(([reason, n]) => `${reason} ${n}`);

@@ -21,7 +21,9 @@ import { buildManifest, renderCard } from "./card.js";
 import { resolveTemplate, type CritiqueOptions } from "./critique.js";
 import { buildRows, FORMATS, type BuildOptions } from "./formats.js";
 import { rowSchemaFor } from "./schemas.js";
-import { classifyRecord } from "./sources.js";
+import { classifyRecord, type Classified } from "./sources.js";
+import { applyHumanLabels, type HumanOutcome } from "./human-labels.js";
+import { labelIdOf, readLabelsFile, type LabelStore } from "../records/labels.js";
 import { chooseTestGroups, promptGroup, rowKey } from "./split.js";
 import { FORMAT_NAMES, type FormatCounts, type FormatName, type FormatResult, type InputKind, type JudgeMeta, type JudgeSummaryRow, type SkipReason } from "./types.js";
 
@@ -53,6 +55,11 @@ export interface ExportOptions extends Omit<CritiqueOptions, "rubric"> {
   map?: Record<string, string>;
   /** Bad records go here as JSONL (only created when there are any). */
   rejects?: string;
+  /**
+   * Human labels from `critic view` (JSONL): only labelled judgments are exported, with the human
+   * verdict; corrections become preference pairs against the judge's critique (see human-labels.ts).
+   */
+  labels?: string;
 }
 
 
@@ -66,6 +73,8 @@ export interface ExportSummary {
   firstReject?: Reject;
   kinds: Record<InputKind, number>;
   formats: FormatResult[];
+  /** --labels: what the humans made of the judgments they labelled. */
+  human?: { file: string } & Record<HumanOutcome, number>;
 }
 
 /** Writes the training sets; see the module comment for the layout. */
@@ -84,13 +93,16 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     systemInUser: options.systemInUser ?? false,
     ...(options.template !== undefined ? { template: typeof options.template === "string" ? resolveTemplate(options.template) : options.template } : {}),
     ...(options.rubric !== undefined ? { rubric: typeof options.rubric === "string" ? loadRubric(options.rubric) : options.rubric } : {}),
+    ...(options.labels !== undefined ? { humanLabels: true } : {}),
   };
+  const labels = options.labels !== undefined ? readLabelsFile(options.labels) : undefined;
+  const human: Record<HumanOutcome, number> = { agreed: 0, corrected: 0, "corrected-without-note": 0 };
 
   // Pass 1: the prompts of every record that gives a row somewhere.
   const groups = new Set<string>();
   for (const file of inputs) {
-    for await (const { record } of readRecords(file, { map: options.map })) {
-      const classified = classifyRecord(record, options.from);
+    for await (const { record, line } of readRecords(file, { map: options.map })) {
+      const classified = withLabels(classifyRecord(record, options.from), record, line, labels);
       if (classified.status !== "example") continue;
       if (formats.some((format) => !("skip" in buildRows(format, classified.example, build)))) groups.add(promptGroup(classified.example.prompt));
     }
@@ -119,7 +131,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
           await reject(r);
         }
         read++;
-        const classified = classifyRecord(sourced.record, options.from);
+        const classified = withLabels(classifyRecord(sourced.record, options.from), sourced.record, sourced.line, labels, human);
         if (classified.status === "invalid") {
           rejected++;
           await reject({ file, line: sourced.line, ...(classified.field ? { field: classified.field } : {}), reason: classified.reason, record: sourced.record });
@@ -223,7 +235,20 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     ...(firstReject ? { firstReject } : {}),
     kinds,
     formats: results,
+    ...(options.labels !== undefined ? { human: { file: options.labels, ...human } } : {}),
   };
+}
+
+/** --labels: a judgment as the humans labelled it, or the reason it gives no row. */
+function withLabels(classified: Classified, record: Record<string, unknown>, line: number, labels: LabelStore | undefined, counts?: Record<HumanOutcome, number>): Classified {
+  if (!labels || classified.status !== "example" || classified.example.kind !== "judgment") return classified;
+  const applied = applyHumanLabels(classified.example, labels.labelsOf(labelIdOf(record, line)));
+  if ("skip" in applied) {
+    if (counts && applied.skip === "correction-without-note") counts["corrected-without-note"]++;
+    return { status: "skip", kind: classified.kind, reason: applied.skip };
+  }
+  if (counts) counts[applied.outcome]++;
+  return { ...classified, example: applied.example };
 }
 
 function checkFormats(formats: readonly string[]): FormatName[] {

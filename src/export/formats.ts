@@ -26,6 +26,11 @@ export interface BuildOptions extends CritiqueOptions {
    * its score is at least this. Without it, absolute judgments give no KTO rows (no pair).
    */
   ktoThreshold?: number;
+  /**
+   * --labels: preference formats pair the human-corrected critique (chosen) with the judge's own
+   * (rejected) under the judge's prompt; judgments the humans agreed with give no pair.
+   */
+  humanLabels?: boolean;
 }
 
 export interface FormatInfo {
@@ -192,12 +197,32 @@ export function buildRows(format: FormatName, example: Example, options: BuildOp
     if ("skip" in item) return item;
     return { rows: [sftRow(format, item, conversational)], ...(item.template ? { template: item.template } : {}) };
   }
+  if (options.humanLabels && example.kind === "judgment") {
+    const item = correctionPair(example, options);
+    if ("skip" in item) return item;
+    return { rows: preferenceRows(format, item, conversational), ...(item.template ? { template: item.template } : {}) };
+  }
   if (format === "kto" && options.ktoThreshold !== undefined && example.kind === "judgment" && example.mode === "absolute") {
     return ktoFromScore(example, options.ktoThreshold, conversational);
   }
   const item = preferenceItem(example);
   if ("skip" in item) return item;
   return { rows: preferenceRows(format, item, conversational) };
+}
+
+/** The human's critique over the judge's, both as the judge's template writes them, after the judge's prompt. */
+function correctionPair(example: Extract<Example, { kind: "judgment" }>, options: BuildOptions): (PreferenceItem & { template: string }) | Skip {
+  const correction = example.correction;
+  if (!correction) return { skip: "judge-agreed" };
+  const template = options.template ?? builtinTemplate(example.judge?.template);
+  if (!template) return { skip: "unknown-template", detail: `template "${example.judge?.template ?? "(none recorded)"}"` };
+  const chosen = critiqueItem(template, example, options);
+  if ("skip" in chosen) return chosen;
+  const judged = example.mode === "absolute" ? { ...example, ...correction, correction: undefined } : { ...example, ...(correction as { feedback: string; winner: "A" | "B" | "tie" }), correction: undefined };
+  const rejected = critiqueItem(template, judged as Example, options);
+  if ("skip" in rejected) return rejected;
+  if (chosen.completion === rejected.completion) return { skip: "same-response" };
+  return { prompt: flatten(chosen.prompt), chosen: chosen.completion, rejected: rejected.completion, template: template.name };
 }
 
 /** One unpaired KTO row from a graded response: desirable when the judge's score reaches the threshold. */

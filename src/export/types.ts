@@ -49,6 +49,8 @@ export type Example =
       feedback: string;
       score: number;
       judge?: JudgeMeta;
+      /** --labels: the judge's own critique where a human corrected it. */
+      correction?: { feedback: string; score: number };
     }
   | {
       kind: "judgment";
@@ -58,6 +60,8 @@ export type Example =
       feedback: string;
       winner: "A" | "B" | "tie";
       judge?: JudgeMeta;
+      /** --labels: the judge's own critique where a human corrected it. */
+      correction?: { feedback: string; winner: "A" | "B" | "tie" };
     }
   | {
       kind: "pair";
@@ -86,6 +90,10 @@ export const SKIP_REASONS = {
   "same-response": "chosen and rejected are the same text",
   duplicate: "an exact duplicate of an earlier row (--dedupe)",
   "invalid-row": "the row failed the target format's schema (see the rejects file)",
+  unlabelled: "--labels: no human label of this record (only labelled judgments are exported)",
+  "no-human-majority": "--labels: the annotators split evenly on the winner",
+  "correction-without-note": "--labels: a human corrected the verdict without a note; the judge's feedback argues for its own verdict, so there is no target text",
+  "judge-agreed": "--labels: the human agreed with the judge, so there is no judge-vs-human preference pair",
 } as const;
 export type SkipReason = keyof typeof SKIP_REASONS;
 

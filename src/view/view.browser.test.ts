@@ -56,7 +56,14 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
 
   it("loads with the first record selected, filters, and opens a record", async () => {
     const { page, errors } = await open();
-    expect(await selectedRow(page)).toBe("0");
+    // Two judges: the records where they disagree most come first, and the first is selected.
+    const judge2 = readJsonl(files[1]!);
+    const gaps = judge1.map((r, i) => Math.abs((r.score as number) - (judge2[i]!.score as number)));
+    const top = gaps.indexOf(Math.max(...gaps));
+    await expect.poll(() => selectedRow(page)).toBe(String(top));
+    expect(await page.locator("select[name=order]").inputValue()).toBe("disagree-judges");
+    await page.selectOption("select[name=order]", "row");
+    await expect.poll(() => selectedRow(page)).toBe("0");
     await expect.poll(() => page.locator(".rowid").textContent()).toContain(`id ${judge1[0]!.id}`);
     await expect.poll(() => page.getByTestId("count").textContent()).toBe("320 of 320");
 
@@ -90,6 +97,8 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
 
   it("labels three records by keyboard, undoes, takes a note, and shows them after a reload", async () => {
     const { page } = await open();
+    await page.selectOption("select[name=order]", "row");
+    await expect.poll(() => selectedRow(page)).toBe("0");
     await page.keyboard.press("4");
     await expect.poll(() => selectedRow(page)).toBe("1");
     await page.keyboard.press("2");
@@ -123,6 +132,8 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
 
     await page.reload();
     await page.locator(".row.selected").waitFor();
+    await page.selectOption("select[name=order]", "row");
+    await expect.poll(() => selectedRow(page)).toBe("0");
     await expect.poll(() => page.locator('.row[data-row="0"] .c-mine').textContent()).toBe("4");
     await expect.poll(() => page.locator('.row[data-row="1"] .c-mine').textContent()).toBe("2");
     expect(await page.locator('.row[data-row="2"] .c-mine').textContent()).toBe("");
@@ -136,6 +147,8 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
 
   it("two annotators on one labels file: agreement and the live report", async () => {
     const { page } = await open({ annotator: "bo" });
+    await page.selectOption("select[name=order]", "row");
+    await expect.poll(() => selectedRow(page)).toBe("0");
     await page.keyboard.press("4");
     await page.keyboard.press("3");
     await page.keyboard.press("5");

@@ -58,7 +58,11 @@ function App() {
   const loading = useRef(new Set<number>());
 
   const loadInfo = useCallback(() => {
-    api.info().then(setInfo, (error: unknown) => {
+    api.info().then((answer) => {
+      // Several judges: the records where they disagree most come first.
+      if (answer.files.length > 1) setFilters((f) => (f.order === "row" ? { ...f, order: "disagree-judges" } : f));
+      setInfo(answer);
+    }, (error: unknown) => {
       if (error instanceof ApiError && error.status === 401) setNeedKey(true);
       else setFatal(String((error as Error).message));
     });

@@ -16,3 +16,8 @@ export * from "./train/index.js";
 export { readRecords, parseFieldMap, applyFieldMap, formatFromPath, type RecordFormat, type ReadOptions } from "./records/read.js";
 export { createRecordWriter, createRejectsWriter, type RecordWriter } from "./records/write.js";
 export type { Reject, SourcedRecord } from "./records/types.js";
+export { startView, type StartViewOptions, type RunningView } from "./view/start.js";
+export { openWorkspace, defaultLabelsFile, type OpenWorkspace, type WorkspaceOptions } from "./view/workspace.js";
+export { indexJudgments, readRows, type JudgmentIndex } from "./view/judgment-index.js";
+export { queryRows, ORDERS, type RowQuery, type Order } from "./view/query.js";
+export { LabelStore, readLabelsFile, labelIdOf, type HumanLabel } from "./records/labels.js";

@@ -15,6 +15,7 @@ import { hasVerdict, type HumanLabel } from "../records/labels.js";
 import type { RawRecord } from "../records/types.js";
 import { readRows, WINNERS, type JudgmentIndex } from "./judgment-index.js";
 import { ORDERS, type Order, type RowQuery } from "./query.js";
+import type { RowSummary } from "./types.js";
 import type { OpenWorkspace } from "./workspace.js";
 
 export interface ViewAppOptions {
@@ -240,19 +241,6 @@ function rowQuery(c: Context): { key: string; query: RowQuery } | { error: strin
   return { key, query };
 }
 
-export interface RowSummary {
-  /** Position in the query's order. */
-  i: number;
-  row: number;
-  id: string;
-  line: number;
-  prompt: string;
-  response: string;
-  responseB?: string;
-  verdicts: Array<{ score: number | null; winner: string | null; failed: boolean; uncertainty: number | null } | null>;
-  mine: HumanLabel | null;
-  labels: number;
-}
 
 function summaries(ws: OpenWorkspace, page: Int32Array, offset: number): RowSummary[] {
   const first = ws.indexes[0] as JudgmentIndex;

@@ -1,3 +1,9 @@
+import type { LabelView, RowSummary, VerdictSummary } from "../types.js";
+
+export type { RowSummary };
+export type HumanLabel = LabelView;
+export type Verdict = VerdictSummary;
+
 /** The view's API client: JSON over fetch, with the key (when the server wants one) as a bearer token. */
 export interface FileInfo {
   name: string;
@@ -25,35 +31,6 @@ export interface Info {
   labelProblems: Array<{ line: number; reason: string }>;
   labelled: Labelled;
   orders: string[];
-}
-
-export interface HumanLabel {
-  id: string;
-  annotator: string;
-  score?: number;
-  winner?: "A" | "B" | "tie";
-  note?: string;
-  at: string;
-}
-
-export interface Verdict {
-  score: number | null;
-  winner: string | null;
-  failed: boolean;
-  uncertainty: number | null;
-}
-
-export interface RowSummary {
-  i: number;
-  row: number;
-  id: string;
-  line: number;
-  prompt: string;
-  response: string;
-  responseB?: string;
-  verdicts: Array<Verdict | null>;
-  mine: HumanLabel | null;
-  labels: number;
 }
 
 export interface ChatMessage {

@@ -4,7 +4,8 @@ import { judge, parsePrice, type JudgeSummary } from "../judge/judge.js";
 import { formatDuration } from "../util/progress.js";
 import { formatValue } from "../metaeval/index.js";
 import type { JuryMethod } from "../judge/types.js";
-import { collect, interruptSignal } from "./options.js";
+import { InvalidArgumentError } from "commander";
+import { collect, interruptSignal, positiveInt } from "./options.js";
 import { addJudgeOptions, judgeOptionsFrom, NO_MODEL_MESSAGE, type JudgeCliOptions } from "./judge-options.js";
 
 export function registerJudge(program: Command): void {
@@ -21,6 +22,11 @@ export function registerJudge(program: Command): void {
     .option("--max-cost <dollars>", "stop taking records once the calls made cost this much (needs --price); run again to go on", Number)
     .option("--batch-file <file>", "write the calls as OpenAI Batch API request lines (custom_id = cache key) and judge nothing; run them anywhere (OpenAI Batch, vLLM run-batch)")
     .option("--batch-results <file>", "read an OpenAI Batch API results file into the run store first; the run answers those calls from it")
+    .option("--batch", "send the calls through the server's Batch API (OpenAI files + batches: half the price, no rate limits), follow the batches, then judge; a killed run re-attaches")
+    .option("--poll-interval <seconds>", "--batch: how often to ask how far a batch got", positiveNumber, 30)
+    .option("--batch-retry <how>", "--batch: calls the batches gave no answer to: batch (send them again next run; default) | live", batchRetryOption)
+    .option("--batch-discount <share>", "--batch: share of --price a batched token costs", positiveNumber, 0.5)
+    .option("--batch-max-requests <n>", "--batch: requests per batch file (OpenAI: 50000)", positiveInt)
     .option("--jury <method>", "several --model: how the jury decides: mean | median (scores) | majority (default mean for scores, majority for verdicts)");
   addJudgeOptions(command, { modelRepeatable: true }).action(async (input: string, opts: JudgeCommandOptions) => {
     const models = opts.model.length > 0 ? opts.model : process.env.CRITIC_MODEL ? [process.env.CRITIC_MODEL] : [];
@@ -44,6 +50,17 @@ export function registerJudge(program: Command): void {
         ...(opts.batchFile ? { batchFile: opts.batchFile } : {}),
         ...(opts.batchResults ? { batchResults: opts.batchResults } : {}),
         ...(opts.maxCost !== undefined ? { maxCost: opts.maxCost } : {}),
+        ...(opts.batch
+          ? {
+              batch: {
+                pollIntervalMs: opts.pollInterval * 1000,
+                retry: opts.batchRetry ?? "batch",
+                discount: opts.batchDiscount,
+                ...(opts.batchMaxRequests !== undefined ? { maxRequests: opts.batchMaxRequests } : {}),
+                log: (line: string) => process.stderr.write(`${line}\n`),
+              },
+            }
+          : {}),
         signal: interrupt.signal,
       });
       process.stderr.write(formatSummary(summary));
@@ -61,6 +78,11 @@ interface JudgeCommandOptions extends JudgeCliOptions {
   maxCost?: number;
   batchFile?: string;
   batchResults?: string;
+  batch?: boolean;
+  pollInterval: number;
+  batchRetry?: "batch" | "live";
+  batchDiscount: number;
+  batchMaxRequests?: number;
   output: string;
   map: string[];
   rejects?: string;
@@ -73,6 +95,17 @@ export function judgeExitCode(s: JudgeSummary): number {
   if (s.cost?.stoppedAtMaxCost) return 1;
   if (s.status === "interrupted") return 130;
   return s.failed > 0 || (s.records > 0 && s.judged === 0) ? 1 : 0;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number above 0, got "${value}"`);
+  return n;
+}
+
+function batchRetryOption(value: string): "batch" | "live" {
+  if (value === "batch" || value === "live") return value;
+  throw new InvalidArgumentError(`expected batch or live, got "${value}"`);
 }
 
 export function formatSummary(s: JudgeSummary): string {
@@ -94,6 +127,14 @@ export function formatSummary(s: JudgeSummary): string {
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
   if (s.batchResults) {
     lines.push(`  batch results: ${s.batchResults.loaded} stored${s.batchResults.failed ? `, ${s.batchResults.failed} failed lines (called live): ${s.batchResults.examples.map((e) => `${e.custom_id.slice(0, 12)}: ${e.reason}`).join("; ")}` : ""}`);
+  }
+  if (s.batch) {
+    const reattached = s.batch.batches.filter((b) => b.reattached).length;
+    lines.push(
+      `  batches: ${s.batch.batches.length} in ${s.batch.rounds} round(s)${reattached ? ` (${reattached} re-attached)` : ""}: ${s.batch.results.loaded} answers stored, ${s.batch.results.failed} lines failed` +
+        (s.batch.results.examples.length > 0 ? ` (${s.batch.results.examples.map((e) => `${e.custom_id.slice(0, 12)}: ${e.reason}`).join("; ")})` : "") +
+        (s.batch.costUsd !== undefined ? `; batch cost $${s.batch.costUsd.toFixed(4)} for ${s.batch.results.promptTokens} prompt + ${s.batch.results.completionTokens} completion tokens at the batch discount` : ""),
+    );
   }
   if (s.endpoints) {
     lines.push(`  endpoints: ${Object.entries(s.endpoints).map(([url, e]) => `${url} served ${e.served}${e.failed ? `, ${e.failed} failed` : ""}${e.takenOut ? `, taken out ${e.takenOut}x` : ""}`).join("; ")}`);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerBatch } from "./batch.js";
 import { registerBench } from "./bench.js";
 import { registerDemo } from "./demo.js";
 import { registerExport } from "./export.js";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerExport(program);
   registerBench(program);
+  registerBatch(program);
   registerServe(program);
   registerTrain(program);
   registerView(program);

@@ -63,35 +63,47 @@ export interface BatchResultsSummary {
   failed: number;
   /** The first failures' ids and reasons, for the summary. */
   examples: Array<{ custom_id: string; reason: string }>;
+  /** Tokens of the stored results (what the batch cost). */
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export function emptyResultsSummary(): BatchResultsSummary {
+  return { loaded: 0, failed: 0, examples: [], promptTokens: 0, completionTokens: 0 };
+}
+
+function fail(summary: BatchResultsSummary, id: string, reason: string): void {
+  summary.failed++;
+  if (summary.examples.length < 5) summary.examples.push({ custom_id: id, reason });
+}
+
+/**
+ * Stores one line of a Batch API output or error file in the run store under its custom_id, when it
+ * holds a completion; otherwise counts it as failed, with its reason.
+ */
+export function storeResultLine(record: Record<string, unknown>, store: RunStore, summary: BatchResultsSummary): void {
+  const id = typeof record.custom_id === "string" ? record.custom_id : undefined;
+  if (!id) {
+    fail(summary, "(none)", "a line without custom_id");
+    return;
+  }
+  const response = record.response as { status_code?: number; body?: { choices?: Array<{ message?: { content?: string }; finish_reason?: string }>; usage?: { prompt_tokens?: number; completion_tokens?: number } } } | null | undefined;
+  const error = record.error as { message?: string } | null | undefined;
+  const choice = response?.body?.choices?.[0];
+  if (error || !response || response.status_code !== 200 || typeof choice?.message?.content !== "string") {
+    fail(summary, id, error?.message ?? `status ${response?.status_code ?? "missing"}`);
+    return;
+  }
+  const usage = { promptTokens: response.body?.usage?.prompt_tokens ?? 0, completionTokens: response.body?.usage?.completion_tokens ?? 0 };
+  store.putCall(id, { text: choice.message.content, usage, ...(choice.finish_reason ? { finishReason: choice.finish_reason } : {}), latencyMs: 0 });
+  summary.loaded++;
+  summary.promptTokens += usage.promptTokens;
+  summary.completionTokens += usage.completionTokens;
 }
 
 /** Stores the successful lines of a batch results file in the run store, keyed by custom_id. */
 export async function loadBatchResults(file: string, store: RunStore): Promise<BatchResultsSummary> {
-  const summary: BatchResultsSummary = { loaded: 0, failed: 0, examples: [] };
-  const fail = (id: string, reason: string) => {
-    summary.failed++;
-    if (summary.examples.length < 5) summary.examples.push({ custom_id: id, reason });
-  };
-  for await (const { record } of readRecords(file, { format: "jsonl", onReject: (r) => fail(`line ${r.line}`, r.reason) })) {
-    const id = typeof record.custom_id === "string" ? record.custom_id : undefined;
-    if (!id) {
-      fail("(none)", "a line without custom_id");
-      continue;
-    }
-    const response = record.response as { status_code?: number; body?: { choices?: Array<{ message?: { content?: string }; finish_reason?: string }>; usage?: { prompt_tokens?: number; completion_tokens?: number } } } | null | undefined;
-    const error = record.error as { message?: string } | null | undefined;
-    const choice = response?.body?.choices?.[0];
-    if (error || !response || response.status_code !== 200 || typeof choice?.message?.content !== "string") {
-      fail(id, error?.message ?? `status ${response?.status_code ?? "missing"}`);
-      continue;
-    }
-    store.putCall(id, {
-      text: choice.message.content,
-      usage: { promptTokens: response.body?.usage?.prompt_tokens ?? 0, completionTokens: response.body?.usage?.completion_tokens ?? 0 },
-      ...(choice.finish_reason ? { finishReason: choice.finish_reason } : {}),
-      latencyMs: 0,
-    });
-    summary.loaded++;
-  }
+  const summary = emptyResultsSummary();
+  for await (const { record } of readRecords(file, { format: "jsonl", onReject: (r) => fail(summary, `line ${r.line}`, r.reason) })) storeResultLine(record, store, summary);
   return summary;
 }

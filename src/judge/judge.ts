@@ -1,9 +1,12 @@
-import { rename, rm } from "node:fs/promises";
-import type { Backend, SamplingParams } from "../backends/types.js";
+import { mkdtemp, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { DeferredCallError, type Backend, type SamplingParams } from "../backends/types.js";
 import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
 import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
 import { round6 } from "../util/round.js";
-import { createBatchRecorder, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
+import { createBatchRecorder, emptyResultsSummary, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
+import { runBatches } from "./batch-api.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
@@ -54,6 +57,8 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   batchFile?: string;
   /** Load an OpenAI Batch API results file into the run store first (keyed by custom_id). */
   batchResults?: string;
+  /** Send the calls through the server's Batch API (files + batches endpoints) instead of live requests. */
+  batch?: BatchSettings;
   params?: SamplingParams;
   concurrency?: number;
   /** Show progress on stderr (default true). */
@@ -61,6 +66,19 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   signal?: AbortSignal;
   /** When another run holds the output, wait for it rather than refuse (CLI `--wait`). */
   wait?: boolean;
+}
+
+export interface BatchSettings {
+  /** How often to ask a batch how far it got (default 30 s). */
+  pollIntervalMs?: number;
+  /** Calls still without an answer after the batch rounds: sent again as batches (default), or live. */
+  retry?: "batch" | "live";
+  /** Share of the live price a batch costs (default 0.5, OpenAI's discount). */
+  discount?: number;
+  maxRequests?: number;
+  maxBytes?: number;
+  /** Progress lines (batch created, re-attached, its status). */
+  log?: (line: string) => void;
 }
 
 export interface JudgeSummary extends JudgeStats {
@@ -78,6 +96,8 @@ export interface JudgeSummary extends JudgeStats {
   batchFile?: { file: string; requests: number };
   /** --batch-results: result lines stored, and lines that failed (those calls run live). */
   batchResults?: BatchResultsSummary;
+  /** --batch: the rounds of batches sent (or re-attached to) and what came back. */
+  batch?: { rounds: number; batches: Array<{ id: string; status: string; requests: number; reattached: boolean }>; results: BatchResultsSummary; costUsd?: number };
   /** Several --base-url for one model: calls served and faults per endpoint. */
   endpoints?: Record<string, EndpointStats>;
   /** With a price: what this run's calls cost (calls answered from the run store cost nothing). */
@@ -134,7 +154,84 @@ export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
   return runLocked(files, { wait: options.wait, signal: options.signal }, () => judgeFile(options));
 }
 
+/**
+ * --batch: rounds of (write the calls the run still needs as request lines, send them as batches,
+ * store their results) until a round needs none, then the judging pass, which reads every answer
+ * from the run store. Retries of outputs that did not parse, and the second order of --swap auto,
+ * are calls of the next round.
+ */
+async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSettings }): Promise<JudgeSummary> {
+  const specs = Array.isArray(options.model) ? options.model : [options.model];
+  const spec = specs[0];
+  if (specs.length !== 1 || typeof spec !== "string" || !spec.startsWith("openai:")) throw new Error("--batch sends one openai:<model>'s calls through its server's Batch API; give one --model openai:<name>");
+  if ((options.baseURLs?.length ?? 0) > 1) throw new Error("--batch uses one server: give one --base-url");
+  if (options.maxCost !== undefined) throw new Error("--max-cost cannot stop a batch half way; use it with live calls");
+  if (options.batchFile) throw new Error("--batch and --batch-file: choose one");
+  const { batch: settings, ...rest } = options;
+  const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
+  const live = await openBackend(spec, { ...options, ...(options.baseURLs?.[0] ? { baseURL: options.baseURLs[0] } : {}) });
+  const baseURL = (options.baseURLs?.[0] ?? options.baseURL ?? process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
+  const dir = await mkdtemp(path.join(tmpdir(), "critic-batch-"));
+  const requests = path.join(dir, "requests.jsonl");
+  const log = settings.log ?? (() => {});
+  const batches: NonNullable<JudgeSummary["batch"]>["batches"] = [];
+  const results = emptyResultsSummary();
+  let rounds = 0;
+  try {
+    const maxRounds = (options.maxRetries ?? 2) + 3;
+    for (let round = 1; round <= maxRounds; round++) {
+      const recorded = await judgeFile({ ...rest, model: live, store, batchFile: requests, progress: false });
+      const written = recorded.batchFile?.requests ?? 0;
+      if (written === 0) break;
+      rounds = round;
+      log(`batch round ${round}: ${written} calls to send (${recorded.cachedCalls} already in the run store)`);
+      const sent = await runBatches(requests, store, {
+        baseURL, model: live.model, output: options.output,
+        ...(settings.pollIntervalMs !== undefined ? { pollIntervalMs: settings.pollIntervalMs } : {}),
+        ...(settings.maxRequests !== undefined ? { maxRequests: settings.maxRequests } : {}),
+        ...(settings.maxBytes !== undefined ? { maxBytes: settings.maxBytes } : {}),
+        log, ...(options.signal ? { signal: options.signal } : {}),
+      });
+      batches.push(...sent.batches);
+      results.loaded += sent.results.loaded;
+      results.failed += sent.results.failed;
+      results.promptTokens += sent.results.promptTokens;
+      results.completionTokens += sent.results.completionTokens;
+      for (const e of sent.results.examples) if (results.examples.length < 5) results.examples.push(e);
+      // A round that answered nothing new (every line failed at the server) would fail again.
+      if (sent.results.loaded === 0) break;
+    }
+    // The judging pass: every answer comes from the store; what the batches could not answer is
+    // called live (--batch-retry live) or recorded as failed, to be sent again by the next run.
+    const finalModel = settings.retry === "live" ? live : answeredByBatchesOnly(live);
+    const summary = await judgeFile({ ...rest, model: finalModel, store });
+    const costUsd = options.price ? round6(((results.promptTokens * options.price.inputPerMillion + results.completionTokens * options.price.outputPerMillion) / 1e6) * (settings.discount ?? 0.5)) : undefined;
+    if (summary.cost && costUsd !== undefined) summary.cost = { ...summary.cost, usd: round6(summary.cost.usd + costUsd) };
+    return { ...summary, batch: { rounds, batches, results, ...(costUsd !== undefined ? { costUsd } : {}) } };
+  } finally {
+    await live.dispose();
+    await rm(dir, { recursive: true, force: true });
+    if (typeof options.store !== "object") store.close();
+  }
+}
+
+/** The live backend's identity (so the cache keys match) without its calls: a call not in the store is left unanswered. */
+function answeredByBatchesOnly(live: Backend): Backend {
+  return {
+    kind: live.kind,
+    model: live.model,
+    concurrency: live.concurrency,
+    ...(live.variant !== undefined ? { variant: live.variant } : {}),
+    ...(live.distributions ? { distributions: true } : {}),
+    async generate() {
+      throw new DeferredCallError("the batches gave no answer to this call; run the same command again to send it again (or --batch-retry live)");
+    },
+    dispose: async () => {},
+  };
+}
+
 async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
+  if (options.batch) return judgeThroughBatches(options as JudgeOptions & { batch: BatchSettings });
   const started = performance.now();
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
@@ -192,8 +289,10 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   try {
     for await (const judgment of judgeStream(inputs(), {
       backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}),
-      // Offline, a call has no answer to parse yet: retries happen when the results come back.
-      samples: options.samples, maxRetries: recorder ? 0 : options.maxRetries, swap: options.swap, ...(options.swapThreshold !== undefined ? { swapThreshold: options.swapThreshold } : {}),
+      // Writing a batch file, a call without an answer yet ends its sample at once (a deferred call
+      // is not retried); an answer that is in the store and does not parse is retried, so the retry
+      // is written: the next --batch round sends it.
+      samples: options.samples, maxRetries: options.maxRetries, swap: options.swap, ...(options.swapThreshold !== undefined ? { swapThreshold: options.swapThreshold } : {}),
       ...(options.distributions === false ? { distributions: false } : {}),
       params: options.params, concurrency: options.concurrency, signal,
     })) {

@@ -38,6 +38,43 @@ export function callKey(identity: CallIdentity): string {
   return createHash("sha256").update(stableStringify(identity)).digest("hex");
 }
 
+/** A batch critic created on a server's Batch API: what it holds and how far it got. */
+export interface BatchRecord {
+  rowid: number;
+  /** sha256 of the request lines: the same lines on the same server re-attach instead of being sent again. */
+  hash: string;
+  baseURL: string;
+  batchId: string | null;
+  inputFileId: string | null;
+  model: string;
+  output: string;
+  status: string;
+  requests: number;
+  info: Record<string, unknown>;
+  /** Its results are in the calls table. */
+  loaded: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function batchRecord(row: Record<string, unknown>): BatchRecord {
+  return {
+    rowid: Number(row.rowid),
+    hash: String(row.hash),
+    baseURL: String(row.base_url),
+    batchId: row.batch_id === null ? null : String(row.batch_id),
+    inputFileId: row.input_file_id === null ? null : String(row.input_file_id),
+    model: String(row.model),
+    output: String(row.output),
+    status: String(row.status),
+    requests: Number(row.requests),
+    info: JSON.parse(String(row.info)) as Record<string, unknown>,
+    loaded: Number(row.loaded) === 1,
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+  };
+}
+
 /**
  * The run store: a SQLite file holding every completed model call (keyed by callKey) and
  * the history of runs. WAL mode with one transaction per call, so a call that returned is on
@@ -60,6 +97,21 @@ export class RunStore {
         result TEXT NOT NULL,
         created_at TEXT NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS batches (
+        hash TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        batch_id TEXT,
+        input_file_id TEXT,
+        model TEXT NOT NULL,
+        output TEXT NOT NULL,
+        status TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        info TEXT NOT NULL DEFAULT '{}',
+        loaded INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS batches_by_hash ON batches (hash, base_url);
       CREATE TABLE IF NOT EXISTS runs (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         command TEXT NOT NULL,
@@ -91,6 +143,35 @@ export class RunStore {
 
   countCalls(): number {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM calls").get() as { n: number }).n;
+  }
+
+  /** Records a batch about to be created, before anything is sent, so a killed run can find it. */
+  addBatch(batch: Pick<BatchRecord, "hash" | "baseURL" | "model" | "output" | "requests" | "inputFileId">): BatchRecord {
+    const now = new Date().toISOString();
+    const info = this.db
+      .prepare("INSERT INTO batches (hash, base_url, input_file_id, model, output, status, requests, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'uploaded', ?, ?, ?)")
+      .run(batch.hash, batch.baseURL, batch.inputFileId ?? null, batch.model, batch.output, batch.requests, now, now);
+    return batchRecord(this.db.prepare("SELECT rowid, * FROM batches WHERE rowid = ?").get(info.lastInsertRowid) as Record<string, unknown>);
+  }
+
+  updateBatch(rowid: number, change: Partial<Pick<BatchRecord, "batchId" | "status" | "info" | "loaded">>): void {
+    const sets: string[] = ["updated_at = ?"];
+    const values: unknown[] = [new Date().toISOString()];
+    if (change.batchId !== undefined) sets.push("batch_id = ?"), values.push(change.batchId);
+    if (change.status !== undefined) sets.push("status = ?"), values.push(change.status);
+    if (change.info !== undefined) sets.push("info = ?"), values.push(JSON.stringify(change.info));
+    if (change.loaded !== undefined) sets.push("loaded = ?"), values.push(change.loaded ? 1 : 0);
+    this.db.prepare(`UPDATE batches SET ${sets.join(", ")} WHERE rowid = ?`).run(...values, rowid);
+  }
+
+  /** The batch of these request lines on this server whose results are not in the store yet. */
+  openBatch(hash: string, baseURL: string): BatchRecord | undefined {
+    const row = this.db.prepare("SELECT rowid, * FROM batches WHERE hash = ? AND base_url = ? AND loaded = 0 ORDER BY rowid DESC LIMIT 1").get(hash, baseURL);
+    return row ? batchRecord(row as Record<string, unknown>) : undefined;
+  }
+
+  listBatches(limit = 50): BatchRecord[] {
+    return (this.db.prepare("SELECT rowid, * FROM batches ORDER BY rowid DESC LIMIT ?").all(limit) as Array<Record<string, unknown>>).map(batchRecord);
   }
 
   startRun(command: string, options: Record<string, unknown>): number {

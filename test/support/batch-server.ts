@@ -1,0 +1,181 @@
+/**
+ * A local server that speaks OpenAI's files and batches wire format: multipart upload
+ * (POST /v1/files), file content, batch create / retrieve / list / cancel, and live chat
+ * completions for the calls a run sends outside batches. A batch moves validating -> in_progress ->
+ * completed one retrieve at a time (or stays in_progress while `hold` is set); its output and
+ * error files are lines as OpenAI writes them.
+ */
+import { createHash } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+
+interface ChatBody {
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+  seed?: number;
+}
+
+export interface BatchServerOptions {
+  /** The reply to a chat request (batched or live); throw to make that line (or call) fail. */
+  reply?: (body: ChatBody, how: { batched: boolean }) => string;
+}
+
+interface BatchObject {
+  id: string;
+  object: "batch";
+  endpoint: string;
+  errors: null;
+  input_file_id: string;
+  completion_window: string;
+  status: string;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  created_at: number;
+  request_counts: { total: number; completed: number; failed: number };
+  metadata: Record<string, string> | null;
+}
+
+export interface BatchServer {
+  baseURL: string;
+  files: Map<string, { filename: string; purpose: string; content: string }>;
+  batches: Map<string, BatchObject>;
+  counts: { uploads: number; creates: number; retrieves: number; cancels: number; live: number };
+  /** While true, batches stay in_progress. */
+  hold: boolean;
+  /** Resolves when a batch has been created (for kill tests). */
+  created: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** "Feedback: … [RESULT] n" with n from 1 to 5, the same for the same prompt. */
+export function scoreReply(body: ChatBody): string {
+  const text = body.messages.map((m) => m.content).join("\n");
+  const n = 1 + (createHash("sha256").update(text).digest()[0]! % 5);
+  return `Feedback: graded by the batch server. [RESULT] ${n}`;
+}
+
+export async function startBatchServer(options: BatchServerOptions = {}): Promise<BatchServer> {
+  const reply = options.reply ?? scoreReply;
+  const app = new Hono();
+  let next = 0;
+  const id = (prefix: string) => `${prefix}_${(++next).toString(36).padStart(6, "0")}`;
+  let markCreated: () => void = () => {};
+  const state: BatchServer = {
+    baseURL: "",
+    files: new Map(),
+    batches: new Map(),
+    counts: { uploads: 0, creates: 0, retrieves: 0, cancels: 0, live: 0 },
+    hold: false,
+    created: new Promise<void>((resolve) => (markCreated = resolve)),
+    close: async () => {},
+  };
+  const completion = (body: ChatBody, batched: boolean) => ({
+    id: id("chatcmpl"), object: "chat.completion", created: Math.floor(Date.now() / 1000), model: body.model,
+    choices: [{ index: 0, message: { role: "assistant", content: reply(body, { batched }) }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 },
+  });
+
+  app.post("/v1/files", async (c) => {
+    const form = await c.req.parseBody();
+    const file = form.file;
+    if (!(file instanceof File)) return c.json({ error: { message: "file is required", type: "invalid_request_error" } }, 400);
+    if (form.purpose !== "batch") return c.json({ error: { message: `purpose must be batch, got ${String(form.purpose)}` } }, 400);
+    const fileId = id("file");
+    const content = await file.text();
+    state.files.set(fileId, { filename: file.name, purpose: "batch", content });
+    state.counts.uploads++;
+    return c.json({ id: fileId, object: "file", bytes: Buffer.byteLength(content), created_at: Math.floor(Date.now() / 1000), filename: file.name, purpose: "batch", status: "processed" });
+  });
+
+  app.get("/v1/files/:id/content", (c) => {
+    const file = state.files.get(c.req.param("id"));
+    return file ? c.text(file.content) : c.json({ error: { message: "no such file" } }, 404);
+  });
+
+  app.post("/v1/batches", async (c) => {
+    const body = (await c.req.json()) as { input_file_id: string; endpoint: string; completion_window: string; metadata?: Record<string, string> };
+    const input = state.files.get(body.input_file_id);
+    if (!input) return c.json({ error: { message: `no file ${body.input_file_id}` } }, 400);
+    if (body.endpoint !== "/v1/chat/completions" || body.completion_window !== "24h") return c.json({ error: { message: "unsupported endpoint or window" } }, 400);
+    const total = input.content.split("\n").filter((l) => l.trim() !== "").length;
+    const batch: BatchObject = {
+      id: id("batch"), object: "batch", endpoint: body.endpoint, errors: null, input_file_id: body.input_file_id, completion_window: body.completion_window,
+      status: "validating", output_file_id: null, error_file_id: null, created_at: Math.floor(Date.now() / 1000),
+      request_counts: { total, completed: 0, failed: 0 }, metadata: body.metadata ?? null,
+    };
+    state.batches.set(batch.id, batch);
+    state.counts.creates++;
+    markCreated();
+    return c.json(batch);
+  });
+
+  app.get("/v1/batches", (c) => {
+    const data = [...state.batches.values()].reverse();
+    return c.json({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
+  });
+
+  app.get("/v1/batches/:id", (c) => {
+    const batch = state.batches.get(c.req.param("id"));
+    if (!batch) return c.json({ error: { message: "no such batch" } }, 404);
+    state.counts.retrieves++;
+    if (batch.status === "validating") batch.status = "in_progress";
+    else if (batch.status === "in_progress" && !state.hold) finish(batch);
+    else if (batch.status === "cancelling") batch.status = "cancelled";
+    return c.json(batch);
+  });
+
+  app.post("/v1/batches/:id/cancel", (c) => {
+    const batch = state.batches.get(c.req.param("id"));
+    if (!batch) return c.json({ error: { message: "no such batch" } }, 404);
+    state.counts.cancels++;
+    if (batch.status === "validating" || batch.status === "in_progress") batch.status = "cancelling";
+    return c.json(batch);
+  });
+
+  app.post("/v1/chat/completions", async (c) => {
+    state.counts.live++;
+    const body = (await c.req.json()) as ChatBody;
+    try {
+      return c.json(completion(body, false));
+    } catch (error) {
+      return c.json({ error: { message: (error as Error).message } }, 500);
+    }
+  });
+
+  function finish(batch: BatchObject): void {
+    const out: string[] = [];
+    const errors: string[] = [];
+    for (const line of state.files.get(batch.input_file_id)!.content.split("\n")) {
+      if (line.trim() === "") continue;
+      const request = JSON.parse(line) as { custom_id: string; body: ChatBody };
+      try {
+        out.push(JSON.stringify({ id: id("batch_req"), custom_id: request.custom_id, response: { status_code: 200, request_id: id("req"), body: completion(request.body, true) }, error: null }));
+        batch.request_counts.completed++;
+      } catch (error) {
+        errors.push(JSON.stringify({ id: id("batch_req"), custom_id: request.custom_id, response: null, error: { code: "server_error", message: (error as Error).message } }));
+        batch.request_counts.failed++;
+      }
+    }
+    const put = (lines: string[]) => {
+      const fileId = id("file");
+      state.files.set(fileId, { filename: `${batch.id}.jsonl`, purpose: "batch_output", content: lines.map((l) => `${l}\n`).join("") });
+      return fileId;
+    };
+    batch.output_file_id = out.length > 0 ? put(out) : null;
+    batch.error_file_id = errors.length > 0 ? put(errors) : null;
+    batch.status = "completed";
+  }
+
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s as Server)) as Server;
+  });
+  state.baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return state;
+}

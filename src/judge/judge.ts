@@ -51,6 +51,8 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   distributions?: boolean;
   /** Dollars per million tokens, for the run's cost (CLI `--price in=0.15,out=0.6`). */
   price?: Price;
+  /** The price of `judge.cost_usd` when it is not `price` (--batch: the batch discount). */
+  judgmentPrice?: Price;
   /** Stop taking records once the calls made cost this many dollars (needs `price`); resumable. */
   maxCost?: number;
   /** Write the run's calls as OpenAI Batch API request lines to this file, and judge nothing. */
@@ -204,8 +206,10 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
     // The judging pass: every answer comes from the store; what the batches could not answer is
     // called live (--batch-retry live) or recorded as failed, to be sent again by the next run.
     const finalModel = settings.retry === "live" ? live : answeredByBatchesOnly(live);
-    const summary = await judgeFile({ ...rest, model: finalModel, store });
-    const costUsd = options.price ? round6(((results.promptTokens * options.price.inputPerMillion + results.completionTokens * options.price.outputPerMillion) / 1e6) * (settings.discount ?? 0.5)) : undefined;
+    const discount = settings.discount ?? 0.5;
+    const judgmentPrice = options.price ? { ...options.price, inputPerMillion: options.price.inputPerMillion * discount, outputPerMillion: options.price.outputPerMillion * discount } : undefined;
+    const summary = await judgeFile({ ...rest, model: finalModel, store, ...(judgmentPrice ? { judgmentPrice } : {}) });
+    const costUsd = options.price ? round6(((results.promptTokens * options.price.inputPerMillion + results.completionTokens * options.price.outputPerMillion) / 1e6) * discount) : undefined;
     if (summary.cost && costUsd !== undefined) summary.cost = { ...summary.cost, usd: round6(summary.cost.usd + costUsd) };
     return { ...summary, batch: { rounds, batches, results, ...(costUsd !== undefined ? { costUsd } : {}) } };
   } finally {
@@ -298,7 +302,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     })) {
       const { index: _index, ...row } = judgment;
       // What producing this judgment cost at --price (its calls' tokens, cached or not).
-      if (options.price) row.judge = { ...row.judge, cost_usd: round6((row.judge.tokens.prompt * options.price.inputPerMillion + row.judge.tokens.completion * options.price.outputPerMillion) / 1e6) };
+      const price = options.judgmentPrice ?? options.price;
+      if (price) row.judge = { ...row.judge, cost_usd: round6((row.judge.tokens.prompt * price.inputPerMillion + row.judge.tokens.completion * price.outputPerMillion) / 1e6) };
       await writer.write(row);
       agreement?.add(judgment);
       if (options.price && options.maxCost !== undefined && costOf(stats, options.price) >= options.maxCost) budget.abort();

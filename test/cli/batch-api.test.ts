@@ -48,7 +48,10 @@ describe("critic judge --batch", () => {
     // Round 1: six lines (q5 fails); round 2: q3's retry and q5 again (q3 answered); round 3: q5 only, nothing new: stop.
     expect(server.counts.creates).toBe(3);
     expect(server.counts.uploads).toBe(3);
-    const judgments = readJsonl<{ id: string; score: number | null; error?: string; judge: { samples: Array<{ failures?: unknown[] }> } }>(out);
+    const judgments = readJsonl<{ id: string; score: number | null; error?: string; judge: { samples: Array<{ failures?: unknown[] }>; cost_usd: number } }>(out);
+    // A judgment's cost is at the batch price: (100 * $1 + 10 * $2) / 1M, halved; q3 made two calls.
+    expect(judgments[0]!.judge.cost_usd).toBeCloseTo(0.00006, 9);
+    expect(judgments[3]!.judge.cost_usd).toBeCloseTo(0.00012, 9);
     expect(judgments.map((j) => j.id)).toEqual(["q0", "q1", "q2", "q3", "q4", "q5"]);
     expect(judgments.filter((j) => j.score !== null).map((j) => j.id)).toEqual(["q0", "q1", "q2", "q3", "q4"]);
     expect(judgments[3]!.judge.samples[0]!.failures).toHaveLength(1); // the unparseable first answer is kept

@@ -1,4 +1,4 @@
-import { createEmbeddedBackend, resolveModelFile } from "./embedded.js";
+import type { EmbeddedBackend, EmbeddedBackendOptions, ResolveModelFileOptions } from "./embedded.js";
 import { createOllamaBackend } from "./ollama.js";
 import { createOpenAIBackend } from "./openai.js";
 import { parseModelSpec } from "./spec.js";
@@ -7,7 +7,19 @@ import { ByteProgress } from "../util/progress.js";
 
 export type { Backend, ChatMessage, GenerateRequest, GenerateResult, SamplingParams, TokenUsage } from "./types.js";
 export { BackendError } from "./types.js";
-export { createEmbeddedBackend, createOllamaBackend, createOpenAIBackend, parseModelSpec };
+export { createOllamaBackend, createOpenAIBackend, parseModelSpec };
+export type { EmbeddedBackend, EmbeddedBackendOptions };
+
+// node-llama-cpp is loaded when an embedded model is first opened: the server backends, and the
+// commands that use none, start without it (it took about half of critic's start-up).
+export async function createEmbeddedBackend(options: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
+  return (await import("./embedded.js")).createEmbeddedBackend(options);
+}
+
+/** Resolves an `hf:` model spec to a local GGUF file, downloading it once. */
+export async function resolveModelFile(uri: string, options: ResolveModelFileOptions = {}): Promise<string> {
+  return (await import("./embedded.js")).resolveModelFile(uri, options);
+}
 
 export interface BackendOptions {
   /** OpenAI-compatible server URL (with `openai:<name>`). */

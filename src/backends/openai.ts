@@ -3,7 +3,7 @@ import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/ch
 import { HttpBackendError, describeNetworkError, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryInfo } from "./retry.js";
 import { BackendError, type Backend, type GenerateRequest, type GenerateResult } from "./types.js";
 import { startDeadline } from "./deadline.js";
-import { createNodeFetch } from "./node-fetch.js";
+import { createAgents, postJson, type JsonResponse } from "./node-fetch.js";
 import { distributionFromLogprobs, MAX_TOP_LOGPROBS, type TokenLogprob } from "./logprobs.js";
 import { AdaptiveLimit } from "./adaptive.js";
 import { estimateTokens, RateLimiter } from "./rate-limit.js";
@@ -73,8 +73,17 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
   checkPositive("timeoutMs", timeoutMs);
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new BackendError(`openai backend: maxRetries must be a whole number >= 0, got ${maxRetries}`, false);
 
-  // One retry loop for every backend (retry.ts), so the SDK's own retries are off.
-  const client = new OpenAI({ apiKey: key, baseURL, maxRetries: 0, timeout: timeoutMs + 1000, fetch: createNodeFetch(concurrency) });
+  // The chat call is one JSON POST on keep-alive agents (node-fetch.ts postJson: the SDK's
+  // per-request machinery cost a third of the CPU of a judgment); one retry loop for every backend (retry.ts).
+  const agents = createAgents(concurrency);
+  const endpoint = new URL(`${baseURL}/chat/completions`);
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${key}`,
+    accept: "application/json",
+    "user-agent": "critic",
+    ...(process.env.OPENAI_ORG_ID ? { "openai-organization": process.env.OPENAI_ORG_ID } : {}),
+    ...(process.env.OPENAI_PROJECT_ID ? { "openai-project": process.env.OPENAI_PROJECT_ID } : {}),
+  };
   const where = `openai backend (model "${model}" at ${baseURL})`;
   const redact = (text: string): string => (key.length >= 4 ? text.split(key).join("[redacted]") : text);
   let retries = 0;
@@ -90,11 +99,18 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
     const deadline = startDeadline(timeoutMs, request.signal);
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = await client.chat.completions.create(body, { signal: deadline.signal });
+      const response = await postJson(agents, endpoint, headers, JSON.stringify(body), deadline.signal);
+      if (response.status < 200 || response.status >= 300) throw statusError(response, where, redact);
+      try {
+        completion = JSON.parse(response.text) as OpenAI.Chat.Completions.ChatCompletion;
+      } catch {
+        throw new BackendError(redact(`${where}: the response is not JSON: ${response.text.slice(0, 200)}`), false);
+      }
     } catch (error) {
       if (request.signal?.aborted) throw new BackendError(`${where}: request was aborted`, false);
       if (deadline.expired) throw new HttpBackendError(`${where}: no answer within ${timeoutMs} ms`, true);
-      throw toBackendError(error, where, redact);
+      if (error instanceof BackendError) throw error;
+      throw new HttpBackendError(redact(`${where}: connection failed: ${describeNetworkError(error)}`), true);
     } finally {
       deadline.dispose();
     }
@@ -170,21 +186,18 @@ export function chatCompletionBody(
   };
 }
 
-function toBackendError(error: unknown, where: string, redact: (text: string) => string): BackendError {
-  if (error instanceof OpenAI.APIConnectionError) {
-    return new HttpBackendError(redact(`${where}: connection failed: ${describeNetworkError(error.cause ?? error)}`), true);
+/** An HTTP error answer as a BackendError: the server's own message, retryable by status, its Retry-After. */
+function statusError(response: JsonResponse, where: string, redact: (text: string) => string): HttpBackendError {
+  let detail = response.text.trim().slice(0, 500) || `status ${response.status}`;
+  try {
+    const parsed = JSON.parse(response.text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof parsed.error === "string" ? parsed.error : parsed.error?.message ?? parsed.message;
+    if (typeof message === "string") detail = message;
+  } catch {
+    // not JSON: the text as it came
   }
-  if (error instanceof OpenAI.APIError && error.status !== undefined) {
-    const serverMessage = (error.error as { message?: unknown } | undefined)?.message;
-    const detail = typeof serverMessage === "string" ? serverMessage : error.message;
-    return new HttpBackendError(
-      redact(`${where}: HTTP ${error.status}: ${detail}`),
-      isRetryableStatus(error.status),
-      error.status,
-      parseRetryAfterMs(error.headers),
-    );
-  }
-  return new BackendError(redact(`${where}: ${error instanceof Error ? error.message : String(error)}`), false);
+  const headers = { get: (name: string) => { const v = response.headers[name]; return Array.isArray(v) ? v[0] ?? null : v ?? null; } };
+  return new HttpBackendError(redact(`${where}: HTTP ${response.status}: ${detail}`), isRetryableStatus(response.status), response.status, parseRetryAfterMs(headers));
 }
 
 function checkPositive(name: string, value: number): void {

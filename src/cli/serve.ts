@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { createEmbeddedBackend, resolveModelFile } from "../backends/embedded.js";
+import { createEmbeddedBackend, resolveModelFile } from "../backends/index.js";
 import { parseModelSpec } from "../backends/spec.js";
 import { startServer } from "../server/start.js";
 import { rewardGrader } from "../server/reward.js";

@@ -34,8 +34,22 @@ export function resolveGrader(options: GraderOptions): Grader {
     throw new Error(`template "${template.name}" grades ${template.mode}, but --mode ${options.mode} was given`);
   }
   const rubric = typeof options.rubric === "string" ? loadRubric(options.rubric) : options.rubric;
-  const grader = { ...createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric), ...(rubric ? { rubric } : {}) };
+  const built = createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric);
+  const grader = { ...built, buildMessages: rememberMessages(built.buildMessages), ...(rubric ? { rubric } : {}) };
   return options.structured ? grader : { ...grader, constraint: { gbnf: grader.constraint?.gbnf } };
+}
+
+/**
+ * The same record object gives the same messages: judge() renders each record once to check it can
+ * be filled, and the engine renders it again for every sample; the second time is a lookup.
+ */
+function rememberMessages(build: Grader["buildMessages"]): Grader["buildMessages"] {
+  const rendered = new WeakMap<Record<string, unknown>, ReturnType<Grader["buildMessages"]>>();
+  return (record) => {
+    let messages = rendered.get(record);
+    if (!messages) rendered.set(record, (messages = build(record)));
+    return messages;
+  };
 }
 
 function resolveTemplate(options: GraderOptions): JudgeTemplate {

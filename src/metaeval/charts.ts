@@ -1,6 +1,5 @@
 import { Resvg } from "@resvg/resvg-js";
-import * as vega from "vega";
-import * as vl from "vega-lite";
+import type * as VegaLite from "vega-lite";
 import type { ConfusionMatrix } from "./agreement.js";
 
 /** A Vega-Lite spec; typed loosely because charts are built here from plain objects. */
@@ -94,7 +93,9 @@ export function intervalBarChart(rows: Array<{ label: string; value: number; lo?
 }
 
 export async function renderSvg(spec: ChartSpec): Promise<string> {
-  const compiled = vl.compile(spec as unknown as vl.TopLevelSpec).spec;
+  // Loaded on the first chart: vega and vega-lite took half a second of every command's start-up.
+  const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")]);
+  const compiled = vl.compile(spec as unknown as VegaLite.TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
     return await view.toSVG();

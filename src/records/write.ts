@@ -50,13 +50,29 @@ class JsonlWriter implements RecordWriter {
     this.stream.on("error", (error) => (this.failed = error));
   }
 
+  /** Rows are handed to the stream in chunks of about 64 KiB: one stream write per row cost more than the JSON. */
+  private buffer: string[] = [];
+  private buffered = 0;
+
   async write(row: Record<string, unknown>): Promise<void> {
     if (this.failed) throw new Error(`cannot write ${this.file}: ${this.failed.message}`);
-    if (!this.stream.write(`${JSON.stringify(row)}\n`)) await once(this.stream, "drain");
+    const line = `${JSON.stringify(row)}\n`;
+    this.buffer.push(line);
+    this.buffered += line.length;
+    if (this.buffered >= 65_536) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const chunk = this.buffer.join("");
+    this.buffer = [];
+    this.buffered = 0;
+    if (!this.stream.write(chunk)) await once(this.stream, "drain");
   }
 
   async close(): Promise<void> {
     if (this.stream.closed) return;
+    await this.flush();
     this.stream.end();
     await once(this.stream, "close");
     if (this.failed) throw new Error(`cannot write ${this.file}: ${this.failed.message}`);

@@ -41,4 +41,24 @@ describe("RunStore", () => {
     expect(run).toMatchObject({ id: runId, command: "judge", status: "finished", summary: { judged: 1 } });
     reopened.close();
   });
+
+  it("commits calls in groups: at once to itself, to other readers within the group's time or size", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "critic-store-")), "store.sqlite");
+    const writer = RunStore.open(path);
+    const reader = RunStore.open(path);
+    const call = (n: number) => ({ text: `answer ${n}`, usage: { promptTokens: 1, completionTokens: 1 }, latencyMs: 1 });
+    writer.putCall("k0", call(0));
+    expect(writer.getCall("k0")?.text).toBe("answer 0");
+    expect(reader.getCall("k0")).toBeUndefined(); // not committed yet
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(reader.getCall("k0")?.text).toBe("answer 0"); // committed by the timer
+    for (let n = 1; n <= 64; n++) writer.putCall(`k${n}`, call(n));
+    // 64 calls make a group: committed without waiting for the timer.
+    expect(reader.getCall("k64")?.text).toBe("answer 64");
+    writer.putCall("last", call(99));
+    writer.close(); // commits the rest
+    expect(reader.getCall("last")?.text).toBe("answer 99");
+    expect(reader.countCalls()).toBe(66);
+    reader.close();
+  });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
 import type { JudgeOptions } from "../judge/judge.js";
@@ -10,6 +11,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     ? command.option("-m, --model <spec>", `${modelHelp}; repeat to compare judges`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
     .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY; a jury may give one per --model", collect, [])
+    .option("--endpoints <file>", "servers of one openai:<model>, one base URL a line (# comments): added to --base-url")
     .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
     .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | mt-bench | mt-bench-pairwise | arena-hard | a template .yaml file")
     .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | instruction_following | a rubric .yaml file")
@@ -43,6 +45,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
 export interface JudgeCliOptions {
   model?: string | string[];
   baseUrl: string[];
+  endpoints?: string;
   host?: string;
   template?: string;
   mode?: "absolute" | "pairwise";
@@ -73,13 +76,34 @@ export interface JudgeCliOptions {
   progress: boolean;
 }
 
+/** --base-url values, then the lines of --endpoints. */
+function baseURLsFrom(opts: JudgeCliOptions): { baseURL?: string; baseURLs?: string[] } {
+  const urls = [...opts.baseUrl];
+  if (opts.endpoints !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(opts.endpoints, "utf8");
+    } catch (error) {
+      throw new Error(`--endpoints ${opts.endpoints}: ${(error as Error).message}`);
+    }
+    text.split("\n").forEach((raw, i) => {
+      const line = raw.replace(/#.*$/, "").trim();
+      if (line === "") return;
+      if (!/^https?:\/\/\S+$/.test(line)) throw new Error(`${opts.endpoints}:${i + 1}: expected a base URL like http://host:8000/v1, got "${line}"`);
+      urls.push(line);
+    });
+    if (urls.length === opts.baseUrl.length) throw new Error(`--endpoints ${opts.endpoints}: no URL in the file`);
+  }
+  return urls.length > 0 ? { baseURL: urls[0], baseURLs: urls } : {};
+}
+
 export const NO_MODEL_MESSAGE =
   "no model: pass --model ./judge.gguf, --model openai:<name> --base-url <url>, or --model ollama:<name> (or set CRITIC_MODEL)";
 
 /** The judge() options the shared flags stand for (everything but input, output and model). */
 export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "input" | "output" | "model"> {
   return {
-    ...(opts.baseUrl.length > 0 ? { baseURL: opts.baseUrl[0], baseURLs: opts.baseUrl } : {}),
+    ...baseURLsFrom(opts),
     host: opts.host,
     template: opts.template,
     mode: opts.mode,

@@ -47,6 +47,22 @@ describe("one model on several --base-url endpoints", () => {
     expect(again.stderr).toContain("calls 12 (12 cached)");
   });
 
+  it("--endpoints reads the servers from a file, one a line; a bad line names the file and line", async () => {
+    const a = await server({ faults: () => ({ delayMs: 10 }) });
+    const b = await server({ faults: () => ({ delayMs: 10 }) });
+    const list = join(dir, "endpoints.txt");
+    writeFileSync(list, `# two replicas\n${a.baseURL}\n\n${b.baseURL}   # the second\n`);
+    const run = await runCli(["judge", input, "-o", join(dir, "listed.jsonl"), "--model", "openai:judge", "--endpoints", list, "-c", "4", "--rubric", "helpfulness", "--store", join(dir, "listed.sqlite")]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(a.count + b.count).toBe(12);
+    expect(a.count).toBeGreaterThan(0);
+    expect(b.count).toBeGreaterThan(0);
+    writeFileSync(list, `${a.baseURL}\nnot a url\n`);
+    const bad = await runCli(["judge", input, "-o", join(dir, "bad.jsonl"), "--model", "openai:judge", "--endpoints", list, "--rubric", "helpfulness"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${list}:2: expected a base URL`);
+  });
+
   it("a single --base-url is part of the key: another server with the same model name is asked, not its answers reused", async () => {
     const first = await server();
     const second = await server();

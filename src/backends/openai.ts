@@ -3,7 +3,7 @@ import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/ch
 import { HttpBackendError, describeNetworkError, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryInfo } from "./retry.js";
 import { BackendError, type Backend, type GenerateRequest, type GenerateResult } from "./types.js";
 import { startDeadline } from "./deadline.js";
-import { createAgents, postJson, type JsonResponse } from "./node-fetch.js";
+import { createAgents, postJson, type JsonResponse } from "./http-client.js";
 import { distributionFromLogprobs, MAX_TOP_LOGPROBS, type TokenLogprob } from "./logprobs.js";
 import { AdaptiveLimit } from "./adaptive.js";
 import { estimateTokens, RateLimiter } from "./rate-limit.js";
@@ -73,7 +73,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
   checkPositive("timeoutMs", timeoutMs);
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new BackendError(`openai backend: maxRetries must be a whole number >= 0, got ${maxRetries}`, false);
 
-  // The chat call is one JSON POST on keep-alive agents (node-fetch.ts postJson: the SDK's
+  // The chat call is one JSON POST on keep-alive agents (http-client.ts postJson: the SDK's
   // per-request machinery cost a third of the CPU of a judgment); one retry loop for every backend (retry.ts).
   const agents = createAgents(concurrency);
   const endpoint = new URL(`${baseURL}/chat/completions`);

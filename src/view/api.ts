@@ -83,13 +83,13 @@ export function createViewApp(options: ViewAppOptions): Hono {
     const offset = Math.max(0, Number(c.req.query("offset") ?? 0) | 0);
     const limit = Math.min(PAGE_LIMIT, Math.max(1, Number(c.req.query("limit") ?? 100) | 0));
     let rows: Int32Array;
+    ws.labels.refresh(); // the "labelled by me" filter and the label queues read the labels
     try {
       rows = await ws.rowsFor(query.key, query.query);
     } catch (error) {
       return c.json({ error: (error as Error).message }, 400);
     }
     const page = rows.subarray(offset, offset + limit);
-    ws.labels.refresh();
     return c.json({ total: rows.length, offset, rows: summaries(ws, page, offset) });
   });
 

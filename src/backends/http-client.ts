@@ -33,14 +33,25 @@ function send(agents: Agents, url: URL, method: string, headers: Record<string, 
       reject(new TypeError(`unsupported protocol ${url.protocol}`));
       return;
     }
-    const request = (url.protocol === "https:" ? https : http).request(url, { method, headers, agent, ...(signal ? { signal } : {}) });
+    const request = (url.protocol === "https:" ? https : http).request(url, { method, headers, agent });
+    // One listener on the caller's signal (cheaper than handing the signal to http.request).
+    const fail = (error: unknown) => {
+      signal?.removeEventListener("abort", onAbort);
+      reject(signal?.aborted ? signal.reason : error);
+    };
+    const onAbort = () => request.destroy(signal?.reason instanceof Error ? signal.reason : new DOMException("This operation was aborted", "AbortError"));
+    signal?.addEventListener("abort", onAbort, { once: true });
     request.on("response", (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("error", reject);
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on("error", fail);
+      response.on("aborted", () => fail(new Error("the response was cut off")));
+      response.on("end", () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) });
+      });
     });
-    request.on("error", (error) => reject(signal?.aborted ? (signal.reason ?? error) : error));
+    request.on("error", fail);
     request.end(body);
   });
 }

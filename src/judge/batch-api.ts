@@ -12,7 +12,9 @@
  * twice while a batch of them is open.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, readFileSync, type WriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 import { once } from "node:events";
 import OpenAI from "openai";
 import type { RunStore, BatchRecord } from "../store/run-store.js";
@@ -49,7 +51,6 @@ export function batchClient(baseURL: string, apiKey?: string): OpenAI {
 
 /** Splits a request file into chunks of at most `maxRequests` lines and `maxBytes` bytes. */
 export async function splitRequests(file: string, maxRequests: number, maxBytes: number): Promise<Array<{ file: string; lines: number; hash: string }>> {
-  const lines = readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
   const chunks: Array<{ file: string; lines: number; hash: string }> = [];
   let out: WriteStream | undefined;
   let hash = createHash("sha256");
@@ -62,7 +63,9 @@ export async function splitRequests(file: string, maxRequests: number, maxBytes:
     chunks.push({ file: `${file}.${chunks.length + 1}`, lines: count, hash: hash.digest("hex") });
     out = undefined;
   };
-  for (const line of lines) {
+  // Streamed: a run's request file can be larger than memory should hold.
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    if (line === "") continue;
     const size = Buffer.byteLength(line) + 1;
     if (size > maxBytes) throw new Error(`--batch: one request is ${size} bytes, over the batch file limit of ${maxBytes}`);
     if (out && (count + 1 > maxRequests || bytes + size > maxBytes)) await close();
@@ -136,8 +139,10 @@ export async function runBatches(file: string, store: RunStore, options: BatchAp
       pending.delete(id);
       for (const fileId of [batch.output_file_id, batch.error_file_id]) {
         if (!fileId) continue;
-        const text = await (await client.files.content(fileId)).text();
-        for (const raw of text.split("\n")) {
+        // Streamed line by line: an output file can hold 50,000 answers.
+        const response = await client.files.content(fileId);
+        if (!response.body) continue;
+        for await (const raw of createInterface({ input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), crlfDelay: Infinity })) {
           if (raw.trim() === "") continue;
           try {
             storeResultLine(JSON.parse(raw) as Record<string, unknown>, store, results);

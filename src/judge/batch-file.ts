@@ -22,6 +22,17 @@ export interface BatchRecorder extends Backend {
   close(): Promise<void>;
 }
 
+/** What a stand-in for `target` must share with it so that its calls have the live run's cache keys. */
+export function identityOf(target: Backend): Pick<Backend, "kind" | "model" | "concurrency" | "variant" | "distributions"> {
+  return {
+    kind: target.kind,
+    model: target.model,
+    concurrency: target.concurrency,
+    ...(target.variant !== undefined ? { variant: target.variant } : {}),
+    ...(target.distributions ? { distributions: true } : {}),
+  };
+}
+
 /**
  * Stands in for `target` (same kind, model and variant, so the cache keys are the ones a live run
  * computes) and appends every request to `file`.
@@ -30,11 +41,7 @@ export function createBatchRecorder(target: Backend, file: string, options: { se
   const out: WriteStream = createWriteStream(file);
   let written = 0;
   return {
-    kind: target.kind,
-    model: target.model,
-    concurrency: target.concurrency,
-    ...(target.variant !== undefined ? { variant: target.variant } : {}),
-    ...(target.distributions ? { distributions: true } : {}),
+    ...identityOf(target),
     get written() {
       return written;
     },

@@ -5,7 +5,7 @@ import { DeferredCallError, type Backend, type SamplingParams } from "../backend
 import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
 import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
 import { round6 } from "../util/round.js";
-import { createBatchRecorder, emptyResultsSummary, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
+import { createBatchRecorder, emptyResultsSummary, identityOf, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
 import { runBatches } from "./batch-api.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
@@ -222,11 +222,7 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
 /** The live backend's identity (so the cache keys match) without its calls: a call not in the store is left unanswered. */
 function answeredByBatchesOnly(live: Backend): Backend {
   return {
-    kind: live.kind,
-    model: live.model,
-    concurrency: live.concurrency,
-    ...(live.variant !== undefined ? { variant: live.variant } : {}),
-    ...(live.distributions ? { distributions: true } : {}),
+    ...identityOf(live),
     async generate() {
       throw new DeferredCallError("the batches gave no answer to this call; run the same command again to send it again (or --batch-retry live)");
     },

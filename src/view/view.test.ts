@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readJsonl, writeJsonl } from "../../test/support/jsonl.js";
 import { runCli, assertBuilt } from "../../test/support/cli.js";
 import { LabelStore, readLabelsFile } from "../records/labels.js";
+import { createRecordWriter } from "../records/write.js";
 import { pearson } from "../metaeval/correlation.js";
 import { createViewApp } from "./api.js";
 import { indexJudgments, readRows } from "./judgment-index.js";
@@ -57,6 +58,22 @@ describe("judgment index", () => {
       const [first, , bad] = readRows(index, [0, 1, 2]);
       expect(first).toMatchObject({ id: "a", score: 4 });
       expect(bad).toEqual({ unreadable: "{not json" });
+    } finally {
+      index.dispose();
+    }
+  });
+
+  it("serves Parquet through a JSONL copy, a row number for a line", async () => {
+    const file = path.join(dir, "c.parquet");
+    const writer = await createRecordWriter(file, { format: "parquet" });
+    for (const [i, score] of [4, 2, 5].entries()) await writer.write(judgment(`p${i}`, score));
+    await writer.close();
+    const index = await indexJudgments(file);
+    try {
+      expect(index.rows).toBe(3);
+      expect(index.ids).toEqual(["p0", "p1", "p2"]);
+      expect([...index.scores]).toEqual([4, 2, 5]);
+      expect(readRows(index, [2])[0]).toMatchObject({ id: "p2", feedback: "feedback p2" });
     } finally {
       index.dispose();
     }

@@ -28,6 +28,19 @@ function input(name: string, n: number): string {
 
 const userText = (body: { messages: Array<{ role: string; content: string }> }) => body.messages.map((m) => m.content).join("\n");
 
+/** Judges `n` records with --batch against a held server, kills the run with SIGKILL once it has polled `polls` times. */
+async function killWhilePolling(name: string, n: number, polls: number): Promise<{ args: string[]; out: string; store: string }> {
+  server!.hold = true;
+  const out = join(dir, `${name}.out.jsonl`);
+  const store = join(dir, `${name}.sqlite`);
+  const args = ["judge", input(`${name}.jsonl`, n), "-o", out, "--model", "openai:judge", "--base-url", server!.baseURL, "--rubric", "helpfulness", "--store", store, "--batch", "--poll-interval", "0.05"];
+  const run = startCli(args);
+  while (server!.counts.retrieves < polls) await new Promise((r) => setTimeout(r, 20));
+  run.child.kill("SIGKILL");
+  await run.done;
+  return { args, out, store };
+}
+
 describe("critic judge --batch", () => {
   it("sends the calls as batches, retries an unparseable output in the next round, and never calls live", async () => {
     server = await startBatchServer({
@@ -87,17 +100,7 @@ describe("critic judge --batch", () => {
 
   it("re-attaches to its batch after a kill -9 instead of sending it again", async () => {
     server = await startBatchServer();
-    server.hold = true;
-    const file = input("kill.jsonl", 5);
-    const out = join(dir, "kill.out.jsonl");
-    const store = join(dir, "kill.sqlite");
-    const args = ["judge", file, "-o", out, "--model", "openai:judge", "--base-url", server.baseURL, "--rubric", "helpfulness", "--store", store, "--batch", "--poll-interval", "0.05"];
-    const run = startCli(args);
-    await server.created;
-    // Let it poll the batch a few times, then kill it without warning.
-    while (server.counts.retrieves < 3) await new Promise((r) => setTimeout(r, 20));
-    run.child.kill("SIGKILL");
-    await run.done;
+    const { args, out, store } = await killWhilePolling("kill", 5, 3);
     const open = RunStore.open(store);
     const [row] = open.listBatches();
     open.close();
@@ -115,15 +118,7 @@ describe("critic judge --batch", () => {
 
   it("finds its batch by the request hash when the kill came before its id was written down", async () => {
     server = await startBatchServer();
-    server.hold = true;
-    const file = input("lost.jsonl", 3);
-    const out = join(dir, "lost.out.jsonl");
-    const store = join(dir, "lost.sqlite");
-    const args = ["judge", file, "-o", out, "--model", "openai:judge", "--base-url", server.baseURL, "--rubric", "helpfulness", "--store", store, "--batch", "--poll-interval", "0.05"];
-    const run = startCli(args);
-    while (server.counts.retrieves < 2) await new Promise((r) => setTimeout(r, 20));
-    run.child.kill("SIGKILL");
-    await run.done;
+    const { args, out, store } = await killWhilePolling("lost", 3, 2);
     // As if the process had died between creating the batch and writing its id down.
     const db = new Database(store);
     db.prepare("UPDATE batches SET batch_id = NULL, status = 'uploaded'").run();
@@ -139,13 +134,7 @@ describe("critic judge --batch", () => {
 
   it("critic batch status and cancel ask the server the batch was created on", async () => {
     server = await startBatchServer();
-    server.hold = true;
-    const file = input("cancel.jsonl", 2);
-    const store = join(dir, "cancel.sqlite");
-    const run = startCli(["judge", file, "-o", join(dir, "cancel.out.jsonl"), "--model", "openai:judge", "--base-url", server.baseURL, "--rubric", "helpfulness", "--store", store, "--batch", "--poll-interval", "0.05"]);
-    while (server.counts.retrieves < 2) await new Promise((r) => setTimeout(r, 20));
-    run.child.kill("SIGKILL");
-    await run.done;
+    const { store } = await killWhilePolling("cancel", 2, 2);
     const id = [...server.batches.keys()][0]!;
     const status = await runCli(["batch", "status", id, "--store", store]);
     expect(status.code, status.stderr).toBe(0);

@@ -18,7 +18,7 @@ import { Readable } from "node:stream";
 import { once } from "node:events";
 import OpenAI from "openai";
 import type { RunStore, BatchRecord } from "../store/run-store.js";
-import { emptyResultsSummary, storeResultLine, type BatchResultsSummary } from "./batch-file.js";
+import { emptyResultsSummary, recordFailedLine, storeResultLine, type BatchResultsSummary } from "./batch-file.js";
 
 /** OpenAI's limits for one batch input file. */
 export const BATCH_MAX_REQUESTS = 50_000;
@@ -147,7 +147,8 @@ export async function runBatches(file: string, store: RunStore, options: BatchAp
           try {
             storeResultLine(JSON.parse(raw) as Record<string, unknown>, store, results);
           } catch {
-            results.failed++;
+            // Its call stays unanswered, so the next round sends it again.
+            recordFailedLine(results, "(not JSON)", `batch ${id}: ${raw.slice(0, 200)}`);
           }
         }
       }

@@ -79,7 +79,8 @@ export function emptyResultsSummary(): BatchResultsSummary {
   return { loaded: 0, failed: 0, examples: [], promptTokens: 0, completionTokens: 0 };
 }
 
-function fail(summary: BatchResultsSummary, id: string, reason: string): void {
+/** Counts a results line that gave no answer, keeping the first few as examples for the summary. */
+export function recordFailedLine(summary: BatchResultsSummary, id: string, reason: string): void {
   summary.failed++;
   if (summary.examples.length < 5) summary.examples.push({ custom_id: id, reason });
 }
@@ -91,14 +92,14 @@ function fail(summary: BatchResultsSummary, id: string, reason: string): void {
 export function storeResultLine(record: Record<string, unknown>, store: RunStore, summary: BatchResultsSummary): void {
   const id = typeof record.custom_id === "string" ? record.custom_id : undefined;
   if (!id) {
-    fail(summary, "(none)", "a line without custom_id");
+    recordFailedLine(summary, "(none)", "a line without custom_id");
     return;
   }
   const response = record.response as { status_code?: number; body?: { choices?: Array<{ message?: { content?: string }; finish_reason?: string }>; usage?: { prompt_tokens?: number; completion_tokens?: number } } } | null | undefined;
   const error = record.error as { message?: string } | null | undefined;
   const choice = response?.body?.choices?.[0];
   if (error || !response || response.status_code !== 200 || typeof choice?.message?.content !== "string") {
-    fail(summary, id, error?.message ?? `status ${response?.status_code ?? "missing"}`);
+    recordFailedLine(summary, id, error?.message ?? `status ${response?.status_code ?? "missing"}`);
     return;
   }
   const usage = { promptTokens: response.body?.usage?.prompt_tokens ?? 0, completionTokens: response.body?.usage?.completion_tokens ?? 0 };
@@ -111,6 +112,6 @@ export function storeResultLine(record: Record<string, unknown>, store: RunStore
 /** Stores the successful lines of a batch results file in the run store, keyed by custom_id. */
 export async function loadBatchResults(file: string, store: RunStore): Promise<BatchResultsSummary> {
   const summary = emptyResultsSummary();
-  for await (const { record } of readRecords(file, { format: "jsonl", onReject: (r) => fail(summary, `line ${r.line}`, r.reason) })) storeResultLine(record, store, summary);
+  for await (const { record } of readRecords(file, { format: "jsonl", onReject: (r) => recordFailedLine(summary, `line ${r.line}`, r.reason) })) storeResultLine(record, store, summary);
   return summary;
 }

@@ -98,6 +98,18 @@ describe("critic judge --batch", () => {
     expect(server.counts.live).toBe(0);
   });
 
+  it("counts a damaged output line as failed, shows it, and sends its call again next round", async () => {
+    let cut = 0;
+    server = await startBatchServer({ cutOutputLine: (body) => userText(body).includes("question q1?") && cut++ === 0 });
+    const out = join(dir, "cut.out.jsonl");
+    const result = await runCli(["judge", input("cut.jsonl", 3), "-o", out, "--model", "openai:judge", "--base-url", server.baseURL, "--rubric", "helpfulness", "--store", join(dir, "cut.sqlite"), "--batch", "--poll-interval", "0.05"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(server.counts.creates).toBe(2);
+    expect(result.stderr).toMatch(/batches: 2 in 2 round\(s\): 3 answers stored, 1 lines failed/);
+    expect(result.stderr).toContain("(not JSON)");
+    expect(readJsonl<{ score: number | null }>(out).map((j) => j.score !== null)).toEqual([true, true, true]);
+  });
+
   it("re-attaches to its batch after a kill -9 instead of sending it again", async () => {
     server = await startBatchServer();
     const { args, out, store } = await killWhilePolling("kill", 5, 3);

@@ -20,6 +20,8 @@ interface ChatBody {
 export interface BatchServerOptions {
   /** The reply to a chat request (batched or live); throw to make that line (or call) fail. */
   reply?: (body: ChatBody, how: { batched: boolean }) => string;
+  /** True for an output line to write cut in half (a damaged output file). */
+  cutOutputLine?: (body: ChatBody) => boolean;
 }
 
 interface BatchObject {
@@ -151,7 +153,8 @@ export async function startBatchServer(options: BatchServerOptions = {}): Promis
       if (line.trim() === "") continue;
       const request = JSON.parse(line) as { custom_id: string; body: ChatBody };
       try {
-        out.push(JSON.stringify({ id: id("batch_req"), custom_id: request.custom_id, response: { status_code: 200, request_id: id("req"), body: completion(request.body, true) }, error: null }));
+        const line = JSON.stringify({ id: id("batch_req"), custom_id: request.custom_id, response: { status_code: 200, request_id: id("req"), body: completion(request.body, true) }, error: null });
+        out.push(options.cutOutputLine?.(request.body) ? line.slice(0, line.length >> 1) : line);
         batch.request_counts.completed++;
       } catch (error) {
         errors.push(JSON.stringify({ id: id("batch_req"), custom_id: request.custom_id, response: null, error: { code: "server_error", message: (error as Error).message } }));

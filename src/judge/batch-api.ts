@@ -144,12 +144,15 @@ export async function runBatches(file: string, store: RunStore, options: BatchAp
         if (!response.body) continue;
         for await (const raw of createInterface({ input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), crlfDelay: Infinity })) {
           if (raw.trim() === "") continue;
+          let parsed: Record<string, unknown>;
           try {
-            storeResultLine(JSON.parse(raw) as Record<string, unknown>, store, results);
+            parsed = JSON.parse(raw) as Record<string, unknown>;
           } catch {
             // Its call stays unanswered, so the next round sends it again.
             recordFailedLine(results, "(not JSON)", `batch ${id}: ${raw.slice(0, 200)}`);
+            continue;
           }
+          storeResultLine(parsed, store, results);
         }
       }
       if (batch.status !== "completed") {

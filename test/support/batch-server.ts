@@ -46,8 +46,6 @@ export interface BatchServer {
   counts: { uploads: number; creates: number; retrieves: number; cancels: number; live: number };
   /** While true, batches stay in_progress. */
   hold: boolean;
-  /** Resolves when a batch has been created (for kill tests). */
-  created: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,14 +61,12 @@ export async function startBatchServer(options: BatchServerOptions = {}): Promis
   const app = new Hono();
   let next = 0;
   const id = (prefix: string) => `${prefix}_${(++next).toString(36).padStart(6, "0")}`;
-  let markCreated: () => void = () => {};
   const state: BatchServer = {
     baseURL: "",
     files: new Map(),
     batches: new Map(),
     counts: { uploads: 0, creates: 0, retrieves: 0, cancels: 0, live: 0 },
     hold: false,
-    created: new Promise<void>((resolve) => (markCreated = resolve)),
     close: async () => {},
   };
   const completion = (body: ChatBody, batched: boolean) => ({
@@ -109,7 +105,6 @@ export async function startBatchServer(options: BatchServerOptions = {}): Promis
     };
     state.batches.set(batch.id, batch);
     state.counts.creates++;
-    markCreated();
     return c.json(batch);
   });
 
@@ -153,8 +148,8 @@ export async function startBatchServer(options: BatchServerOptions = {}): Promis
       if (line.trim() === "") continue;
       const request = JSON.parse(line) as { custom_id: string; body: ChatBody };
       try {
-        const line = JSON.stringify({ id: id("batch_req"), custom_id: request.custom_id, response: { status_code: 200, request_id: id("req"), body: completion(request.body, true) }, error: null });
-        out.push(options.cutOutputLine?.(request.body) ? line.slice(0, line.length >> 1) : line);
+        const answer = JSON.stringify({ id: id("batch_req"), custom_id: request.custom_id, response: { status_code: 200, request_id: id("req"), body: completion(request.body, true) }, error: null });
+        out.push(options.cutOutputLine?.(request.body) ? answer.slice(0, answer.length >> 1) : answer);
         batch.request_counts.completed++;
       } catch (error) {
         errors.push(JSON.stringify({ id: id("batch_req"), custom_id: request.custom_id, response: null, error: { code: "server_error", message: (error as Error).message } }));

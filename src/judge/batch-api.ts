@@ -149,7 +149,7 @@ export async function runBatches(file: string, store: RunStore, options: BatchAp
             parsed = JSON.parse(raw) as Record<string, unknown>;
           } catch {
             // Its call stays unanswered, so the next round sends it again.
-            recordFailedLine(results, "(not JSON)", `batch ${id}: ${raw.slice(0, 200)}`);
+            recordFailedLine(results, "(unreadable)", `a line of batch ${id} is not JSON: ${raw.slice(0, 60)}…`);
             continue;
           }
           storeResultLine(parsed, store, results);

@@ -106,7 +106,7 @@ describe("critic judge --batch", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(server.counts.creates).toBe(2);
     expect(result.stderr).toMatch(/batches: 2 in 2 round\(s\): 3 answers stored, 1 lines failed/);
-    expect(result.stderr).toContain("(not JSON)");
+    expect(result.stderr).toMatch(/\(unreadable\): a line of batch batch_\w+ is not JSON: \{"id":/);
     expect(readJsonl<{ score: number | null }>(out).map((j) => j.score !== null)).toEqual([true, true, true]);
   });
 

@@ -72,7 +72,7 @@ describe("charts (vega-lite -> vega -> SVG -> resvg PNG)", () => {
   });
 
   it("a coverage chart of one point labels its accuracy axis with at most two decimals", async () => {
-    const svg = await renderSvg(coverageChart([{ threshold: 0, n: 40, coverage: 1, accuracy: 0.275 }, { threshold: 0.3, n: 0, coverage: 0, accuracy: null }], "Coverage"));
+    const svg = await renderSvg(coverageChart([{ threshold: 0, coverage: 1, accuracy: 0.275 }, { threshold: 0.3, coverage: 0, accuracy: null }], "Coverage"));
     const labels = axisLabels(svg, "Y");
     expect(labels.length).toBeGreaterThanOrEqual(2);
     expect(labels.filter((t) => !/^[0-9]+(\.[0-9]{1,2})?$/.test(t))).toEqual([]);

@@ -234,7 +234,7 @@ export function coverageChart(points: Array<{ threshold: number; coverage: numbe
     width: 300,
     height: 220,
     data: { values: answered },
-    mark: { type: "line", point: true, color: "#f58518" },
+    mark: { type: "line", point: { color: "#f58518" }, color: "#f58518" },
     encoding: {
       x: { field: "coverage", type: "quantitative", scale: { domain: [0, 1] }, title: "coverage (share answered)" },
       y: { field: "accuracy", type: "quantitative", scale: { domain: accuracyDomain(answered.map((p) => p.accuracy as number)), nice: false }, title: "accuracy", axis: { format: ".2f" } },
@@ -250,11 +250,12 @@ export function coverageChart(points: Array<{ threshold: number; coverage: numbe
  */
 function accuracyDomain(values: number[]): [number, number] {
   if (values.length === 0) return [0, 1];
-  let lo = Math.floor(Math.min(...values) * 10) / 10;
-  let hi = Math.ceil(Math.max(...values) * 10) / 10;
-  if (hi - lo < 0.1) {
-    lo = Math.max(0, lo - 0.1);
-    hi = Math.min(1, hi + 0.1);
+  // In whole tenths: 0.9 - 0.8 is 0.09999999999999998 in floating point.
+  let lo = Math.floor(Math.min(...values) * 10);
+  let hi = Math.ceil(Math.max(...values) * 10);
+  if (hi === lo) {
+    lo = Math.max(0, lo - 1);
+    hi = Math.min(10, hi + 1);
   }
-  return [Math.max(0, lo), Math.min(1, hi)];
+  return [lo / 10, hi / 10];
 }

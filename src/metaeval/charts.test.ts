@@ -76,6 +76,10 @@ describe("charts (vega-lite -> vega -> SVG -> resvg PNG)", () => {
     const labels = axisLabels(svg, "Y");
     expect(labels.length).toBeGreaterThanOrEqual(2);
     expect(labels.filter((t) => !/^[0-9]+(\.[0-9]{1,2})?$/.test(t))).toEqual([]);
+    // Accuracies between 0.8 and 0.9 get that tenth as their axis.
+    const close = await renderSvg(coverageChart([{ threshold: 0, coverage: 1, accuracy: 0.819 }, { threshold: 0.5, coverage: 0.6, accuracy: 0.808 }, { threshold: 0.9, coverage: 0.2, accuracy: 0.827 }], "Coverage"));
+    const ticks = axisLabels(close, "Y").map(Number);
+    expect([Math.min(...ticks), Math.max(...ticks)]).toEqual([0.8, 0.9]);
   });
 
   it("averaged gold scores sit at their value on the score axis, not evenly spaced as categories", async () => {

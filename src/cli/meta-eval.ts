@@ -3,7 +3,7 @@ import path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
 import { checkRequirements, formatGate, parseRequirement } from "../metaeval/gate.js";
-import { formatValue, metaEval, writeReport, type MetaEvalResult } from "../metaeval/index.js";
+import { formatPValue, formatValue, metaEval, metricName, writeReport, type MetaEvalResult } from "../metaeval/index.js";
 import { collect, wholeNumber } from "./options.js";
 
 export function registerMetaEval(program: Command): void {
@@ -129,6 +129,8 @@ const SUMMARY_LABELS: Record<string, string> = {
   kappa: "Cohen's kappa",
 };
 
+const summaryLabel = (id: string) => SUMMARY_LABELS[id] ?? metricName(id);
+
 function summarize(result: MetaEvalResult, dir: string, seconds: number): string {
   const lines: string[] = [];
   const shown = result.kind === "score" ? ["pearson", "spearman", "kendallTau", "quadraticKappa"] : ["accuracyWithTies", "accuracyWithoutTies", "kappa"];
@@ -138,7 +140,7 @@ function summarize(result: MetaEvalResult, dir: string, seconds: number): string
     for (const name of shown) {
       const m = (judge.metrics as unknown as Record<string, { value: number | null; reason?: string; ci?: [number, number] }>)[name];
       const ci = m?.ci ? ` [${m.ci[0].toFixed(3)}, ${m.ci[1].toFixed(3)}]` : "";
-      lines.push(`  ${(SUMMARY_LABELS[name] ?? name).padEnd(26)} ${formatValue(m)}${ci}`);
+      lines.push(`  ${summaryLabel(name).padEnd(26)} ${formatValue(m)}${ci}`);
     }
     const conf = judge.confidence;
     if (conf) {
@@ -147,6 +149,17 @@ function summarize(result: MetaEvalResult, dir: string, seconds: number): string
     }
   }
   if (result.raters) lines.push(`raters: ${result.raters.names.length}, Fleiss' kappa ${formatValue(result.raters.fleiss)}`);
+  const c = result.comparison;
+  if (c) {
+    lines.push(`judges compared on the ${c.rows} rows all of them predicted (${summaryLabel(c.metric)}, paired bootstrap):`);
+    for (const r of c.table) {
+      if (!r.difference) continue;
+      const ci = r.difference.ci ? ` [${r.difference.ci[0].toFixed(3)}, ${r.difference.ci[1].toFixed(3)}]` : "";
+      const shown = r.difference.pValue === null ? undefined : formatPValue(r.difference.pValue, result.settings.bootstrap);
+      const p = shown === undefined ? "" : `, p ${shown.startsWith("<") ? shown : `= ${shown}`}`;
+      lines.push(`  ${r.judge} minus ${c.reference}: ${formatValue(r.difference)}${ci}${p}`);
+    }
+  }
   lines.push(`report: ${path.join(dir, "report.html")}, report.md, metrics.json (${seconds.toFixed(1)}s)`);
   return `${lines.join("\n")}\n`;
 }

@@ -48,8 +48,8 @@ export interface ScoreLengthBias {
 export function scoreLengthBias(lengths: ArrayLike<number>, judge: ArrayLike<number>, gold: ArrayLike<number>): ScoreLengthBias {
   return {
     items: lengths.length,
-    judge: spearman({ x: judge, y: lengths }, ["judge score", "response length"]),
-    gold: spearman({ x: gold, y: lengths }, ["gold score", "response length"]),
+    judge: spearman({ x: judge, y: lengths }, ["the judge's scores", "the response lengths"]),
+    gold: spearman({ x: gold, y: lengths }, ["the gold scores", "the response lengths"]),
   };
 }
 

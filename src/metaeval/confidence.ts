@@ -77,11 +77,12 @@ export function confidenceReport(kind: Kind, usable: readonly JudgmentRow[]): Co
     if (withExpected.length > 0) {
       const gold = withExpected.map((r) => r.gold as number);
       const expected = { x: withExpected.map((r) => r.expected!), y: gold };
+      const sides = ["the judge's expected scores", "the gold scores"] as const;
       report.expected = {
-        pearson: pearson(expected),
-        spearman: spearman(expected),
-        kendallTau: kendallTauB(expected),
-        scorePearson: pearson({ x: withExpected.map((r) => r.pred as number), y: gold }),
+        pearson: pearson(expected, sides),
+        spearman: spearman(expected, sides),
+        kendallTau: kendallTauB(expected, sides),
+        scorePearson: pearson({ x: withExpected.map((r) => r.pred as number), y: gold }, ["the judge's scores", "the gold scores"]),
       };
     }
   }

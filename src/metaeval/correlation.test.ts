@@ -95,12 +95,16 @@ describe("Kendall tau-b in O(n log n) equals the O(n^2) definition", () => {
 describe("degenerate inputs give a reason, not NaN", () => {
   it("constant predictions", () => {
     for (const f of [pearson, spearman, kendallTauB]) {
-      const r = f(pairs([3, 3, 3], [1, 2, 3]), ["judge", "gold"]);
-      expect(r).toEqual({ value: null, reason: "judge is constant" });
+      const r = f(pairs([3, 3, 3], [1, 2, 3]), ["the judge's scores", "the gold scores"]);
+      expect(r).toEqual({ value: null, reason: "the judge's scores are all 3" });
     }
   });
   it("both constant, and too few pairs", () => {
-    expect(pearson(pairs([1, 1], [2, 2]), ["judge", "gold"]).reason).toBe("both judge and gold are constant");
+    expect(pearson(pairs([1, 1], [2, 2]), ["the judge's scores", "the gold scores"]).reason).toBe("the judge's scores are all 1 and the gold scores are all 2");
+    // Weighted pairs: a value with weight 0 is not in the sample.
+    expect(spearman({ x: [2, 2, 7], y: [1, 3, 5], w: [1, 2, 0] }).reason).toBe("the x values are all 2");
+    // A constant of 0.1 whose mean is not exactly 0.1 in floating point is still constant.
+    expect(pearson(pairs([0.1, 0.1, 0.1], [1, 2, 3])).reason).toBe("the x values are all 0.1");
     expect(kendallTauB(pairs([1], [2])).reason).toBe("needs at least 2 pairs, got 1");
     expect(spearman(pairs([], [])).reason).toBe("needs at least 2 pairs, got 0");
   });

@@ -1,24 +1,45 @@
 import { defined, totalWeight, undefinedBecause, weightOf, type MetricValue, type WeightedPairs } from "./types.js";
 
-/** Names of the two sides, used in the reason when a correlation is undefined. */
+/**
+ * The two series as a reader would name them ("the judge's scores", "the gold scores"), for the
+ * reason a correlation is undefined: "the judge's scores are all 4".
+ */
 export type Sides = readonly [string, string];
-const XY: Sides = ["x", "y"];
+const XY: Sides = ["the x values", "the y values"];
 
 function tooFew(pairs: WeightedPairs): MetricValue | null {
   const n = totalWeight(pairs);
   return n < 2 ? undefinedBecause(`needs at least 2 pairs, got ${n}`) : null;
 }
 
-function constantSide(sx: number, sy: number, sides: Sides): MetricValue | null {
-  if (sx === 0 && sy === 0) return undefinedBecause(`both ${sides[0]} and ${sides[1]} are constant`);
-  if (sx === 0) return undefinedBecause(`${sides[0]} is constant`);
-  if (sy === 0) return undefinedBecause(`${sides[1]} is constant`);
+/** The one value a series takes (entries of weight 0 are not in the sample), or undefined when it varies. */
+function onlyValue(values: ArrayLike<number>, pairs: WeightedPairs): number | undefined {
+  let only: number | undefined;
+  for (let i = 0; i < values.length; i++) {
+    if (weightOf(pairs, i) <= 0) continue;
+    const v = values[i] as number;
+    if (only === undefined) only = v;
+    else if (v !== only) return undefined;
+  }
+  return only;
+}
+
+/** "the judge's scores are all 4": checked on the values themselves, before any sum can round. */
+function constantSeries(pairs: WeightedPairs, sides: Sides): MetricValue | null {
+  const said = [onlyValue(pairs.x, pairs), onlyValue(pairs.y, pairs)].map((v, i) => (v === undefined ? undefined : `${sides[i]} are all ${Number.isInteger(v) ? v : Number(v.toFixed(3))}`));
+  const constant = said.filter((s): s is string => s !== undefined);
+  return constant.length > 0 ? undefinedBecause(constant.join(" and ")) : null;
+}
+
+/** A zero spread the value check above did not catch (it cannot happen with finite values; kept so no NaN escapes). */
+function noSpread(sx: number, sy: number, sides: Sides): MetricValue | null {
+  if (sx === 0 || sy === 0) return undefinedBecause(`${sx === 0 ? sides[0] : sides[1]} do not vary`);
   return null;
 }
 
 /** Pearson's r (weighted when the pairs carry counts). */
 export function pearson(pairs: WeightedPairs, sides: Sides = XY): MetricValue {
-  const few = tooFew(pairs);
+  const few = tooFew(pairs) ?? constantSeries(pairs, sides);
   if (few) return few;
   const { x, y } = pairs;
   let n = 0, mx = 0, my = 0;
@@ -39,14 +60,15 @@ export function pearson(pairs: WeightedPairs, sides: Sides = XY): MetricValue {
     syy += w * dy * dy;
     sxy += w * dx * dy;
   }
-  const constant = constantSide(sxx, syy, sides);
-  if (constant) return constant;
+  const flat = noSpread(sxx, syy, sides);
+  if (flat) return flat;
   return defined(clamp(sxy / Math.sqrt(sxx * syy)));
 }
 
 /** Spearman's rho: Pearson's r of mid-ranks (ties share the average rank). */
 export function spearman(pairs: WeightedPairs, sides: Sides = XY): MetricValue {
-  const few = tooFew(pairs);
+  // Checked here: after ranking, a constant series would read "are all 2" for its mid-rank.
+  const few = tooFew(pairs) ?? constantSeries(pairs, sides);
   if (few) return few;
   return pearson({ x: midRanks(pairs.x, pairs), y: midRanks(pairs.y, pairs), w: pairs.w }, sides);
 }
@@ -75,7 +97,7 @@ export function midRanks(values: ArrayLike<number>, pairs: WeightedPairs): Float
  * for repeated pairs, so a table of counts gives the same answer as the expanded sample.
  */
 export function kendallTauB(pairs: WeightedPairs, sides: Sides = XY): MetricValue {
-  const few = tooFew(pairs);
+  const few = tooFew(pairs) ?? constantSeries(pairs, sides);
   if (few) return few;
   const { x, y } = pairs;
   const m = x.length;
@@ -125,8 +147,8 @@ export function kendallTauB(pairs: WeightedPairs, sides: Sides = XY): MetricValu
     tiesY += (t * (t - 1)) / 2;
   }
   const n0 = (n * (n - 1)) / 2;
-  const constant = constantSide(n0 - tiesX, n0 - tiesY, sides);
-  if (constant) return constant;
+  const flat = noSpread(n0 - tiesX, n0 - tiesY, sides);
+  if (flat) return flat;
   return defined(clamp((concordant - discordant) / Math.sqrt((n0 - tiesX) * (n0 - tiesY))));
 }
 

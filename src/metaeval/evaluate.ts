@@ -151,7 +151,7 @@ export function pairAgreement(kind: Kind, a: string, b: string, left: ReadonlyAr
     }
   }
   if (kind === "score") {
-    const m = scoreAgreement({ x: x as number[], y: y as number[] }, [a, b]);
+    const m = scoreAgreement({ x: x as number[], y: y as number[] }, [`the scores of ${a}`, `the scores of ${b}`]);
     return { a, b, n: x.length, metrics: { exactAgreement: m.exactAgreement, kappa: m.kappa, quadraticKappa: m.quadraticKappa, pearson: m.pearson, spearman: m.spearman } };
   }
   const m = pairwiseAgreement(verdictMatrix(x as Verdict[], y as Verdict[]));

@@ -1,5 +1,5 @@
 export { metaEval, metaEvalRecords, type JudgeSource, type MetaEvalOptions, type MetaEvalResult, type RecordSource } from "./meta-eval.js";
-export { writeReport, renderReportHtml, buildBlocks, formatValue, METRIC_LABELS, type WrittenReport } from "./report.js";
+export { writeReport, renderReportHtml, buildBlocks, formatValue, formatPValue, metricName, METRIC_LABELS, type WrittenReport } from "./report.js";
 export type { Coverage, Disagreement, JudgeReport, Metrics, PairAgreement, RaterReport, GroupReport, BiasReport, Problem } from "./evaluate.js";
 export { pearson, spearman, kendallTauB, midRanks } from "./correlation.js";
 export { cohenKappa, confusionMatrix, agreementWithin, meanAbsoluteError, scoreLabels, type ConfusionMatrix, type KappaWeights } from "./agreement.js";

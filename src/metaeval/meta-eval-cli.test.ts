@@ -146,4 +146,16 @@ describe("critic meta-eval comparing two judges on LLMBar Natural (100 expert-la
     // gold = mean of the two raters: 4.5, 3, 1.5, 4, 2.5 ; judge on rows 1,2,3,5.
     expect(r.judges[0]!.disagreements.map((d) => d.gold)).toEqual([1.5, 2.5, 4.5]);
   });
+
+  it("prints the judges' comparison in the terminal, a p below what the resamples show as < 0.001", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "critic-cli-"));
+    const mtBench = JSON.parse(readFileSync(path.join(dataDir, "prometheus_eval/mt_bench_eval.json"), "utf8")) as Array<{ gpt4_score: number[] }>;
+    // GPT-4's first sample, and a judge that reverses it: far apart in every resample.
+    await writeFile(path.join(dir, "sample.jsonl"), jsonl(mtBench.map((r) => ({ score: r.gpt4_score[0], gold: r.gpt4_score }))));
+    await writeFile(path.join(dir, "reversed.jsonl"), jsonl(mtBench.map((r) => ({ score: 6 - r.gpt4_score[0]!, gold: r.gpt4_score }))));
+    const stderr = await runCli([path.join(dir, "sample.jsonl"), path.join(dir, "reversed.jsonl"), "--gold", "gold", "-o", path.join(dir, "report")]);
+    expect(stderr).toContain("judges compared on the 320 rows all of them predicted (Pearson r, paired bootstrap):");
+    expect(stderr).toMatch(/\n {2}reversed minus sample: -[0-9.]+ \[-[0-9.]+, -[0-9.]+\], p < 0\.001\n/);
+    expect(stderr).not.toMatch(/0\.000\b/);
+  });
 });

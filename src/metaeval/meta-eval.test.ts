@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { kendallTauB, pearson, spearman } from "./correlation.js";
 import { metaEvalRecords, type JudgeSource } from "./meta-eval.js";
-import { writeReport } from "./report.js";
+import { formatPValue, writeReport } from "./report.js";
 import type { ScoreAgreement } from "./metrics.js";
 import type { PairwiseAgreement } from "./pairwise.js";
 
@@ -67,7 +67,7 @@ describe("meta-eval on small hand-made judgments", () => {
     const constant = records.map((r) => ({ ...r, score: 3 }));
     const r = await metaEvalRecords([source("flat", constant), source("empty", [])].slice(0, 1), { gold: "gold", bootstrap: 50 });
     const m = r.judges[0]!.metrics as ScoreAgreement;
-    expect(m.pearson).toEqual({ value: null, reason: "judge is constant" });
+    expect(m.pearson).toEqual({ value: null, reason: "the judge's scores are all 3" });
     const empty = await metaEvalRecords([source("empty", [])], { gold: "gold", bootstrap: 50 });
     expect((empty.judges[0]!.metrics as ScoreAgreement).spearman.reason).toBe("needs at least 2 pairs, got 0");
     expect(empty.notes.join("\n")).toMatch(/the file has no rows/);
@@ -75,7 +75,7 @@ describe("meta-eval on small hand-made judgments", () => {
     await writeReport(r, dir);
     const md = await readFile(path.join(dir, "report.md"), "utf8");
     const json = await readFile(path.join(dir, "metrics.json"), "utf8");
-    expect(md).toContain("n/a: judge is constant");
+    expect(md).toContain("n/a: the judge's scores are all 3");
     expect(md).not.toMatch(/NaN/);
     expect(json).not.toMatch(/NaN/);
     const emptyDir = await mkdtemp(path.join(tmpdir(), "critic-metaeval-"));
@@ -168,5 +168,46 @@ describe("real data: Prometheus MT-Bench eval, 3 GPT-4 samples per record as rat
     const json = JSON.parse(await readFile(path.join(dir, "metrics.json"), "utf8")) as { judges: Array<{ metrics: { pearson: { value: number } } }> };
     expect(json.judges[0]!.metrics.pearson.value).toBeCloseTo(m.pearson.value!, 12);
     if (process.env.CRITIC_REPORT_DIR) await writeReport(result, process.env.CRITIC_REPORT_DIR);
+  });
+});
+
+describe("the report as a person reads it (Prometheus MT-Bench eval: 3 GPT-4 samples as raters)", () => {
+  const records = JSON.parse(readFileSync(path.join(dataDir, "prometheus_eval/mt_bench_eval.json"), "utf8")) as Array<Record<string, unknown> & { gpt4_score: number[] }>;
+  const camelCase = /\b(kendallTau|exactAgreement|withinOne|quadraticKappa|accuracyWithTies|accuracyWithoutTies|accuracyDecisiveGold|macroPrecision|macroRecall|macroF1)\b/;
+
+  it("names metrics as the report does in tables and chart titles, and prints a p below 0.001 as < 0.001", async () => {
+    // A judge that reverses the scale: its difference from GPT-4's first sample is far outside every resample.
+    const sample = records.map((r) => ({ ...r, score: r.gpt4_score[0] }));
+    const reversed = records.map((r) => ({ ...r, score: 6 - r.gpt4_score[0]! }));
+    const result = await metaEvalRecords([source("sample-1", sample), source("reversed", reversed)], { gold: "gpt4_score", by: "category", bootstrap: 1000, seed: 5 });
+    expect(result.comparison!.table[1]!.difference!.pValue).toBe(0);
+    const dir = await mkdtemp(path.join(tmpdir(), "critic-metaeval-names-"));
+    await writeReport(result, dir);
+    const md = await readFile(path.join(dir, "report.md"), "utf8");
+    const html = await readFile(path.join(dir, "report.html"), "utf8");
+    expect(md).toContain("| judge | Pearson r | 95% CI | difference vs sample-1 | 95% CI | p |");
+    expect(md).toMatch(/\| reversed \| -[0-9.]+ \| \[[-0-9., ]+\] \| -[0-9.]+ \| \[[-0-9., ]+\] \| < 0\.001 \|/);
+    expect(md).toContain("| category | rows | evaluated | not evaluated | Pearson r | Spearman ρ | Kendall τ-b | Exact agreement | Quadratic-weighted κ | Mean absolute error |");
+    expect(md).not.toMatch(camelCase);
+    expect(md).not.toMatch(/\| (pearson|spearman|mae) \|/);
+    expect(html).toContain("<td>&lt; 0.001</td>");
+    expect(html).not.toMatch(camelCase);
+    expect(html).toContain(">Pearson r by judge (95% CI)<");
+    expect(html).toContain(">Pearson r by category (95% CI)<");
+    expect(html).not.toMatch(/>pearson( by|<)/);
+    // p = 0 says only that p is below what the resamples can show.
+    expect([formatPValue(0, 1000), formatPValue(0, 200), formatPValue(0.0004, 10000), formatPValue(0.012, 1000)]).toEqual(["< 0.001", "< 0.005", "< 0.001", "0.012"]);
+  });
+
+  it("says which series is constant, and what it is constant at", async () => {
+    const flat = records.map((r) => ({ ...r, score: 4, gold: 5, score_distribution: { "3": 0.2, "4": 0.6, "5": 0.2 }, score_expected: 4 }));
+    const result = await metaEvalRecords([source("flat", flat)], { gold: "gold", bootstrap: 0 });
+    const judge = result.judges[0]!;
+    expect((judge.metrics as ScoreAgreement).pearson.reason).toBe("the judge's scores are all 4 and the gold scores are all 5");
+    expect(judge.confidence!.expected!.pearson.reason).toBe("the judge's expected scores are all 4 and the gold scores are all 5");
+    const averaged = records.slice(0, 30).map((r, i) => ({ score: 1 + (i % 5), gold: [4, 5, 4] }));
+    const mean = await metaEvalRecords([source("j", averaged)], { gold: "gold", bootstrap: 0 });
+    expect((mean.judges[0]!.metrics as ScoreAgreement).kendallTau.reason).toBe("the gold scores are all 4.333");
+    expect(mean.raters!.pairs[0]!.metrics.pearson!.reason).toBe("the scores of gold[0] are all 4 and the scores of gold[1] are all 5");
   });
 });

@@ -6,7 +6,7 @@ import { undefinedBecause, type MetricValue, type WeightedPairs } from "./types.
 
 /** Categorical metrics need a small scale; more distinct (rounded) values than this and they are skipped. */
 export const MAX_CATEGORIES = 101;
-const SIDES: Sides = ["judge", "gold"];
+const SIDES: Sides = ["the judge's scores", "the gold scores"];
 
 export interface ScoreAgreement {
   n: number;

@@ -16,22 +16,33 @@ type Block =
   | { type: "chart"; name: string; title: string; spec: ChartSpec }
   | { type: "details"; summary: string; text: string };
 
-export const METRIC_LABELS: Record<string, string> = {
-  pearson: "Pearson r",
-  spearman: "Spearman ρ",
-  kendallTau: "Kendall τ-b",
-  mae: "Mean absolute error (lower is better)",
-  exactAgreement: "Exact agreement",
-  withinOne: "Agreement within one point",
-  kappa: "Cohen's κ",
-  quadraticKappa: "Quadratic-weighted κ",
-  accuracyWithTies: "Accuracy with ties (tie is a third class)",
-  accuracyWithoutTies: "Accuracy without ties (items where neither side says tie)",
-  accuracyDecisiveGold: "Accuracy on decisive gold (judge tie counts wrong)",
-  macroPrecision: "Macro precision",
-  macroRecall: "Macro recall",
-  macroF1: "Macro F1",
+/** What the report calls each metric: a short name for table heads and chart titles, and a note where the name alone misleads. */
+const METRICS: Record<string, { name: string; note?: string }> = {
+  pearson: { name: "Pearson r" },
+  spearman: { name: "Spearman ρ" },
+  kendallTau: { name: "Kendall τ-b" },
+  mae: { name: "Mean absolute error", note: "lower is better" },
+  exactAgreement: { name: "Exact agreement" },
+  withinOne: { name: "Agreement within one point" },
+  kappa: { name: "Cohen's κ" },
+  quadraticKappa: { name: "Quadratic-weighted κ" },
+  accuracyWithTies: { name: "Accuracy with ties", note: "tie is a third class" },
+  accuracyWithoutTies: { name: "Accuracy without ties", note: "items where neither side says tie" },
+  accuracyDecisiveGold: { name: "Accuracy on decisive gold", note: "judge tie counts wrong" },
+  macroPrecision: { name: "Macro precision" },
+  macroRecall: { name: "Macro recall" },
+  macroF1: { name: "Macro F1" },
 };
+
+/** The metric's name with its note, for the rows of the agreement tables. */
+export const METRIC_LABELS: Record<string, string> = Object.fromEntries(
+  Object.entries(METRICS).map(([id, m]) => [id, m.note ? `${m.name} (${m.note})` : m.name]),
+);
+
+/** The metric's short name, for table heads and chart titles; an unknown id as given. */
+export function metricName(id: string): string {
+  return METRICS[id]?.name ?? id;
+}
 
 const SCORE_ROWS = ["pearson", "spearman", "kendallTau", "exactAgreement", "withinOne", "kappa", "quadraticKappa", "mae"] as const;
 const PAIRWISE_ROWS = ["accuracyWithTies", "accuracyWithoutTies", "accuracyDecisiveGold", "kappa", "macroPrecision", "macroRecall", "macroF1"] as const;
@@ -44,6 +55,16 @@ export function formatNumber(v: number): string {
 export function formatValue(m: MetricValue | undefined): string {
   if (!m) return "";
   return m.value === null ? `n/a: ${m.reason ?? "undefined"}` : formatNumber(m.value);
+}
+
+/**
+ * A bootstrap p-value. None of the resamples on the far side of zero means p is below what the
+ * resamples can show (1 / resamples), never 0; below 0.001 it reads "< 0.001".
+ */
+export function formatPValue(p: number, resamples: number): string {
+  const floor = Math.max(0.001, resamples > 0 ? 1 / resamples : 0);
+  if (p === 0) return `< ${Number(floor.toPrecision(2))}`;
+  return p < 0.001 ? "< 0.001" : p.toFixed(3);
 }
 
 export function formatInterval(m: MetricValue | undefined): string {
@@ -83,19 +104,19 @@ export function buildBlocks(result: MetaEvalResult): Block[] {
     blocks.push({ type: "heading", level: 2, text: "Judges compared" });
     blocks.push({
       type: "paragraph",
-      text: `${METRIC_LABELS[c.metric] ?? c.metric} on the ${c.rows} rows every judge predicted. Differences are against ${c.reference}, from a paired bootstrap (the same resampled rows for every judge); p is two-sided.`,
+      text: `${metricName(c.metric)} on the ${c.rows} rows every judge predicted. Differences are against ${c.reference}, from a paired bootstrap (the same resampled rows for every judge); p is two-sided.`,
     });
     blocks.push({
       type: "table",
-      head: ["judge", c.metric, ciLabel, `difference vs ${c.reference}`, ciLabel, "p"],
+      head: ["judge", metricName(c.metric), ciLabel, `difference vs ${c.reference}`, ciLabel, "p"],
       rows: c.table.map((r) => [
         r.judge, formatValue(r.value), formatInterval(r.value),
         r.difference ? formatValue(r.difference) : "", r.difference ? formatInterval(r.difference) : "",
-        r.difference?.pValue == null ? "" : r.difference.pValue.toFixed(3),
+        r.difference?.pValue == null ? "" : formatPValue(r.difference.pValue, result.settings.bootstrap),
       ]),
     });
     const bars = c.table.filter((r) => r.value.value !== null).map((r) => ({ label: r.judge, value: r.value.value as number, lo: r.value.ci?.[0], hi: r.value.ci?.[1] }));
-    if (bars.length > 0) blocks.push({ type: "chart", name: "comparison", title: "Judges compared", spec: intervalBarChart(bars, c.metric, `${c.metric} by judge (${ciLabel})`) });
+    if (bars.length > 0) blocks.push({ type: "chart", name: "comparison", title: "Judges compared", spec: intervalBarChart(bars, metricName(c.metric), `${metricName(c.metric)} by judge (${ciLabel})`) });
   }
 
   if (result.raters) {
@@ -193,7 +214,7 @@ function judgeBlocks(result: MetaEvalResult, judge: JudgeReport, ciLabel: string
     const groupNames = result.kind === "score" ? (["pearson", "spearman", "kendallTau", "exactAgreement", "quadraticKappa", "mae"] as const) : (["accuracyWithTies", "accuracyWithoutTies", "kappa", "macroF1"] as const);
     blocks.push({
       type: "table",
-      head: [result.by, "rows", "evaluated", "not evaluated", ...groupNames.map((n) => n)],
+      head: [result.by, "rows", "evaluated", "not evaluated", ...groupNames.map(metricName)],
       rows: judge.groups.map((g) => [
         g.group, String(g.coverage.rows), String(g.coverage.evaluated), String(g.coverage.rows - g.coverage.evaluated),
         ...groupNames.map((n) => {
@@ -207,7 +228,7 @@ function judgeBlocks(result: MetaEvalResult, judge: JudgeReport, ciLabel: string
       .map((g) => ({ g, m: metricOf(g.metrics, headline) }))
       .filter(({ m }) => m?.value != null)
       .map(({ g, m }) => ({ label: g.group, value: m!.value as number, lo: m!.ci?.[0], hi: m!.ci?.[1] }));
-    if (bars.length > 0) blocks.push({ type: "chart", name: `${id}-by-${slug(result.by)}`, title: `By ${result.by}`, spec: intervalBarChart(bars, headline, `${headline} by ${result.by} (${ciLabel})`) });
+    if (bars.length > 0) blocks.push({ type: "chart", name: `${id}-by-${slug(result.by)}`, title: `By ${result.by}`, spec: intervalBarChart(bars, metricName(headline), `${metricName(headline)} by ${result.by} (${ciLabel})`) });
   }
 
   if (judge.cost) {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { BENCHMARKS, missingFiles, runBenchmark } from "../benchmarks/index.js";
-import { formatValue } from "../metaeval/index.js";
+import { formatValue, metricName } from "../metaeval/index.js";
 import { formatSummary } from "./judge.js";
 import { addJudgeOptions, judgeOptionsFrom, NO_MODEL_MESSAGE, type JudgeCliOptions } from "./judge-options.js";
 import { interruptSignal, positiveInt, wholeNumber } from "./options.js";
@@ -55,7 +55,7 @@ export function registerBench(program: Command): void {
         const headline = result.metaEval.headline;
         for (const judge of result.metaEval.judges) {
           const metric = (judge.metrics as unknown as Record<string, Parameters<typeof formatValue>[0]>)[headline];
-          lines.push(`${judge.name}: ${headline} ${formatValue(metric)}`);
+          lines.push(`${judge.name}: ${metricName(headline)} ${formatValue(metric)}`);
         }
         lines.push(`report: ${path.join(result.reportDir!, "report.html")}`);
       }

@@ -29,7 +29,7 @@ describe("critic bench", () => {
     const result = await runCli(args);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/llmbar-natural: 3 records/);
-    expect(result.stderr).toMatch(/accuracyWithTies (\d(\.\d+)?|n\/a)/);
+    expect(result.stderr).toMatch(/Accuracy with ties (\d(\.\d+)?|n\/a)/);
     const judgments = readFileSync(join(out, "judgments-critic-tiny-llama-v2.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { winner: string; gold: string });
     expect(judgments).toHaveLength(3);
     expect(judgments.every((j) => ["A", "B"].includes(j.winner) && ["A", "B"].includes(j.gold))).toBe(true);

@@ -115,11 +115,11 @@ export function formatSummary(s: JudgeSummary): string {
   }
   const lines = [
     s.cost?.stoppedAtMaxCost
-      ? `stopped at --max-cost: partial output in ${s.output}; run again with a higher --max-cost to go on (finished calls are cached)`
+      ? `stopped at --max-cost: the next call could have taken the cost over $${s.cost.maxUsd ?? "the cap"} (each call reserves its prompt and max tokens before it is sent); partial output in ${s.output}; run again with a higher --max-cost to go on (finished calls are cached)`
       : s.status === "interrupted"
       ? `interrupted: partial output in ${s.output}; run the same command again to resume (finished calls are cached)`
       : `wrote ${s.judged + s.failed} judgments to ${s.output}`,
-    `  records ${s.records}, judged ${s.judged}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}`,
+    `  records ${s.records}, judged ${s.judged}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}${s.notStarted > 0 || s.status === "interrupted" ? `, not started ${s.notStarted}` : ""}`,
     `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors} (after ${s.requestRetries} retried server faults)`,
     `  tokens ${s.promptTokens} prompt + ${s.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];

@@ -20,6 +20,8 @@ import { emptyStats, judgeStream, type EngineInput, type JudgeStats } from "./en
 import { defaultJuryMethod, JuryAgreement } from "./jury.js";
 import type { MetricValue } from "../metaeval/types.js";
 import { resolveGrader, type GraderOptions } from "./grader.js";
+import { costOf as priceOf, CostBudget, type Price } from "./budget.js";
+export type { Price } from "./budget.js";
 import type { Grader, Judgment, JuryMethod } from "./types.js";
 
 export interface JudgeOptions extends GraderOptions, BackendOptions {
@@ -53,7 +55,10 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   price?: Price;
   /** The price of `judge.cost_usd` when it is not `price` (--batch: the batch discount). */
   judgmentPrice?: Price;
-  /** Stop taking records once the calls made cost this many dollars (needs `price`); resumable. */
+  /**
+   * Spend at most this many dollars on calls (needs `price`): a call is sent only when its most
+   * possible cost (prompt estimate + max tokens) fits beside what is spent and reserved; resumable.
+   */
   maxCost?: number;
   /** Write the run's calls as OpenAI Batch API request lines to this file, and judge nothing. */
   batchFile?: string;
@@ -85,8 +90,11 @@ export interface BatchSettings {
 
 export interface JudgeSummary extends JudgeStats {
   status: "finished" | "interrupted";
+  /** Records read from the input: judged + failed + rejected + notStarted. */
   records: number;
   rejected: number;
+  /** Records read but not judged because the run stopped (Ctrl-C, --max-cost); the next run judges them. */
+  notStarted: number;
   output: string;
   rejects: string | null;
   elapsedMs: number;
@@ -103,7 +111,7 @@ export interface JudgeSummary extends JudgeStats {
   /** Several --base-url for one model: calls served and faults per endpoint. */
   endpoints?: Record<string, EndpointStats>;
   /** With a price: what this run's calls cost (calls answered from the run store cost nothing). */
-  cost?: { usd: number; price: Price; stoppedAtMaxCost: boolean };
+  cost?: { usd: number; price: Price; stoppedAtMaxCost: boolean; maxUsd?: number };
   /** A jury's run: its judges and how much they agreed (Fleiss' kappa, scores as categories). */
   jury?: { method: JuryMethod; jurors: string[]; fleiss: MetricValue & { items: number; raters: number } };
   runId: number;
@@ -242,8 +250,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const recorder = options.batchFile ? createBatchRecorder(judges.backends[0]!, options.batchFile, { sendGrammar: options.sendGrammar, logprobs: options.logprobs }) : undefined;
   const backends = recorder ? [recorder as Backend] : judges.backends;
   const backend = backends[0]!;
-  const budget = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, budget.signal]) : budget.signal;
+  const budget = options.maxCost !== undefined && options.price ? new CostBudget(options.maxCost, options.price) : undefined;
+  const signal = options.signal;
   const jurors = backends.length > 1 ? backends : undefined;
   const retriesBefore = sumRetries(backends);
   const agreement = jurors ? new JuryAgreement() : undefined;
@@ -294,7 +302,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
       // is written: the next --batch round sends it.
       samples: options.samples, maxRetries: options.maxRetries, swap: options.swap, ...(options.swapThreshold !== undefined ? { swapThreshold: options.swapThreshold } : {}),
       ...(options.distributions === false ? { distributions: false } : {}),
-      params: options.params, concurrency: options.concurrency, signal,
+      params: options.params, concurrency: options.concurrency, ...(signal ? { signal } : {}), ...(budget ? { budget } : {}),
     })) {
       const { index: _index, ...row } = judgment;
       // What producing this judgment cost at --price (its calls' tokens, cached or not).
@@ -302,14 +310,13 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
       if (price) row.judge = { ...row.judge, cost_usd: round6((row.judge.tokens.prompt * price.inputPerMillion + row.judge.tokens.completion * price.outputPerMillion) / 1e6) };
       await writer.write(row);
       agreement?.add(judgment);
-      if (options.price && options.maxCost !== undefined && costOf(stats, options.price) >= options.maxCost) budget.abort();
       progress?.tick(1, stats.failed > 0 ? `(${stats.failed} failed)` : "");
     }
     for (const reject of pendingRejects) {
       rejected++;
       await rejects.write(reject as unknown as Record<string, unknown>);
     }
-    if (signal.aborted) status = "interrupted";
+    if (signal?.aborted || budget?.exhausted) status = "interrupted";
   } catch (error) {
     await writer.close();
     await rejects.close();
@@ -329,6 +336,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     status,
     records,
     rejected,
+    notStarted: Math.max(0, records - rejected - stats.judged - stats.failed),
     ...stats,
     output: status === "finished" ? options.output : partial,
     rejects: rejected > 0 ? rejectsPath : null,
@@ -338,7 +346,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     ...(recorder ? { batchFile: { file: options.batchFile!, requests: recorder.written } } : {}),
     ...(batchResults ? { batchResults } : {}),
     ...("endpointStats" in backend ? { endpoints: (backend as { endpointStats(): Record<string, EndpointStats> }).endpointStats() } : {}),
-    ...(options.price ? { cost: { usd: round6(costOf(stats, options.price)), price: options.price, stoppedAtMaxCost: budget.signal.aborted } } : {}),
+    ...(options.price ? { cost: { usd: round6(costOf(stats, options.price)), price: options.price, stoppedAtMaxCost: budget?.exhausted ?? false, ...(options.maxCost !== undefined ? { maxUsd: options.maxCost } : {}) } } : {}),
     ...(agreement ? { jury: { method: options.jury ?? defaultJuryMethod(grader.mode), jurors: backends.map((b) => `${b.kind}:${b.model}`), fleiss: agreement.kappa() } } : {}),
     runId,
   };
@@ -421,13 +429,6 @@ function formatOf(path: string): "jsonl" | "parquet" {
   return path.endsWith(".parquet") ? "parquet" : "jsonl";
 }
 
-export interface Price {
-  /** Dollars per million prompt tokens. */
-  inputPerMillion: number;
-  /** Dollars per million completion tokens. */
-  outputPerMillion: number;
-}
-
 /** "in=0.15,out=0.6" (dollars per million tokens). */
 export function parsePrice(text: string): Price {
   const parts = Object.fromEntries(text.split(",").map((p) => p.split("=").map((x) => x.trim())));
@@ -440,7 +441,7 @@ export function parsePrice(text: string): Price {
 }
 
 function costOf(stats: JudgeStats, price: Price): number {
-  return (stats.paidPromptTokens * price.inputPerMillion + stats.paidCompletionTokens * price.outputPerMillion) / 1e6;
+  return priceOf(stats.paidPromptTokens, stats.paidCompletionTokens, price);
 }
 
 function sumRetries(backends: Backend[]): number {

@@ -121,14 +121,21 @@ describe("critic judge guards its output and its inputs", () => {
     const out = join(dir, "priced-out.jsonl");
     const store = join(dir, "priced.sqlite");
     const args = (...more: string[]) => ["judge", file, "-o", out, "--model", "openai:judge", "--base-url", server.baseURL, "-c", "1", "--rubric", "helpfulness", "--store", store, "--price", "in=1000000,out=0", ...more];
-    const first = await runCli(args("--max-cost", "250"));
+    const first = await runCli(args("--max-cost", "2000"));
     expect(first.code).toBe(1);
     expect(first.stderr).toContain("stopped at --max-cost");
     const cost = Number(/cost \$([\d.]+) for (\d+) prompt/.exec(first.stderr)![1]);
     const partial = readFileSync(`${out}.partial`, "utf8").trim().split("\n");
-    // Each call costs its prompt tokens in dollars; the run stopped at the first judgment that reached $250.
-    expect(cost).toBeGreaterThanOrEqual(250);
+    // Each call costs its prompt tokens in dollars and reserves its estimate before it is sent: the
+    // run stops before the call that could take it over $2000, never after.
+    expect(cost).toBeLessThanOrEqual(2000);
+    expect(cost).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(20);
+    // The summary adds up: every record read is judged, failed, rejected or not started.
+    const [, records, judged, failed, rejected, notStarted] = /records (\d+), judged (\d+), failed (\d+), rejected (\d+), not started (\d+)/.exec(first.stderr)!.map(Number);
+    expect(judged).toBe(partial.length);
+    expect(judged! + failed! + rejected! + notStarted!).toBe(records);
+    expect(notStarted).toBeGreaterThan(0);
     expect(existsSync(out)).toBe(false);
     const rest = await runCli(args());
     expect(rest.code, rest.stderr).toBe(0);

@@ -5,6 +5,7 @@ import { formatDuration } from "../util/progress.js";
 import { formatValue } from "../metaeval/index.js";
 import type { JuryMethod } from "../judge/types.js";
 import { InvalidArgumentError } from "commander";
+import { redactSecrets } from "../util/redact.js";
 import { collect, interruptSignal, positiveInt } from "./options.js";
 import { addJudgeOptions, judgeOptionsFrom, NO_MODEL_MESSAGE, type JudgeCliOptions } from "./judge-options.js";
 
@@ -57,13 +58,13 @@ export function registerJudge(program: Command): void {
                 retry: opts.batchRetry ?? "batch",
                 discount: opts.batchDiscount,
                 ...(opts.batchMaxRequests !== undefined ? { maxRequests: opts.batchMaxRequests } : {}),
-                log: (line: string) => process.stderr.write(`${line}\n`),
+                log: (line: string) => process.stderr.write(`${redactSecrets(line)}\n`),
               },
             }
           : {}),
         signal: interrupt.signal,
       });
-      process.stderr.write(formatSummary(summary));
+      process.stderr.write(redactSecrets(formatSummary(summary)));
       process.exitCode = judgeExitCode(summary);
     } finally {
       interrupt.dispose();
@@ -116,6 +117,8 @@ export function formatSummary(s: JudgeSummary): string {
   const lines = [
     s.cost?.stoppedAtMaxCost
       ? `stopped at --max-cost: the next call could have taken the cost over $${s.cost.maxUsd ?? "the cap"} (each call reserves its prompt and max tokens before it is sent); partial output in ${s.output}; run again with a higher --max-cost to go on (finished calls are cached)`
+      : s.batch?.interrupted
+      ? `interrupted: ${s.batch.interrupted}`
       : s.status === "interrupted"
       ? `interrupted: partial output in ${s.output}; run the same command again to resume (finished calls are cached)`
       : `wrote ${s.judged + s.failed} judgments to ${s.output}`,

@@ -1,12 +1,12 @@
-import { mkdtemp, rename, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { DeferredCallError, type Backend, type SamplingParams } from "../backends/types.js";
 import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
 import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
 import { round6 } from "../util/round.js";
 import { createBatchRecorder, emptyResultsSummary, identityOf, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
-import { runBatches } from "./batch-api.js";
+import { BatchWaitInterrupted, runBatches } from "./batch-api.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
@@ -21,6 +21,7 @@ import { defaultJuryMethod, JuryAgreement } from "./jury.js";
 import type { MetricValue } from "../metaeval/types.js";
 import { resolveGrader, type GraderOptions } from "./grader.js";
 import { costOf as priceOf, CostBudget, type Price } from "./budget.js";
+import { redactError, redactSecrets } from "../util/redact.js";
 export type { Price } from "./budget.js";
 import type { Grader, Judgment, JuryMethod } from "./types.js";
 
@@ -107,7 +108,7 @@ export interface JudgeSummary extends JudgeStats {
   /** --batch-results: result lines stored, and lines that failed (those calls run live). */
   batchResults?: BatchResultsSummary;
   /** --batch: the rounds of batches sent (or re-attached to) and what came back. */
-  batch?: { rounds: number; batches: Array<{ id: string; status: string; requests: number; reattached: boolean }>; results: BatchResultsSummary; costUsd?: number };
+  batch?: { rounds: number; batches: Array<{ id: string; status: string; requests: number; reattached: boolean }>; results: BatchResultsSummary; costUsd?: number; interrupted?: string };
   /** Several --base-url for one model: calls served and faults per endpoint. */
   endpoints?: Record<string, EndpointStats>;
   /** With a price: what this run's calls cost (calls answered from the run store cost nothing). */
@@ -161,7 +162,11 @@ export const DEFAULT_STORE = ".critic/store.sqlite";
 /** Judges every record of a dataset file and writes one judgment per valid record, in input order. */
 export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
   const files = { input: options.input, outputs: [options.output, options.rejects], map: options.map };
-  return runLocked(files, { wait: options.wait, signal: options.signal }, () => judgeFile(options));
+  try {
+    return await runLocked(files, { wait: options.wait, signal: options.signal }, () => judgeFile(options));
+  } catch (error) {
+    throw redactError(error);
+  }
 }
 
 /**
@@ -178,30 +183,58 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
   if (options.maxCost !== undefined) throw new Error("--max-cost cannot stop a batch half way; use it with live calls");
   if (options.batchFile) throw new Error("--batch and --batch-file: choose one");
   const { batch: settings, ...rest } = options;
+  const started = performance.now();
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const live = await openBackend(spec, { ...options, ...(options.baseURLs?.[0] ? { baseURL: options.baseURLs[0] } : {}) });
   const baseURL = (options.baseURLs?.[0] ?? options.baseURL ?? process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
-  const dir = await mkdtemp(path.join(tmpdir(), "critic-batch-"));
+  // The request lines hold every prompt: they are kept beside the run store (where the answers go
+  // too), in a folder of this output's own that the next run of it clears, never in the system temp folder.
+  const dir = path.join(store.path === ":memory:" ? path.dirname(path.resolve(options.output)) : path.dirname(path.resolve(store.path)), "batch-requests", createHash("sha256").update(path.resolve(options.output)).digest("hex").slice(0, 16));
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
   const requests = path.join(dir, "requests.jsonl");
   const log = settings.log ?? (() => {});
   const batches: NonNullable<JudgeSummary["batch"]>["batches"] = [];
   const results = emptyResultsSummary();
   let rounds = 0;
+  // One entry in the run history for the whole command (its passes are not runs of their own).
+  const runId = store.startRun("judge", { ...describeRun(options, [live], resolveGrader({ ...options, maxTokens: options.params?.maxTokens })), batch: true });
+  let recorded: JudgeSummary | undefined;
+  const interruptedBatchSummary = (pass: JudgeSummary, why: string): JudgeSummary => ({
+    ...emptyStats(), status: "interrupted", records: pass.records, rejected: pass.rejected, notStarted: pass.records - pass.rejected,
+    output: `${options.output}.partial`, rejects: pass.rejects, elapsedMs: Math.round(performance.now() - started), requestRetries: 0,
+    batch: { rounds, batches, results, interrupted: why }, runId,
+  });
   try {
     const maxRounds = (options.maxRetries ?? 2) + 3;
     for (let round = 1; round <= maxRounds; round++) {
-      const recorded = await judgeFile({ ...rest, model: live, store, batchFile: requests, progress: false });
+      recorded = await judgeFile({ ...rest, model: live, store, batchFile: requests, progress: false, history: false });
       const written = recorded.batchFile?.requests ?? 0;
       if (written === 0) break;
+      if (options.signal?.aborted) {
+        // Stopped while the lines were written: a part of them must not go out as a batch.
+        const summary = interruptedBatchSummary(recorded, "stopped before the batches were sent; run the same command again to send them");
+        store.finishRun(runId, "interrupted", summary as unknown as Record<string, unknown>);
+        return summary;
+      }
       rounds = round;
       log(`batch round ${round}: ${written} calls to send (${recorded.cachedCalls} already in the run store)`);
-      const sent = await runBatches(requests, store, {
-        baseURL, model: live.model, output: options.output,
-        ...(settings.pollIntervalMs !== undefined ? { pollIntervalMs: settings.pollIntervalMs } : {}),
-        ...(settings.maxRequests !== undefined ? { maxRequests: settings.maxRequests } : {}),
-        ...(settings.maxBytes !== undefined ? { maxBytes: settings.maxBytes } : {}),
-        log, ...(options.signal ? { signal: options.signal } : {}),
-      });
+      let sent: Awaited<ReturnType<typeof runBatches>>;
+      try {
+        sent = await runBatches(requests, store, {
+          baseURL, model: live.model, output: options.output,
+          ...(settings.pollIntervalMs !== undefined ? { pollIntervalMs: settings.pollIntervalMs } : {}),
+          ...(settings.maxRequests !== undefined ? { maxRequests: settings.maxRequests } : {}),
+          ...(settings.maxBytes !== undefined ? { maxBytes: settings.maxBytes } : {}),
+          log, ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof BatchWaitInterrupted)) throw error;
+        // Ctrl-C while the batches run: they go on at the server; the next run re-attaches.
+        const summary = interruptedBatchSummary(recorded, error.message);
+        store.finishRun(runId, "interrupted", summary as unknown as Record<string, unknown>);
+        return summary;
+      }
       batches.push(...sent.batches);
       results.loaded += sent.results.loaded;
       results.failed += sent.results.failed;
@@ -216,10 +249,15 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
     const finalModel = settings.retry === "live" ? live : answeredByBatchesOnly(live);
     const discount = settings.discount ?? 0.5;
     const judgmentPrice = options.price ? { ...options.price, inputPerMillion: options.price.inputPerMillion * discount, outputPerMillion: options.price.outputPerMillion * discount } : undefined;
-    const summary = await judgeFile({ ...rest, model: finalModel, store, ...(judgmentPrice ? { judgmentPrice } : {}) });
+    const summary = await judgeFile({ ...rest, model: finalModel, store, history: false, ...(judgmentPrice ? { judgmentPrice } : {}) });
     const costUsd = options.price ? round6(((results.promptTokens * options.price.inputPerMillion + results.completionTokens * options.price.outputPerMillion) / 1e6) * discount) : undefined;
     if (summary.cost && costUsd !== undefined) summary.cost = { ...summary.cost, usd: round6(summary.cost.usd + costUsd) };
-    return { ...summary, batch: { rounds, batches, results, ...(costUsd !== undefined ? { costUsd } : {}) } };
+    const done: JudgeSummary = { ...summary, elapsedMs: Math.round(performance.now() - started), runId, batch: { rounds, batches, results, ...(costUsd !== undefined ? { costUsd } : {}) } };
+    store.finishRun(runId, done.status, done as unknown as Record<string, unknown>);
+    return done;
+  } catch (error) {
+    store.finishRun(runId, "failed", { error: redactSecrets(error instanceof Error ? error.message : String(error)) });
+    throw error;
   } finally {
     await live.dispose();
     await rm(dir, { recursive: true, force: true });
@@ -238,7 +276,8 @@ function answeredByBatchesOnly(live: Backend): Backend {
   };
 }
 
-async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
+/** `history: false`: a pass of a --batch command, which keeps the one history entry itself. */
+async function judgeFile(options: JudgeOptions & { history?: false }): Promise<JudgeSummary> {
   if (options.batch) return judgeThroughBatches(options as JudgeOptions & { batch: BatchSettings });
   const started = performance.now();
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
@@ -267,7 +306,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const partial = `${options.output}.partial`;
   const writer = await createRecordWriter(partial, { format: options.outputFormat ?? formatOf(options.output) });
   const stats = emptyStats();
-  const runId = store.startRun("judge", describeRun(options, backends, grader));
+  const runId = options.history === false ? 0 : store.startRun("judge", describeRun(options, backends, grader));
   let records = 0;
   let rejected = 0;
   const pendingRejects: Reject[] = [];
@@ -310,7 +349,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
       if (price) row.judge = { ...row.judge, cost_usd: round6((row.judge.tokens.prompt * price.inputPerMillion + row.judge.tokens.completion * price.outputPerMillion) / 1e6) };
       await writer.write(row);
       agreement?.add(judgment);
-      progress?.tick(1, stats.failed > 0 ? `(${stats.failed} failed)` : "");
+      // Writing a batch file, a call without an answer is written, not failed.
+      progress?.tick(1, recorder ? `(${recorder.written} request lines written)` : stats.failed > 0 ? `(${stats.failed} failed)` : "");
     }
     for (const reject of pendingRejects) {
       rejected++;
@@ -320,7 +360,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   } catch (error) {
     await writer.close();
     await rejects.close();
-    store.finishRun(runId, "failed", { error: error instanceof Error ? error.message : String(error) });
+    if (options.history !== false) store.finishRun(runId, "failed", { error: redactSecrets(error instanceof Error ? error.message : String(error)) });
     throw error;
   } finally {
     progress?.finish();
@@ -350,7 +390,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     ...(agreement ? { jury: { method: options.jury ?? defaultJuryMethod(grader.mode), jurors: backends.map((b) => `${b.kind}:${b.model}`), fleiss: agreement.kappa() } } : {}),
     runId,
   };
-  store.finishRun(runId, status, summary as unknown as Record<string, unknown>);
+  if (options.history !== false) store.finishRun(runId, status, summary as unknown as Record<string, unknown>);
   if (typeof options.store !== "object") store.close();
   if (rejected === 0) await rm(rejectsPath, { force: true });
   return summary;

@@ -20,7 +20,7 @@ export function registerJudge(program: Command): void {
     .option("--rejects <file>", "bad records (default <output>.rejects.jsonl)")
     .option("--wait", "when another run is writing the same output, wait for it instead of refusing")
     .option("--price <in=,out=>", "dollars per million tokens, e.g. in=0.15,out=0.6: the run's cost in the summary")
-    .option("--max-cost <dollars>", "stop taking records once the calls made cost this much (needs --price); run again to go on", Number)
+    .option("--max-cost <dollars>", "spend at most this much (needs --price): a call is sent only if its prompt and max tokens fit under the cap; run again to go on", Number)
     .option("--batch-file <file>", "write the calls as OpenAI Batch API request lines (custom_id = cache key) and judge nothing; run them anywhere (OpenAI Batch, vLLM run-batch)")
     .option("--batch-results <file>", "read an OpenAI Batch API results file into the run store first; the run answers those calls from it")
     .option("--batch", "send the calls through the server's Batch API (OpenAI files + batches: half the price, no rate limits), follow the batches, then judge; a killed run re-attaches")

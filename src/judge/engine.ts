@@ -8,6 +8,7 @@ import { round4 } from "../util/round.js";
 import { checkJurors, checkJuryMethod, combineJury, defaultJuryMethod, sumJurorStats } from "./jury.js";
 import type { FailedAttempt, Grader, Judgment, JuryMethod, PairVerdict, SampleResult } from "./types.js";
 import { BudgetExhaustedError, costOf, type CostBudget } from "./budget.js";
+import { redactSecrets } from "../util/redact.js";
 
 export interface EngineOptions {
   backend: Backend;
@@ -528,6 +529,7 @@ function levelOf(call: ParsedCall, swapped = false): string | undefined {
 }
 
 
+/** An error's words as a judgment records them: never with a key a server echoed. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactSecrets(error instanceof Error ? error.message : String(error));
 }

@@ -87,6 +87,20 @@ describe("critic judge guards its output and its inputs", () => {
     expect(result.stderr).toContain("2 failed: run the same command again to retry them");
   });
 
+  it("Ctrl-C exits 130 with a summary that adds up: the records read and not judged are counted as not started", async () => {
+    const out = join(dir, "sigint-out.jsonl");
+    const run = startCli(judgeArgs(input, out, "--rubric", "helpfulness"));
+    while (!existsSync(`${out}.partial`) || readFileSync(`${out}.partial`, "utf8").split("\n").length < 20) await new Promise((r) => setTimeout(r, 10));
+    run.child.kill("SIGINT");
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain("interrupted: partial output in");
+    const [, records, judged, failed, rejected, notStarted] = /records (\d+), judged (\d+), failed (\d+), rejected (\d+), not started (\d+)/.exec(result.stderr)!.map(Number);
+    expect(judged! + failed! + rejected! + notStarted!).toBe(records);
+    expect(judged).toBe(readFileSync(`${out}.partial`, "utf8").trim().split("\n").length);
+    expect(judged).toBeLessThan(RECORDS);
+  });
+
   it("--request-retries sets the HTTP retries, and the summary counts the server faults that were retried", async () => {
     const seen = new Map<string, number>();
     // Every record's first two calls get a 503; the third answers.

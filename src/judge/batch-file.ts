@@ -42,6 +42,9 @@ export function identityOf(target: Backend): Pick<Backend, "kind" | "model" | "c
 export function createBatchRecorder(target: Backend, file: string, options: { sendGrammar?: boolean; logprobs?: boolean } = {}): BatchRecorder {
   const out: WriteStream = createWriteStream(file);
   let written = 0;
+  // A call already written (the same prompt in two records) is not written again: the Batch API
+  // wants each custom_id once, and each line is paid for.
+  const keys = new Set<string>();
   // One wait for the stream to drain, shared by every call that found it full (not one listener each).
   let drained: Promise<void> | undefined;
   return {
@@ -59,6 +62,8 @@ export function createBatchRecorder(target: Backend, file: string, options: { se
         constraint: request.constraint,
         ...(request.verdict ? { verdict: request.verdict } : {}),
       });
+      if (keys.has(key)) throw new DeferredCallError(BATCH_DEFERRED);
+      keys.add(key);
       const line = { custom_id: key, method: "POST", url: "/v1/chat/completions", body: chatCompletionBody(target.model, request, options) };
       if (!out.write(`${JSON.stringify(line)}\n`)) {
         drained ??= once(out, "drain").then(() => {

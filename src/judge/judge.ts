@@ -184,6 +184,7 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
   if (options.batchFile) throw new Error("--batch and --batch-file: choose one");
   const { batch: settings, ...rest } = options;
   const started = performance.now();
+  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const live = await openBackend(spec, { ...options, ...(options.baseURLs?.[0] ? { baseURL: options.baseURLs[0] } : {}) });
   const baseURL = (options.baseURLs?.[0] ?? options.baseURL ?? process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
@@ -198,7 +199,7 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
   const results = emptyResultsSummary();
   let rounds = 0;
   // One entry in the run history for the whole command (its passes are not runs of their own).
-  const runId = store.startRun("judge", { ...describeRun(options, [live], resolveGrader({ ...options, maxTokens: options.params?.maxTokens })), batch: true });
+  const runId = store.startRun("judge", { ...describeRun(options, [live], grader), batch: true });
   let recorded: JudgeSummary | undefined;
   const interruptedBatchSummary = (pass: JudgeSummary, why: string): JudgeSummary => ({
     ...emptyStats(), status: "interrupted", records: pass.records, rejected: pass.rejected, notStarted: pass.records - pass.rejected,

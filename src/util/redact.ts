@@ -20,7 +20,7 @@ export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env
   // Longest first, so a key that contains another is removed whole.
   for (const secret of secrets.sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
   return out
-    .replace(/\b(Bearer|Basic)(\s+)(?!\[redacted\])[^\s"'`,;)}\]]+/gi, `$1$2${REDACTED}`)
+    .replace(/\b(Bearer)(\s+)(?!\[redacted\])[^\s"'`,;)}\]]+/gi, `$1$2${REDACTED}`)
     .replace(/\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}/g, REDACTED)
     .replace(/\bhf_[A-Za-z0-9]{16,}/g, REDACTED);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/main.js";
+import { main, errorText } from "../dist/cli/main.js";
 
 main(process.argv).catch((error) => {
-  console.error(error instanceof Error ? error.message : String(error));
+  console.error(errorText(error));
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import { createAgents, postJson, type JsonResponse } from "./http-client.js";
 import { distributionFromLogprobs, MAX_TOP_LOGPROBS, type TokenLogprob } from "./logprobs.js";
 import { AdaptiveLimit } from "./adaptive.js";
 import { estimateTokens, RateLimiter } from "./rate-limit.js";
+import { addSecret, redactSecrets, REDACTED } from "../util/redact.js";
 
 export interface OpenAIBackendOptions {
   /** Model name the server knows (`gpt-4o-mini`, `prometheus-7b`, ...). */
@@ -85,7 +86,8 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
     ...(process.env.OPENAI_PROJECT_ID ? { "openai-project": process.env.OPENAI_PROJECT_ID } : {}),
   };
   const where = `openai backend (model "${model}" at ${baseURL})`;
-  const redact = (text: string): string => (key.length >= 4 ? text.split(key).join("[redacted]") : text);
+  addSecret(apiKey);
+  const redact = (text: string): string => redactSecrets(key.length >= 4 ? text.split(key).join(REDACTED) : text);
   let retries = 0;
   const limit = new AdaptiveLimit(concurrency);
   const rate = options.rpm !== undefined || options.tpm !== undefined ? new RateLimiter({ rpm: options.rpm, tpm: options.tpm }) : undefined;

@@ -2,6 +2,9 @@ import type { Command } from "commander";
 import { batchClient } from "../judge/batch-api.js";
 import { DEFAULT_STORE } from "../judge/judge.js";
 import { RunStore, type BatchRecord } from "../store/run-store.js";
+import { redactSecrets } from "../util/redact.js";
+
+const say = (line: string): void => void process.stdout.write(`${redactSecrets(line)}\n`);
 
 interface BatchCliOptions {
   store: string;
@@ -19,8 +22,8 @@ export function registerBatch(program: Command): void {
     const store = RunStore.open(opts.store);
     try {
       const rows = store.listBatches();
-      if (rows.length === 0) process.stdout.write(`no batches in ${opts.store}\n`);
-      for (const b of rows) process.stdout.write(`${describe(b)}\n`);
+      if (rows.length === 0) say(`no batches in ${opts.store}`);
+      for (const b of rows) say(`${describe(b)}`);
     } finally {
       store.close();
     }
@@ -32,7 +35,7 @@ export function registerBatch(program: Command): void {
       const b = await client.batches.retrieve(id);
       if (record) store.updateBatch(record.rowid, { status: b.status, info: { request_counts: b.request_counts ?? null } });
       const c = b.request_counts;
-      process.stdout.write(`${b.id}: ${b.status}${c ? `, ${c.completed}/${c.total} done, ${c.failed} failed` : ""}${record ? ` (judging ${record.output}; results stored: ${record.loaded ? "yes" : "not yet"})` : ""}\n`);
+      say(`${b.id}: ${b.status}${c ? `, ${c.completed}/${c.total} done, ${c.failed} failed` : ""}${record ? ` (judging ${record.output}; results stored: ${record.loaded ? "yes" : "not yet"})` : ""}`);
     } finally {
       store.close();
     }
@@ -43,7 +46,7 @@ export function registerBatch(program: Command): void {
     try {
       const b = await client.batches.cancel(id);
       if (record) store.updateBatch(record.rowid, { status: b.status });
-      process.stdout.write(`${b.id}: ${b.status}\n`);
+      say(`${b.id}: ${b.status}`);
     } finally {
       store.close();
     }

@@ -5,6 +5,7 @@ import { formatDuration } from "../util/progress.js";
 import { formatValue } from "../metaeval/index.js";
 import type { JuryMethod } from "../judge/types.js";
 import { InvalidArgumentError } from "commander";
+import { redactSecrets } from "../util/redact.js";
 import { collect, interruptSignal, positiveInt } from "./options.js";
 import { addJudgeOptions, judgeOptionsFrom, NO_MODEL_MESSAGE, type JudgeCliOptions } from "./judge-options.js";
 
@@ -19,7 +20,7 @@ export function registerJudge(program: Command): void {
     .option("--rejects <file>", "bad records (default <output>.rejects.jsonl)")
     .option("--wait", "when another run is writing the same output, wait for it instead of refusing")
     .option("--price <in=,out=>", "dollars per million tokens, e.g. in=0.15,out=0.6: the run's cost in the summary")
-    .option("--max-cost <dollars>", "stop taking records once the calls made cost this much (needs --price); run again to go on", Number)
+    .option("--max-cost <dollars>", "spend at most this much (needs --price): a call is sent only if its prompt and max tokens fit under the cap; run again to go on", Number)
     .option("--batch-file <file>", "write the calls as OpenAI Batch API request lines (custom_id = cache key) and judge nothing; run them anywhere (OpenAI Batch, vLLM run-batch)")
     .option("--batch-results <file>", "read an OpenAI Batch API results file into the run store first; the run answers those calls from it")
     .option("--batch", "send the calls through the server's Batch API (OpenAI files + batches: half the price, no rate limits), follow the batches, then judge; a killed run re-attaches")
@@ -57,13 +58,13 @@ export function registerJudge(program: Command): void {
                 retry: opts.batchRetry ?? "batch",
                 discount: opts.batchDiscount,
                 ...(opts.batchMaxRequests !== undefined ? { maxRequests: opts.batchMaxRequests } : {}),
-                log: (line: string) => process.stderr.write(`${line}\n`),
+                log: (line: string) => process.stderr.write(`${redactSecrets(line)}\n`),
               },
             }
           : {}),
         signal: interrupt.signal,
       });
-      process.stderr.write(formatSummary(summary));
+      process.stderr.write(redactSecrets(formatSummary(summary)));
       process.exitCode = judgeExitCode(summary);
     } finally {
       interrupt.dispose();
@@ -115,11 +116,13 @@ export function formatSummary(s: JudgeSummary): string {
   }
   const lines = [
     s.cost?.stoppedAtMaxCost
-      ? `stopped at --max-cost: partial output in ${s.output}; run again with a higher --max-cost to go on (finished calls are cached)`
+      ? `stopped at --max-cost: the next call could have taken the cost over $${s.cost.maxUsd ?? "the cap"} (each call reserves its prompt and max tokens before it is sent); partial output in ${s.output}; run again with a higher --max-cost to go on (finished calls are cached)`
+      : s.batch?.interrupted
+      ? `interrupted: ${s.batch.interrupted}`
       : s.status === "interrupted"
       ? `interrupted: partial output in ${s.output}; run the same command again to resume (finished calls are cached)`
       : `wrote ${s.judged + s.failed} judgments to ${s.output}`,
-    `  records ${s.records}, judged ${s.judged}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}`,
+    `  records ${s.records}, judged ${s.judged}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}${s.notStarted > 0 || s.status === "interrupted" ? `, not started ${s.notStarted}` : ""}`,
     `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors} (after ${s.requestRetries} retried server faults)`,
     `  tokens ${s.promptTokens} prompt + ${s.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];

@@ -11,6 +11,8 @@ import { registerServe } from "./serve.js";
 import { registerTrain } from "./train.js";
 import { registerView } from "./view.js";
 
+export { errorText } from "../util/redact.js";
+
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
 export function buildProgram(): Command {

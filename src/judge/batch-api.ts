@@ -19,6 +19,8 @@ import { once } from "node:events";
 import OpenAI from "openai";
 import type { RunStore, BatchRecord } from "../store/run-store.js";
 import { emptyResultsSummary, recordFailedLine, storeResultLine, type BatchResultsSummary } from "./batch-file.js";
+import { addSecret, redactError, redactSecrets } from "../util/redact.js";
+import { backoffDelayMs, isRetryableStatus } from "../backends/retry.js";
 
 /** OpenAI's limits for one batch input file. */
 export const BATCH_MAX_REQUESTS = 50_000;
@@ -45,6 +47,7 @@ export interface BatchRound {
 
 export function batchClient(baseURL: string, apiKey?: string): OpenAI {
   const key = apiKey ?? process.env.OPENAI_API_KEY;
+  addSecret(key);
   if (!key && /api\.openai\.com/.test(baseURL)) throw new Error("--batch: OPENAI_API_KEY is not set");
   return new OpenAI({ apiKey: key || "sk-no-key", baseURL, maxRetries: 4, timeout: 300_000 });
 }
@@ -86,8 +89,17 @@ export async function splitRequests(file: string, maxRequests: number, maxBytes:
 
 /** Sends the request lines of `file` as batches (or re-attaches to the open ones) and stores their results. */
 export async function runBatches(file: string, store: RunStore, options: BatchApiOptions): Promise<BatchRound> {
+  try {
+    return await sendBatches(file, store, options);
+  } catch (error) {
+    // An SDK error carries the server's words, which may echo the Authorization header.
+    throw redactError(error);
+  }
+}
+
+async function sendBatches(file: string, store: RunStore, options: BatchApiOptions): Promise<BatchRound> {
   const client = batchClient(options.baseURL, options.apiKey);
-  const log = options.log ?? (() => {});
+  const log = (line: string) => options.log?.(redactSecrets(line));
   const chunks = await splitRequests(file, options.maxRequests ?? BATCH_MAX_REQUESTS, options.maxBytes ?? BATCH_MAX_BYTES);
   const open: Array<{ record: BatchRecord; batch: OpenAI.Batches.Batch; reattached: boolean }> = [];
   for (const chunk of chunks) {
@@ -110,14 +122,14 @@ export async function runBatches(file: string, store: RunStore, options: BatchAp
     }
     const inputFileId = record?.inputFileId ?? (await client.files.create({ file: createReadStream(chunk.file), purpose: "batch" })).id;
     record ??= store.addBatch({ hash: chunk.hash, baseURL: options.baseURL, model: options.model, output: options.output, requests: chunk.lines, inputFileId });
-    const batch = await client.batches.create({
+    const { batch, found: foundAfterRetry } = await createOnce(client, chunk.hash, {
       input_file_id: inputFileId,
       endpoint: "/v1/chat/completions",
       completion_window: "24h",
       metadata: { critic_request_hash: chunk.hash, critic_output: options.output.slice(-500) },
     });
     store.updateBatch(record.rowid, { batchId: batch.id, status: batch.status });
-    log(`batch ${batch.id}: created with ${chunk.lines} requests`);
+    log(foundAfterRetry ? `batch ${batch.id}: created (its reply was lost; found on the server by its request hash)` : `batch ${batch.id}: created with ${chunk.lines} requests`);
     open.push({ record: { ...record, batchId: batch.id }, batch, reattached: false });
   }
 
@@ -134,7 +146,7 @@ export async function runBatches(file: string, store: RunStore, options: BatchAp
       const line = `batch ${id}: ${batch.status}${counts ? ` ${counts.completed}/${counts.total} done${counts.failed ? `, ${counts.failed} failed` : ""}` : ""}`;
       if (seen.get(id) !== line) log(line);
       seen.set(id, line);
-      store.updateBatch(entry.record.rowid, { status: batch.status, info: { request_counts: counts ?? null, errors: batch.errors?.data?.slice(0, 5) ?? null } });
+      store.updateBatch(entry.record.rowid, { status: batch.status, info: { request_counts: counts ?? null, errors: batch.errors?.data ? JSON.parse(redactSecrets(JSON.stringify(batch.errors.data.slice(0, 5)))) : null } });
       if (!TERMINAL.has(batch.status)) continue;
       pending.delete(id);
       for (const fileId of [batch.output_file_id, batch.error_file_id]) {
@@ -159,11 +171,36 @@ export async function runBatches(file: string, store: RunStore, options: BatchAp
         const reason = batch.errors?.data?.[0]?.message ?? batch.status;
         log(`batch ${id}: ${batch.status} (${reason}); its calls without a result are sent again`);
       }
+      // Its answers on disk before the batch is marked loaded: a kill -9 now must not lose them.
+      store.flush();
       store.updateBatch(entry.record.rowid, { loaded: true });
     }
     if (pending.size > 0) await sleep(options.pollIntervalMs ?? 30_000, options.signal);
   }
   return { batches: open.map((o) => ({ id: o.record.batchId as string, status: o.batch.status, requests: o.record.requests, reattached: o.reattached })), results };
+}
+
+const CREATE_TRIES = 5;
+
+/**
+ * Creates a batch, at most once: the SDK's own retries are off for this request, because a gateway
+ * that created the batch and lost the reply would make a retry create a second one (billed, and
+ * tracked nowhere). Before each new try, the batch is looked for on the server by its request hash.
+ */
+async function createOnce(client: OpenAI, hash: string, body: OpenAI.Batches.BatchCreateParams): Promise<{ batch: OpenAI.Batches.Batch; found: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 0) {
+      const existing = await findByHash(client, hash);
+      if (existing) return { batch: existing, found: true };
+    }
+    try {
+      return { batch: await client.batches.create(body, { maxRetries: 0 }), found: false };
+    } catch (error) {
+      const retryable = error instanceof OpenAI.APIConnectionError || (error instanceof OpenAI.APIError && error.status !== undefined && isRetryableStatus(error.status));
+      if (!retryable || attempt + 1 >= CREATE_TRIES) throw error;
+      await sleep(backoffDelayMs(attempt, 500, 8_000));
+    }
+  }
 }
 
 async function findByHash(client: OpenAI, hash: string): Promise<OpenAI.Batches.Batch | undefined> {
@@ -173,16 +210,24 @@ async function findByHash(client: OpenAI, hash: string): Promise<OpenAI.Batches.
   return undefined;
 }
 
+/** Ctrl-C while waiting for batches: they go on at the server, and the next run re-attaches to them. */
+export class BatchWaitInterrupted extends Error {
+  override name = "BatchWaitInterrupted";
+  constructor() {
+    super("stopped while waiting for the batches (they go on at the server); run the same command again to re-attach");
+  }
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new Error("stopped while waiting for a batch; run the same command again to re-attach"));
+    if (signal?.aborted) return reject(new BatchWaitInterrupted());
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new Error("stopped while waiting for a batch; run the same command again to re-attach"));
+      reject(new BatchWaitInterrupted());
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });

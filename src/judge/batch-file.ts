@@ -9,10 +9,12 @@
  *   (retried with new samples), are called live.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
+import { once } from "node:events";
 import { readRecords } from "../records/read.js";
 import { callKey, type RunStore } from "../store/run-store.js";
 import { chatCompletionBody } from "../backends/openai.js";
 import { DeferredCallError, type Backend, type GenerateRequest, type GenerateResult } from "../backends/types.js";
+import { redactSecrets } from "../util/redact.js";
 
 export const BATCH_DEFERRED = "written to the batch file";
 
@@ -40,6 +42,11 @@ export function identityOf(target: Backend): Pick<Backend, "kind" | "model" | "c
 export function createBatchRecorder(target: Backend, file: string, options: { sendGrammar?: boolean; logprobs?: boolean } = {}): BatchRecorder {
   const out: WriteStream = createWriteStream(file);
   let written = 0;
+  // A call already written (the same prompt in two records) is not written again: the Batch API
+  // wants each custom_id once, and each line is paid for.
+  const keys = new Set<string>();
+  // One wait for the stream to drain, shared by every call that found it full (not one listener each).
+  let drained: Promise<void> | undefined;
   return {
     ...identityOf(target),
     get written() {
@@ -55,8 +62,15 @@ export function createBatchRecorder(target: Backend, file: string, options: { se
         constraint: request.constraint,
         ...(request.verdict ? { verdict: request.verdict } : {}),
       });
+      if (keys.has(key)) throw new DeferredCallError(BATCH_DEFERRED);
+      keys.add(key);
       const line = { custom_id: key, method: "POST", url: "/v1/chat/completions", body: chatCompletionBody(target.model, request, options) };
-      if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      if (!out.write(`${JSON.stringify(line)}\n`)) {
+        drained ??= once(out, "drain").then(() => {
+          drained = undefined;
+        });
+        await drained;
+      }
       written++;
       throw new DeferredCallError(BATCH_DEFERRED);
     },
@@ -82,7 +96,7 @@ export function emptyResultsSummary(): BatchResultsSummary {
 /** Counts a results line that gave no answer, keeping the first few as examples for the summary. */
 export function recordFailedLine(summary: BatchResultsSummary, id: string, reason: string): void {
   summary.failed++;
-  if (summary.examples.length < 5) summary.examples.push({ custom_id: id, reason });
+  if (summary.examples.length < 5) summary.examples.push({ custom_id: id, reason: redactSecrets(reason) });
 }
 
 /**

@@ -4,6 +4,7 @@ import { RunStore } from "../store/run-store.js";
 import { defaultReply, lastUserMessage, scoreFor, startFaultServer, type ChatBody, type FaultServer } from "../../test/support/fault-server.js";
 import { emptyStats, judgeStream, BackendUnavailableError, type EngineOptions } from "./engine.js";
 import { resolveGrader } from "./grader.js";
+import { CostBudget, costOf } from "./budget.js";
 import type { Judgment } from "./types.js";
 
 const servers: FaultServer[] = [];
@@ -127,7 +128,8 @@ describe("judgeStream", () => {
     expect(out.map((j) => j.swap_flip_rate)).toEqual([0, 0, 1]);
     expect(out[2]!.judge.samples[0]!.swap).toMatchObject({ original: "A", swapped: "B", consistent: false });
     expect(stats).toMatchObject({ swapPairs: 3, swapConsistent: 2 });
-    expect(s.count).toBe(6);
+    // Pair 1's swapped order is pair 0's original order (and the other way round): those calls are shared.
+    expect(s.count).toBe(4);
   });
 
   it("MT-Bench's [[C]] is a tie, and Arena-Hard's level is kept and mapped back to the record's order under --swap", async () => {
@@ -217,4 +219,60 @@ describe("judgeStream", () => {
     expect(out).toEqual([...Array(out.length).keys()]);
     expect(s.count).toBe(out.length);
   });
+});
+
+describe("judgeStream pays once per distinct call", () => {
+  it("shares one call among identical records in flight (100 identical records, 1 call)", async () => {
+    const s = await server({ faults: () => ({ delayMs: 30 }) });
+    const same = Array.from({ length: 100 }, (_, i) => ({ index: i, record: { instruction: "the same question", response: "the same answer" } }));
+    const stats = emptyStats();
+    const store = RunStore.open(":memory:");
+    const out = await collect(judgeStream(same, { backend: backendFor(s, 16), grader: absolute, stats, store }));
+    store.close();
+    expect(out).toHaveLength(100);
+    expect(new Set(out.map((j) => j.score)).size).toBe(1);
+    expect(s.count).toBe(1);
+    expect(stats).toMatchObject({ calls: 100, cachedCalls: 99, judged: 100 });
+    // What was paid: one call's tokens.
+    expect(stats.paidPromptTokens).toBe(out[0]!.judge.tokens.prompt);
+  });
+
+  it("makes one call per distinct key when records repeat (100 records, 7 distinct)", async () => {
+    const s = await server({ faults: () => ({ delayMs: 20 }) });
+    const mixed = Array.from({ length: 100 }, (_, i) => ({ index: i, record: { instruction: `question ${i % 7}`, response: `answer ${i % 7}` } }));
+    const store = RunStore.open(":memory:");
+    const out = await collect(judgeStream(mixed, { backend: backendFor(s, 32), grader: absolute, store }));
+    expect(out.map((j) => j.index)).toEqual([...Array(100).keys()]);
+    expect(s.count).toBe(7);
+    store.close();
+  });
+});
+
+describe("judgeStream under --max-cost", () => {
+  // $0.001 per prompt token, $0.0001 per completion token: a call reserves about $0.35 (its prompt
+  // and 1024 completion tokens) and costs about $0.25.
+  const price = { inputPerMillion: 1000, outputPerMillion: 100 };
+  const cap = 20;
+  for (const concurrency of [1, 16, 32]) {
+    it(`never spends over the cap at concurrency ${concurrency}, and stops short of it by less than one call's reservation`, async () => {
+      const s = await server({ faults: () => ({ delayMs: 5 }) });
+      const stats = emptyStats();
+      const budget = new CostBudget(cap, price);
+      const out = await collect(judgeStream(records(300), { backend: backendFor(s, concurrency), grader: absolute, stats, budget }));
+      const spent = costOf(stats.paidPromptTokens, stats.paidCompletionTokens, price);
+      expect(budget.exhausted).toBe(true);
+      expect(spent).toBeCloseTo(budget.spent, 9);
+      // Every call the server saw was paid for and counted (one per judged record); none was sent past the cap.
+      expect(s.count).toBe(stats.calls);
+      expect(s.count).toBe(out.length);
+      expect(spent).toBeLessThanOrEqual(cap);
+      const reservation = budget.estimate(absolute.buildMessages(records(300)[299]!.record), 1024);
+      expect(spent).toBeGreaterThan(cap - reservation);
+      expect(budget.peakInFlight).toBeLessThanOrEqual(concurrency);
+      // Judgments come out in input order without gaps: the records the budget stopped are not written.
+      expect(out.map((j) => j.index)).toEqual([...Array(out.length).keys()]);
+      expect(out.length).toBe(stats.judged);
+      expect(out.length).toBeLessThan(300);
+    });
+  }
 });

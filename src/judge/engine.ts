@@ -7,6 +7,8 @@ import { majorityLabel } from "../metaeval/raters.js";
 import { round4 } from "../util/round.js";
 import { checkJurors, checkJuryMethod, combineJury, defaultJuryMethod, sumJurorStats } from "./jury.js";
 import type { FailedAttempt, Grader, Judgment, JuryMethod, PairVerdict, SampleResult } from "./types.js";
+import { BudgetExhaustedError, costOf, type CostBudget } from "./budget.js";
+import { redactSecrets } from "../util/redact.js";
 
 export interface EngineOptions {
   backend: Backend;
@@ -38,6 +40,11 @@ export interface EngineOptions {
   jurors?: Backend[];
   /** How the jury decides. Default: mean of scores, majority of verdicts. */
   jury?: JuryMethod;
+  /**
+   * --max-cost: each call reserves its most possible cost before it is sent; a call that does not
+   * fit is not sent, its record is not judged (nor written), and no more records are read.
+   */
+  budget?: CostBudget;
 }
 
 export interface JudgeStats {
@@ -107,20 +114,31 @@ export async function* judgeStream(
 ): AsyncGenerator<Judgment & { index: number }> {
   const judger: Judger = options.jurors && options.jurors.length > 1 ? new JuryJudger(options, options.jurors) : new RecordJudger(options);
   const window = Math.max(8, judger.concurrency * 4);
-  const queue: Array<Promise<Judgment & { index: number }>> = [];
+  const queue: Array<Promise<Judged>> = [];
+  const stopped = () => options.signal?.aborted || judger.fatal !== undefined || options.budget?.exhausted === true;
   for await (const input of records) {
-    if (options.signal?.aborted || judger.fatal) break;
+    if (stopped()) break;
     queue.push(judger.judge(input));
-    while (queue.length >= window) yield await queue.shift()!;
+    while (queue.length >= window) {
+      const judgment = await queue.shift()!;
+      if (judgment !== NOT_JUDGED) yield judgment;
+    }
   }
-  while (queue.length > 0) yield await queue.shift()!;
+  while (queue.length > 0) {
+    const judgment = await queue.shift()!;
+    if (judgment !== NOT_JUDGED) yield judgment;
+  }
   if (judger.fatal) throw judger.fatal;
 }
+
+/** A record the budget stopped before its judgment was complete: not yielded (its finished calls are in the store). */
+const NOT_JUDGED = Symbol("not judged");
+type Judged = (Judgment & { index: number }) | typeof NOT_JUDGED;
 
 interface Judger {
   readonly concurrency: number;
   readonly fatal: Error | undefined;
-  judge(input: EngineInput): Promise<Judgment & { index: number }>;
+  judge(input: EngineInput): Promise<Judged>;
 }
 
 /** Every juror judges the record; their judgments are combined (jury.ts). */
@@ -146,8 +164,10 @@ class JuryJudger implements Judger {
     return this.jurors.find((j) => j.fatal)?.fatal;
   }
 
-  async judge(input: EngineInput): Promise<Judgment & { index: number }> {
-    const verdicts = await Promise.all(this.jurors.map((j) => j.judge(input)));
+  async judge(input: EngineInput): Promise<Judged> {
+    const judged = await Promise.all(this.jurors.map((j) => j.judge(input)));
+    const verdicts = judged.filter((j): j is Judgment & { index: number } => j !== NOT_JUDGED);
+    if (verdicts.length < judged.length) return NOT_JUDGED;
     const judgment = combineJury(this.options.grader.mode, this.method, verdicts);
     if (judgment.error === undefined) this.judged++;
     else this.failed++;
@@ -166,6 +186,8 @@ class RecordJudger implements Judger {
   private readonly stats: JudgeStats;
   private successes = 0;
   private consecutiveBackendErrors = 0;
+  /** Calls being made, by cache key: an identical call waits for the one in flight instead of paying again. */
+  private readonly inFlight = new Map<string, Promise<CachedCall>>();
 
   constructor(private readonly options: EngineOptions) {
     this.concurrency = options.concurrency ?? options.backend.concurrency;
@@ -179,7 +201,7 @@ class RecordJudger implements Judger {
     this.stats = options.stats ?? emptyStats();
   }
 
-  async judge(input: EngineInput): Promise<Judgment & { index: number }> {
+  async judge(input: EngineInput): Promise<Judged> {
     const started = performance.now();
     const usage = { calls: 0, cached: 0, prompt: 0, completion: 0 };
     let samples: SampleResult[];
@@ -188,6 +210,7 @@ class RecordJudger implements Judger {
         Array.from({ length: this.samples }, (_, s) => this.sample(input.record, s, usage)),
       );
     } catch (error) {
+      if (error instanceof BudgetExhaustedError) return NOT_JUDGED;
       samples = [{ error: errorMessage(error) }];
     }
     const verdict = this.options.grader.mode === "absolute" ? aggregateScores(samples) : aggregateVerdicts(samples);
@@ -314,6 +337,7 @@ class RecordJudger implements Judger {
       try {
         call = await this.call(messages, this.paramsFor(sampleIndex, attempt), usage);
       } catch (error) {
+        if (error instanceof BudgetExhaustedError) throw error;
         // The backend already retried what can be retried; a new sample will not help.
         return { ok: false, error: `backend error: ${errorMessage(error)}`, raw: "", failures };
       }
@@ -354,10 +378,42 @@ class RecordJudger implements Judger {
       this.countTokens(hit, usage);
       return hit;
     }
+    const running = this.inFlight.get(key);
+    const made = running ?? this.make(key, messages, params, verdict);
+    if (!running) this.inFlight.set(key, made);
+    try {
+      const call = await made;
+      if (running) {
+        // The same call was being made for another record: its answer is shared, not paid twice.
+        usage.cached++;
+        this.stats.cachedCalls++;
+      }
+      this.countTokens(call, usage);
+      return call;
+    } catch (error) {
+      if (error instanceof BudgetExhaustedError) {
+        // Not sent: not a call of this run.
+        usage.calls--;
+        this.stats.calls--;
+      }
+      throw error;
+    } finally {
+      if (!running) this.inFlight.delete(key);
+    }
+  }
+
+  /** Sends one call (within the concurrency and the budget) and stores its answer. */
+  private async make(key: string, messages: ChatMessage[], params: SamplingParams, verdict: Grader["verdict"]): Promise<CachedCall> {
+    const { backend, store, grader, budget } = this.options;
     const call = await this.semaphore.run(async () => {
+      // Reserved once a slot is free, just before sending: at most `concurrency` reservations at once.
+      const reservation = budget ? budget.estimate(messages, params.maxTokens) : 0;
+      if (budget && !(await budget.reserve(reservation))) throw new BudgetExhaustedError("not sent: it could take the run over --max-cost");
       const started = performance.now();
+      let actual = 0;
       try {
         const result = await backend.generate({ messages, params, constraint: grader.constraint, ...(verdict ? { verdict } : {}) });
+        if (budget) actual = costOf(result.usage.promptTokens, result.usage.completionTokens, budget.price);
         this.successes++;
         this.consecutiveBackendErrors = 0;
         return { ...result, latencyMs: Math.round(performance.now() - started) };
@@ -371,10 +427,11 @@ class RecordJudger implements Judger {
           );
         }
         throw error;
+      } finally {
+        budget?.settle(reservation, actual);
       }
     });
     store?.putCall(key, call);
-    this.countTokens(call, usage);
     this.stats.paidPromptTokens += call.usage.promptTokens;
     this.stats.paidCompletionTokens += call.usage.completionTokens;
     return call;
@@ -472,6 +529,7 @@ function levelOf(call: ParsedCall, swapped = false): string | undefined {
 }
 
 
+/** An error's words as a judgment records them: never with a key a server echoed. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactSecrets(error instanceof Error ? error.message : String(error));
 }

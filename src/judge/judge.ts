@@ -1,12 +1,12 @@
-import { mkdtemp, rename, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { DeferredCallError, type Backend, type SamplingParams } from "../backends/types.js";
 import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
 import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
 import { round6 } from "../util/round.js";
 import { createBatchRecorder, emptyResultsSummary, identityOf, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
-import { runBatches } from "./batch-api.js";
+import { BatchWaitInterrupted, runBatches } from "./batch-api.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter } from "../records/write.js";
@@ -20,6 +20,9 @@ import { emptyStats, judgeStream, type EngineInput, type JudgeStats } from "./en
 import { defaultJuryMethod, JuryAgreement } from "./jury.js";
 import type { MetricValue } from "../metaeval/types.js";
 import { resolveGrader, type GraderOptions } from "./grader.js";
+import { costOf as priceOf, CostBudget, type Price } from "./budget.js";
+import { redactError, redactSecrets } from "../util/redact.js";
+export type { Price } from "./budget.js";
 import type { Grader, Judgment, JuryMethod } from "./types.js";
 
 export interface JudgeOptions extends GraderOptions, BackendOptions {
@@ -53,7 +56,10 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   price?: Price;
   /** The price of `judge.cost_usd` when it is not `price` (--batch: the batch discount). */
   judgmentPrice?: Price;
-  /** Stop taking records once the calls made cost this many dollars (needs `price`); resumable. */
+  /**
+   * Spend at most this many dollars on calls (needs `price`): a call is sent only when its most
+   * possible cost (prompt estimate + max tokens) fits beside what is spent and reserved; resumable.
+   */
   maxCost?: number;
   /** Write the run's calls as OpenAI Batch API request lines to this file, and judge nothing. */
   batchFile?: string;
@@ -85,8 +91,11 @@ export interface BatchSettings {
 
 export interface JudgeSummary extends JudgeStats {
   status: "finished" | "interrupted";
+  /** Records read from the input: judged + failed + rejected + notStarted. */
   records: number;
   rejected: number;
+  /** Records read but not judged because the run stopped (Ctrl-C, --max-cost); the next run judges them. */
+  notStarted: number;
   output: string;
   rejects: string | null;
   elapsedMs: number;
@@ -99,11 +108,11 @@ export interface JudgeSummary extends JudgeStats {
   /** --batch-results: result lines stored, and lines that failed (those calls run live). */
   batchResults?: BatchResultsSummary;
   /** --batch: the rounds of batches sent (or re-attached to) and what came back. */
-  batch?: { rounds: number; batches: Array<{ id: string; status: string; requests: number; reattached: boolean }>; results: BatchResultsSummary; costUsd?: number };
+  batch?: { rounds: number; batches: Array<{ id: string; status: string; requests: number; reattached: boolean }>; results: BatchResultsSummary; costUsd?: number; interrupted?: string };
   /** Several --base-url for one model: calls served and faults per endpoint. */
   endpoints?: Record<string, EndpointStats>;
   /** With a price: what this run's calls cost (calls answered from the run store cost nothing). */
-  cost?: { usd: number; price: Price; stoppedAtMaxCost: boolean };
+  cost?: { usd: number; price: Price; stoppedAtMaxCost: boolean; maxUsd?: number };
   /** A jury's run: its judges and how much they agreed (Fleiss' kappa, scores as categories). */
   jury?: { method: JuryMethod; jurors: string[]; fleiss: MetricValue & { items: number; raters: number } };
   runId: number;
@@ -153,7 +162,11 @@ export const DEFAULT_STORE = ".critic/store.sqlite";
 /** Judges every record of a dataset file and writes one judgment per valid record, in input order. */
 export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
   const files = { input: options.input, outputs: [options.output, options.rejects], map: options.map };
-  return runLocked(files, { wait: options.wait, signal: options.signal }, () => judgeFile(options));
+  try {
+    return await runLocked(files, { wait: options.wait, signal: options.signal }, () => judgeFile(options));
+  } catch (error) {
+    throw redactError(error);
+  }
 }
 
 /**
@@ -170,30 +183,59 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
   if (options.maxCost !== undefined) throw new Error("--max-cost cannot stop a batch half way; use it with live calls");
   if (options.batchFile) throw new Error("--batch and --batch-file: choose one");
   const { batch: settings, ...rest } = options;
+  const started = performance.now();
+  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const live = await openBackend(spec, { ...options, ...(options.baseURLs?.[0] ? { baseURL: options.baseURLs[0] } : {}) });
   const baseURL = (options.baseURLs?.[0] ?? options.baseURL ?? process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
-  const dir = await mkdtemp(path.join(tmpdir(), "critic-batch-"));
+  // The request lines hold every prompt: they are kept beside the run store (where the answers go
+  // too), in a folder of this output's own that the next run of it clears, never in the system temp folder.
+  const dir = path.join(store.path === ":memory:" ? path.dirname(path.resolve(options.output)) : path.dirname(path.resolve(store.path)), "batch-requests", createHash("sha256").update(path.resolve(options.output)).digest("hex").slice(0, 16));
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
   const requests = path.join(dir, "requests.jsonl");
   const log = settings.log ?? (() => {});
   const batches: NonNullable<JudgeSummary["batch"]>["batches"] = [];
   const results = emptyResultsSummary();
   let rounds = 0;
+  // One entry in the run history for the whole command (its passes are not runs of their own).
+  const runId = store.startRun("judge", { ...describeRun(options, [live], grader), batch: true });
+  let recorded: JudgeSummary | undefined;
+  const interruptedBatchSummary = (pass: JudgeSummary, why: string): JudgeSummary => ({
+    ...emptyStats(), status: "interrupted", records: pass.records, rejected: pass.rejected, notStarted: pass.records - pass.rejected,
+    output: `${options.output}.partial`, rejects: pass.rejects, elapsedMs: Math.round(performance.now() - started), requestRetries: 0,
+    batch: { rounds, batches, results, interrupted: why }, runId,
+  });
   try {
     const maxRounds = (options.maxRetries ?? 2) + 3;
     for (let round = 1; round <= maxRounds; round++) {
-      const recorded = await judgeFile({ ...rest, model: live, store, batchFile: requests, progress: false });
+      recorded = await judgeFile({ ...rest, model: live, store, batchFile: requests, progress: false, history: false });
       const written = recorded.batchFile?.requests ?? 0;
       if (written === 0) break;
+      if (options.signal?.aborted) {
+        // Stopped while the lines were written: a part of them must not go out as a batch.
+        const summary = interruptedBatchSummary(recorded, "stopped before the batches were sent; run the same command again to send them");
+        store.finishRun(runId, "interrupted", summary as unknown as Record<string, unknown>);
+        return summary;
+      }
       rounds = round;
       log(`batch round ${round}: ${written} calls to send (${recorded.cachedCalls} already in the run store)`);
-      const sent = await runBatches(requests, store, {
-        baseURL, model: live.model, output: options.output,
-        ...(settings.pollIntervalMs !== undefined ? { pollIntervalMs: settings.pollIntervalMs } : {}),
-        ...(settings.maxRequests !== undefined ? { maxRequests: settings.maxRequests } : {}),
-        ...(settings.maxBytes !== undefined ? { maxBytes: settings.maxBytes } : {}),
-        log, ...(options.signal ? { signal: options.signal } : {}),
-      });
+      let sent: Awaited<ReturnType<typeof runBatches>>;
+      try {
+        sent = await runBatches(requests, store, {
+          baseURL, model: live.model, output: options.output,
+          ...(settings.pollIntervalMs !== undefined ? { pollIntervalMs: settings.pollIntervalMs } : {}),
+          ...(settings.maxRequests !== undefined ? { maxRequests: settings.maxRequests } : {}),
+          ...(settings.maxBytes !== undefined ? { maxBytes: settings.maxBytes } : {}),
+          log, ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof BatchWaitInterrupted)) throw error;
+        // Ctrl-C while the batches run: they go on at the server; the next run re-attaches.
+        const summary = interruptedBatchSummary(recorded, error.message);
+        store.finishRun(runId, "interrupted", summary as unknown as Record<string, unknown>);
+        return summary;
+      }
       batches.push(...sent.batches);
       results.loaded += sent.results.loaded;
       results.failed += sent.results.failed;
@@ -208,10 +250,15 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
     const finalModel = settings.retry === "live" ? live : answeredByBatchesOnly(live);
     const discount = settings.discount ?? 0.5;
     const judgmentPrice = options.price ? { ...options.price, inputPerMillion: options.price.inputPerMillion * discount, outputPerMillion: options.price.outputPerMillion * discount } : undefined;
-    const summary = await judgeFile({ ...rest, model: finalModel, store, ...(judgmentPrice ? { judgmentPrice } : {}) });
+    const summary = await judgeFile({ ...rest, model: finalModel, store, history: false, ...(judgmentPrice ? { judgmentPrice } : {}) });
     const costUsd = options.price ? round6(((results.promptTokens * options.price.inputPerMillion + results.completionTokens * options.price.outputPerMillion) / 1e6) * discount) : undefined;
     if (summary.cost && costUsd !== undefined) summary.cost = { ...summary.cost, usd: round6(summary.cost.usd + costUsd) };
-    return { ...summary, batch: { rounds, batches, results, ...(costUsd !== undefined ? { costUsd } : {}) } };
+    const done: JudgeSummary = { ...summary, elapsedMs: Math.round(performance.now() - started), runId, batch: { rounds, batches, results, ...(costUsd !== undefined ? { costUsd } : {}) } };
+    store.finishRun(runId, done.status, done as unknown as Record<string, unknown>);
+    return done;
+  } catch (error) {
+    store.finishRun(runId, "failed", { error: redactSecrets(error instanceof Error ? error.message : String(error)) });
+    throw error;
   } finally {
     await live.dispose();
     await rm(dir, { recursive: true, force: true });
@@ -230,7 +277,8 @@ function answeredByBatchesOnly(live: Backend): Backend {
   };
 }
 
-async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
+/** `history: false`: a pass of a --batch command, which keeps the one history entry itself. */
+async function judgeFile(options: JudgeOptions & { history?: false }): Promise<JudgeSummary> {
   if (options.batch) return judgeThroughBatches(options as JudgeOptions & { batch: BatchSettings });
   const started = performance.now();
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
@@ -242,8 +290,8 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const recorder = options.batchFile ? createBatchRecorder(judges.backends[0]!, options.batchFile, { sendGrammar: options.sendGrammar, logprobs: options.logprobs }) : undefined;
   const backends = recorder ? [recorder as Backend] : judges.backends;
   const backend = backends[0]!;
-  const budget = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, budget.signal]) : budget.signal;
+  const budget = options.maxCost !== undefined && options.price ? new CostBudget(options.maxCost, options.price) : undefined;
+  const signal = options.signal;
   const jurors = backends.length > 1 ? backends : undefined;
   const retriesBefore = sumRetries(backends);
   const agreement = jurors ? new JuryAgreement() : undefined;
@@ -259,7 +307,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
   const partial = `${options.output}.partial`;
   const writer = await createRecordWriter(partial, { format: options.outputFormat ?? formatOf(options.output) });
   const stats = emptyStats();
-  const runId = store.startRun("judge", describeRun(options, backends, grader));
+  const runId = options.history === false ? 0 : store.startRun("judge", describeRun(options, backends, grader));
   let records = 0;
   let rejected = 0;
   const pendingRejects: Reject[] = [];
@@ -294,7 +342,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
       // is written: the next --batch round sends it.
       samples: options.samples, maxRetries: options.maxRetries, swap: options.swap, ...(options.swapThreshold !== undefined ? { swapThreshold: options.swapThreshold } : {}),
       ...(options.distributions === false ? { distributions: false } : {}),
-      params: options.params, concurrency: options.concurrency, signal,
+      params: options.params, concurrency: options.concurrency, ...(signal ? { signal } : {}), ...(budget ? { budget } : {}),
     })) {
       const { index: _index, ...row } = judgment;
       // What producing this judgment cost at --price (its calls' tokens, cached or not).
@@ -302,18 +350,18 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
       if (price) row.judge = { ...row.judge, cost_usd: round6((row.judge.tokens.prompt * price.inputPerMillion + row.judge.tokens.completion * price.outputPerMillion) / 1e6) };
       await writer.write(row);
       agreement?.add(judgment);
-      if (options.price && options.maxCost !== undefined && costOf(stats, options.price) >= options.maxCost) budget.abort();
-      progress?.tick(1, stats.failed > 0 ? `(${stats.failed} failed)` : "");
+      // Writing a batch file, a call without an answer is written, not failed.
+      progress?.tick(1, recorder ? `(${recorder.written} request lines written)` : stats.failed > 0 ? `(${stats.failed} failed)` : "");
     }
     for (const reject of pendingRejects) {
       rejected++;
       await rejects.write(reject as unknown as Record<string, unknown>);
     }
-    if (signal.aborted) status = "interrupted";
+    if (signal?.aborted || budget?.exhausted) status = "interrupted";
   } catch (error) {
     await writer.close();
     await rejects.close();
-    store.finishRun(runId, "failed", { error: error instanceof Error ? error.message : String(error) });
+    if (options.history !== false) store.finishRun(runId, "failed", { error: redactSecrets(error instanceof Error ? error.message : String(error)) });
     throw error;
   } finally {
     progress?.finish();
@@ -329,6 +377,7 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     status,
     records,
     rejected,
+    notStarted: Math.max(0, records - rejected - stats.judged - stats.failed),
     ...stats,
     output: status === "finished" ? options.output : partial,
     rejects: rejected > 0 ? rejectsPath : null,
@@ -338,11 +387,11 @@ async function judgeFile(options: JudgeOptions): Promise<JudgeSummary> {
     ...(recorder ? { batchFile: { file: options.batchFile!, requests: recorder.written } } : {}),
     ...(batchResults ? { batchResults } : {}),
     ...("endpointStats" in backend ? { endpoints: (backend as { endpointStats(): Record<string, EndpointStats> }).endpointStats() } : {}),
-    ...(options.price ? { cost: { usd: round6(costOf(stats, options.price)), price: options.price, stoppedAtMaxCost: budget.signal.aborted } } : {}),
+    ...(options.price ? { cost: { usd: round6(costOf(stats, options.price)), price: options.price, stoppedAtMaxCost: budget?.exhausted ?? false, ...(options.maxCost !== undefined ? { maxUsd: options.maxCost } : {}) } } : {}),
     ...(agreement ? { jury: { method: options.jury ?? defaultJuryMethod(grader.mode), jurors: backends.map((b) => `${b.kind}:${b.model}`), fleiss: agreement.kappa() } } : {}),
     runId,
   };
-  store.finishRun(runId, status, summary as unknown as Record<string, unknown>);
+  if (options.history !== false) store.finishRun(runId, status, summary as unknown as Record<string, unknown>);
   if (typeof options.store !== "object") store.close();
   if (rejected === 0) await rm(rejectsPath, { force: true });
   return summary;
@@ -421,13 +470,6 @@ function formatOf(path: string): "jsonl" | "parquet" {
   return path.endsWith(".parquet") ? "parquet" : "jsonl";
 }
 
-export interface Price {
-  /** Dollars per million prompt tokens. */
-  inputPerMillion: number;
-  /** Dollars per million completion tokens. */
-  outputPerMillion: number;
-}
-
 /** "in=0.15,out=0.6" (dollars per million tokens). */
 export function parsePrice(text: string): Price {
   const parts = Object.fromEntries(text.split(",").map((p) => p.split("=").map((x) => x.trim())));
@@ -440,7 +482,7 @@ export function parsePrice(text: string): Price {
 }
 
 function costOf(stats: JudgeStats, price: Price): number {
-  return (stats.paidPromptTokens * price.inputPerMillion + stats.paidCompletionTokens * price.outputPerMillion) / 1e6;
+  return priceOf(stats.paidPromptTokens, stats.paidCompletionTokens, price);
 }
 
 function sumRetries(backends: Backend[]): number {

@@ -6,7 +6,7 @@ import { Command } from "commander";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startFineTuneServer, type FineTuneServer } from "../../test/support/finetune-server.js";
 import { registerTrain } from "../cli/train.js";
-import { parseHostedSettings, runHostedFineTune, toOpenAIPreference } from "./openai-ft.js";
+import { followHostedJob, parseHostedSettings, runHostedFineTune, toOpenAIPreference } from "./openai-ft.js";
 import { TrainStore } from "./train-store.js";
 
 const KEY = "sk-test-finetune-0123456789";
@@ -117,6 +117,30 @@ describe("hosted fine-tuning over the OpenAI wire format", () => {
     // critic checks every row before uploading.
     const bad = makeExport("bad-openai", "openai-sft", "openai-sft", [{ messages: [{ role: "user", content: "no answer" }] }]);
     await expect(runHostedFineTune({ trainer: "sft", data: bad, base: "m", baseURL: server.baseURL, store, env: { OPENAI_API_KEY: KEY } })).rejects.toThrow(/train\.jsonl:1: the last message must be the assistant's answer/);
+  });
+
+  it("never shows the key when the server echoes the Authorization header: the error, its body, and the stored run", async () => {
+    const echoing = await startFineTuneServer({ echoAuthorization: true });
+    try {
+      const data = makeExport("sft-echo", "openai-sft", "openai-sft", [chat("q", "a")]);
+      const error = await runHostedFineTune({ trainer: "sft", data, base: "m", baseURL: echoing.baseURL, store, env: { OPENAI_API_KEY: KEY } }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { error?: unknown },
+      );
+      expect(error?.message).toContain("Bearer [redacted]");
+      expect(error?.message).not.toContain(KEY);
+      expect(String(error?.stack)).not.toContain(KEY);
+      expect(JSON.stringify(error?.error)).not.toContain(KEY);
+      const s = TrainStore.open(store);
+      const stored = s.list(1)[0]!;
+      s.close();
+      expect(stored.status).toBe("failed");
+      expect(String(stored.error)).toContain("[redacted]");
+      expect(JSON.stringify(stored)).not.toContain(KEY);
+      await expect(followHostedJob({ jobId: "ftjob-x", baseURL: echoing.baseURL, store, env: { OPENAI_API_KEY: KEY } })).rejects.toThrow(/Bearer \[redacted\]/);
+    } finally {
+      await echoing.close();
+    }
   });
 
   it("refuses exports it cannot convert, unknown settings and a missing key", async () => {

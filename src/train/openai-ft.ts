@@ -8,6 +8,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { once } from "node:events";
+import { addSecret, errorText, redactError, redactSecrets } from "../util/redact.js";
 import OpenAI from "openai";
 import { Progress } from "../util/progress.js";
 import { readExportDir, readStrict, type ExportDir } from "./export-dir.js";
@@ -199,7 +200,7 @@ export async function runHostedFineTune(options: HostedOptions): Promise<HostedR
   if (!apiKey || apiKey.trim() === "") throw new Error("set OPENAI_API_KEY to fine-tune with --provider openai (the key is read from the environment only)");
   const settings = parseHostedSettings(options.trainer, options.set);
   const exp = readExportDir(options.data);
-  const log = options.log ?? (() => {});
+  const log = redactingLog(options.log);
   const outDir = async () => {
     if (options.output) {
       mkdirSync(options.output, { recursive: true });
@@ -210,6 +211,7 @@ export async function runHostedFineTune(options: HostedOptions): Promise<HostedR
   const files = await prepareHostedFiles(options.trainer, exp, outDir);
   if (files.converted) log(`converted the ${exp.format} export to OpenAI's ${options.trainer === "sft" ? "chat" : "preference"} format: ${path.dirname(files.train)}`);
 
+  addSecret(apiKey);
   const client = new OpenAI({ apiKey, ...(options.baseURL ? { baseURL: options.baseURL } : env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}), maxRetries: 3 });
   const store = typeof options.store === "string" ? TrainStore.open(options.store) : options.store;
   const id = store.start({
@@ -243,9 +245,10 @@ export async function runHostedFineTune(options: HostedOptions): Promise<HostedR
     log(`created fine-tuning job ${job.id} (${job.status})`);
     return await follow(client, job.id, id, store, options, log);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    store.finish(id, { status: "failed", error: message });
-    throw error;
+    // The SDK's error carries the server's words, which may echo the Authorization header.
+    const redacted = redactError(error);
+    store.finish(id, { status: "failed", error: errorText(redacted) });
+    throw redacted;
   } finally {
     if (typeof options.store === "string") store.close();
   }
@@ -256,13 +259,24 @@ export async function followHostedJob(options: Omit<HostedOptions, "trainer" | "
   const env = options.env ?? process.env;
   const apiKey = env.OPENAI_API_KEY;
   if (!apiKey || apiKey.trim() === "") throw new Error("set OPENAI_API_KEY to follow an OpenAI fine-tuning job");
+  addSecret(apiKey);
   const client = new OpenAI({ apiKey, ...(options.baseURL ? { baseURL: options.baseURL } : env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}), maxRetries: 3 });
   const store = typeof options.store === "string" ? TrainStore.open(options.store) : options.store;
-  const job = await client.fineTuning.jobs.retrieve(options.jobId);
+  let job: OpenAI.FineTuning.FineTuningJob;
+  try {
+    job = await client.fineTuning.jobs.retrieve(options.jobId);
+  } catch (error) {
+    if (typeof options.store === "string") store.close();
+    throw redactError(error);
+  }
   const id = store.start({ provider: "openai", trainer: job.method?.type === "dpo" ? "dpo" : "sft", base: job.model, options: { followed: true } });
   store.update(id, { jobId: job.id });
   try {
-    return await follow(client, job.id, id, store, options, options.log ?? (() => {}));
+    return await follow(client, job.id, id, store, options, redactingLog(options.log));
+  } catch (error) {
+    const redacted = redactError(error);
+    store.finish(id, { status: "failed", error: errorText(redacted) });
+    throw redacted;
   } finally {
     if (typeof options.store === "string") store.close();
   }
@@ -312,7 +326,7 @@ async function follow(
     }
     if (job.status === "succeeded" || job.status === "failed" || job.status === "cancelled") {
       progress?.finish();
-      const error = job.error ? `${job.error.code}: ${job.error.message}${job.error.param ? ` (${job.error.param})` : ""}` : job.status === "cancelled" ? "the job was cancelled" : null;
+      const error = job.error ? redactSecrets(`${job.error.code}: ${job.error.message}${job.error.param ? ` (${job.error.param})` : ""}`) : job.status === "cancelled" ? "the job was cancelled" : null;
       store.finish(id, { status: job.status === "succeeded" ? "succeeded" : "failed", fineTunedModel: job.fine_tuned_model, error });
       return { id, jobId, status: job.status, fineTunedModel: job.fine_tuned_model, error, trainedTokens: job.trained_tokens };
     }
@@ -322,6 +336,10 @@ async function follow(
       return { id, jobId, status: "interrupted", fineTunedModel: null, error: null, trainedTokens: null };
     }
   }
+}
+
+function redactingLog(log: ((line: string) => void) | undefined): (line: string) => void {
+  return (line) => log?.(redactSecrets(line));
 }
 
 /** Resolves true when aborted. */

@@ -1,10 +1,11 @@
 /** `critic judge --batch` against a local server speaking OpenAI's files and batches wire format. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startBatchServer, scoreReply, type BatchServer } from "../support/batch-server.js";
-import { assertBuilt, runCli, startCli } from "../support/cli.js";
+import { assertBuilt, runCli, startCli, type CliResult } from "../support/cli.js";
+import { runBatches } from "../../src/judge/batch-api.js";
 import { readJsonl } from "../support/jsonl.js";
 import Database from "better-sqlite3";
 import { RunStore } from "../../src/store/run-store.js";
@@ -29,17 +30,18 @@ function input(name: string, n: number): string {
 const userText = (body: { messages: Array<{ role: string; content: string }> }) => body.messages.map((m) => m.content).join("\n");
 
 /** Judges `n` records with --batch against a held server, kills the run with SIGKILL once it has polled `polls` times. */
-async function killWhilePolling(name: string, n: number, polls: number): Promise<{ args: string[]; out: string; store: string }> {
+async function killWhilePolling(name: string, n: number, polls: number, options: { signal?: NodeJS.Signals; env?: NodeJS.ProcessEnv } = {}): Promise<{ args: string[]; out: string; store: string; result: CliResult }> {
   server!.hold = true;
   const out = join(dir, `${name}.out.jsonl`);
-  const store = join(dir, `${name}.sqlite`);
+  const store = join(dir, name, "store.sqlite");
   const args = ["judge", input(`${name}.jsonl`, n), "-o", out, "--model", "openai:judge", "--base-url", server!.baseURL, "--rubric", "helpfulness", "--store", store, "--batch", "--poll-interval", "0.05"];
-  const run = startCli(args);
+  const run = startCli(args, options.env ? { env: options.env } : {});
   while (server!.counts.retrieves < polls) await new Promise((r) => setTimeout(r, 20));
-  run.child.kill("SIGKILL");
-  await run.done;
-  return { args, out, store };
+  run.child.kill(options.signal ?? "SIGKILL");
+  return { args, out, store, result: await run.done };
 }
+
+const KEY = "sk-critic-test-0123456789abcdefSECRET";
 
 describe("critic judge --batch", () => {
   it("sends the calls as batches, retries an unparseable output in the next round, and never calls live", async () => {
@@ -158,5 +160,90 @@ describe("critic judge --batch", () => {
     const unknown = await runCli(["batch", "status", "batch_nope", "--store", store]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("batch batch_nope is not in");
+  });
+
+  it("never prints the API key a server echoes back: judge --batch, critic batch status, and the run history", async () => {
+    server = await startBatchServer({ echoAuthorization: ["create", "retrieve"] });
+    const env = { OPENAI_API_KEY: KEY };
+    const out = join(dir, "echo.out.jsonl");
+    const store = join(dir, "echo.sqlite");
+    const judged = await runCli(["judge", input("echo.jsonl", 2), "-o", out, "--model", "openai:judge", "--base-url", server.baseURL, "--rubric", "helpfulness", "--store", store, "--batch", "--poll-interval", "0.05"], { env });
+    expect(judged.code).toBe(1);
+    expect(judged.stderr).toContain("Incorrect API key provided");
+    expect(judged.stderr).toContain("Bearer [redacted]");
+    expect(judged.stderr + judged.stdout).not.toContain(KEY);
+    const status = await runCli(["batch", "status", "batch_x", "--store", store, "--base-url", server.baseURL], { env });
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain("Bearer [redacted]");
+    expect(status.stderr + status.stdout).not.toContain(KEY);
+    const open = RunStore.open(store);
+    const history = JSON.stringify(open.listRuns());
+    open.close();
+    expect(history).toContain("[redacted]");
+    expect(history).not.toContain(KEY);
+  });
+
+  it("a gateway that creates the batch but loses the reply does not make a second batch", async () => {
+    server = await startBatchServer({ loseCreateReplies: 1 });
+    const out = join(dir, "lost-reply.out.jsonl");
+    const result = await runCli(["judge", input("lost-reply.jsonl", 3), "-o", out, "--model", "openai:judge", "--base-url", server.baseURL, "--rubric", "helpfulness", "--store", join(dir, "lost-reply.sqlite"), "--batch", "--poll-interval", "0.05"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(server.counts.creates).toBe(1);
+    expect(server.batches.size).toBe(1);
+    expect(readJsonl(out)).toHaveLength(3);
+  });
+
+  it("commits a batch's answers to the store before marking it loaded", async () => {
+    server = await startBatchServer();
+    const storePath = join(dir, "commit.sqlite");
+    const requests = join(dir, "commit.requests.jsonl");
+    writeFileSync(requests, Array.from({ length: 5 }, (_, i) => JSON.stringify({ custom_id: `call-${i}`, method: "POST", url: "/v1/chat/completions", body: { model: "judge", messages: [{ role: "user", content: `question ${i}` }] } })).join("\n") + "\n");
+    const store = RunStore.open(storePath);
+    const onDisk: number[] = [];
+    const update = store.updateBatch.bind(store);
+    // What a kill -9 at the moment the batch is marked loaded would leave: the rows another connection sees.
+    store.updateBatch = (rowid, change) => {
+      if (change.loaded) {
+        const other = new Database(storePath, { readonly: true });
+        onDisk.push((other.prepare("SELECT COUNT(*) AS n FROM calls").get() as { n: number }).n);
+        other.close();
+      }
+      update(rowid, change);
+    };
+    const round = await runBatches(requests, store, { baseURL: server.baseURL, model: "judge", output: join(dir, "commit.out.jsonl"), pollIntervalMs: 5 });
+    store.close();
+    expect(round.results.loaded).toBe(5);
+    expect(onDisk).toEqual([5]);
+  });
+
+  it("keeps the request file (every prompt) beside the store, not in the system temp folder, and removes it when done", async () => {
+    server = await startBatchServer();
+    const tmp = mkdtempSync(join(tmpdir(), "critic-batch-tmp-"));
+    const { args, store } = await killWhilePolling("prompts", 3, 2, { env: { TMPDIR: tmp } });
+    expect(readdirSync(tmp).filter((f) => f.startsWith("critic-batch-"))).toEqual([]);
+    const beside = join(dirname(store), "batch-requests");
+    expect(existsSync(beside)).toBe(true);
+    server.hold = false;
+    const again = await runCli(args, { env: { TMPDIR: tmp } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(readdirSync(beside)).toEqual([]);
+    expect(readdirSync(tmp).filter((f) => f.startsWith("critic-batch-"))).toEqual([]);
+  });
+
+  it("Ctrl-C while the batches are polled exits 130, says how to re-attach, and the history says interrupted", async () => {
+    server = await startBatchServer();
+    const { args, store, result } = await killWhilePolling("sigint", 4, 2, { signal: "SIGINT" });
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain("run the same command again to re-attach");
+    expect(result.stderr).toMatch(/records 4, judged 0, failed 0, rejected 0, not started 4/);
+    const open = RunStore.open(store);
+    const runs = open.listRuns();
+    open.close();
+    expect(runs[0]!.status).toBe("interrupted");
+    expect(runs.filter((r) => r.status === "finished")).toEqual([]);
+    server.hold = false;
+    const again = await runCli(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(server.counts.creates).toBe(1);
   });
 });

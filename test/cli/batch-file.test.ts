@@ -56,4 +56,17 @@ describe("offline batch files (OpenAI Batch API format)", () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("wrote 0 batch request lines");
   });
+
+  it("writes many lines at once without a listener per call, and its progress counts no failures", async () => {
+    const input = join(dir, "many.jsonl");
+    // Long prompts fill the file stream's buffer, so many calls wait for it to drain at once.
+    // And the last 20 records repeat the first 20: their calls are written once.
+    writeFileSync(input, Array.from({ length: 320 }, (_, i) => JSON.stringify({ id: i, instruction: `q${i % 300} ${"word ".repeat(400)}`, response: `a${i % 300}` })).join("\n") + "\n");
+    const write = await runCli(["judge", input, "-o", join(dir, "many.out.jsonl"), "--model", "openai:judge", "--base-url", server.baseURL, "--rubric", "helpfulness", "--store", join(dir, "many.sqlite"), "-c", "64", "--batch-file", join(dir, "many.requests.jsonl")]);
+    expect(write.code, write.stderr).toBe(0);
+    expect(lines(join(dir, "many.requests.jsonl"))).toHaveLength(300);
+    expect(write.stderr).not.toContain("MaxListenersExceededWarning");
+    expect(write.stderr).not.toMatch(/failed\)/);
+    expect(write.stderr).toContain("wrote 300 batch request lines");
+  });
 });

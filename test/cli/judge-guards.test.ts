@@ -87,6 +87,20 @@ describe("critic judge guards its output and its inputs", () => {
     expect(result.stderr).toContain("2 failed: run the same command again to retry them");
   });
 
+  it("Ctrl-C exits 130 with a summary that adds up: the records read and not judged are counted as not started", async () => {
+    const out = join(dir, "sigint-out.jsonl");
+    const run = startCli(judgeArgs(input, out, "--rubric", "helpfulness"));
+    while (!existsSync(`${out}.partial`) || readFileSync(`${out}.partial`, "utf8").split("\n").length < 20) await new Promise((r) => setTimeout(r, 10));
+    run.child.kill("SIGINT");
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain("interrupted: partial output in");
+    const [, records, judged, failed, rejected, notStarted] = /records (\d+), judged (\d+), failed (\d+), rejected (\d+), not started (\d+)/.exec(result.stderr)!.map(Number);
+    expect(judged! + failed! + rejected! + notStarted!).toBe(records);
+    expect(judged).toBe(readFileSync(`${out}.partial`, "utf8").trim().split("\n").length);
+    expect(judged).toBeLessThan(RECORDS);
+  });
+
   it("--request-retries sets the HTTP retries, and the summary counts the server faults that were retried", async () => {
     const seen = new Map<string, number>();
     // Every record's first two calls get a 503; the third answers.
@@ -121,14 +135,21 @@ describe("critic judge guards its output and its inputs", () => {
     const out = join(dir, "priced-out.jsonl");
     const store = join(dir, "priced.sqlite");
     const args = (...more: string[]) => ["judge", file, "-o", out, "--model", "openai:judge", "--base-url", server.baseURL, "-c", "1", "--rubric", "helpfulness", "--store", store, "--price", "in=1000000,out=0", ...more];
-    const first = await runCli(args("--max-cost", "250"));
+    const first = await runCli(args("--max-cost", "2000"));
     expect(first.code).toBe(1);
     expect(first.stderr).toContain("stopped at --max-cost");
     const cost = Number(/cost \$([\d.]+) for (\d+) prompt/.exec(first.stderr)![1]);
     const partial = readFileSync(`${out}.partial`, "utf8").trim().split("\n");
-    // Each call costs its prompt tokens in dollars; the run stopped at the first judgment that reached $250.
-    expect(cost).toBeGreaterThanOrEqual(250);
+    // Each call costs its prompt tokens in dollars and reserves its estimate before it is sent: the
+    // run stops before the call that could take it over $2000, never after.
+    expect(cost).toBeLessThanOrEqual(2000);
+    expect(cost).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(20);
+    // The summary adds up: every record read is judged, failed, rejected or not started.
+    const [, records, judged, failed, rejected, notStarted] = /records (\d+), judged (\d+), failed (\d+), rejected (\d+), not started (\d+)/.exec(first.stderr)!.map(Number);
+    expect(judged).toBe(partial.length);
+    expect(judged! + failed! + rejected! + notStarted!).toBe(records);
+    expect(notStarted).toBeGreaterThan(0);
     expect(existsSync(out)).toBe(false);
     const rest = await runCli(args());
     expect(rest.code, rest.stderr).toBe(0);

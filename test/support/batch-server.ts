@@ -7,9 +7,9 @@
  */
 import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 
 interface ChatBody {
   model: string;
@@ -22,6 +22,10 @@ export interface BatchServerOptions {
   reply?: (body: ChatBody, how: { batched: boolean }) => string;
   /** True for an output line to write cut in half (a damaged output file). */
   cutOutputLine?: (body: ChatBody) => boolean;
+  /** These routes answer 401 with a message that echoes the request's Authorization header (a careless gateway). */
+  echoAuthorization?: Array<"files" | "create" | "retrieve">;
+  /** The first this many batch creates make the batch, then drop the connection before replying (a gateway that lost the reply). */
+  loseCreateReplies?: number;
 }
 
 interface BatchObject {
@@ -75,7 +79,15 @@ export async function startBatchServer(options: BatchServerOptions = {}): Promis
     usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 },
   });
 
+  const echo = (route: "files" | "create" | "retrieve", c: Context) =>
+    options.echoAuthorization?.includes(route)
+      ? c.json({ error: { message: `Incorrect API key provided. Your request had 'Authorization: ${c.req.header("authorization") ?? ""}'`, type: "invalid_request_error", code: "invalid_api_key" } }, 401)
+      : undefined;
+  let lostReplies = 0;
+
   app.post("/v1/files", async (c) => {
+    const refused = echo("files", c);
+    if (refused) return refused;
     const form = await c.req.parseBody();
     const file = form.file;
     if (!(file instanceof File)) return c.json({ error: { message: "file is required", type: "invalid_request_error" } }, 400);
@@ -93,6 +105,8 @@ export async function startBatchServer(options: BatchServerOptions = {}): Promis
   });
 
   app.post("/v1/batches", async (c) => {
+    const refused = echo("create", c);
+    if (refused) return refused;
     const body = (await c.req.json()) as { input_file_id: string; endpoint: string; completion_window: string; metadata?: Record<string, string> };
     const input = state.files.get(body.input_file_id);
     if (!input) return c.json({ error: { message: `no file ${body.input_file_id}` } }, 400);
@@ -105,6 +119,10 @@ export async function startBatchServer(options: BatchServerOptions = {}): Promis
     };
     state.batches.set(batch.id, batch);
     state.counts.creates++;
+    if (lostReplies < (options.loseCreateReplies ?? 0)) {
+      lostReplies++;
+      (c.env as { incoming: IncomingMessage }).incoming.socket.destroy();
+    }
     return c.json(batch);
   });
 
@@ -114,6 +132,8 @@ export async function startBatchServer(options: BatchServerOptions = {}): Promis
   });
 
   app.get("/v1/batches/:id", (c) => {
+    const refused = echo("retrieve", c);
+    if (refused) return refused;
     const batch = state.batches.get(c.req.param("id"));
     if (!batch) return c.json({ error: { message: "no such batch" } }, 404);
     state.counts.retrieves++;

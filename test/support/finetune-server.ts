@@ -45,6 +45,8 @@ export interface FineTuneServerOptions {
   steps?: number;
   /** Fail every job after this many training steps. */
   failAtStep?: number;
+  /** Refuse every request with a 401 whose message echoes its Authorization header (a careless gateway). */
+  echoAuthorization?: boolean;
 }
 
 export interface FineTuneServer {
@@ -74,9 +76,9 @@ export async function startFineTuneServer(options: FineTuneServerOptions = {}): 
 
   app.use("*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";
-    const authorized = options.apiKey === undefined || header === `Bearer ${options.apiKey}`;
+    const authorized = !options.echoAuthorization && (options.apiKey === undefined || header === `Bearer ${options.apiKey}`);
     requests.push({ method: c.req.method, path: c.req.path, authorized, contentType: c.req.header("content-type") });
-    if (!authorized) return error(c, 401, "Incorrect API key provided.", null, "invalid_api_key");
+    if (!authorized) return error(c, 401, `Incorrect API key provided.${options.echoAuthorization ? ` Your request had 'Authorization: ${header}'` : ""}`, null, "invalid_api_key");
     await next();
   });
 

@@ -9,7 +9,7 @@
  * model's grammar-constrained distribution, up to the floating point of the evaluation.
  */
 import type { ChatHistoryItem, LlamaChat, LlamaModel, Token } from "node-llama-cpp";
-import { verdictAtEnd, type VerdictRequest } from "./types.js";
+import { verdictAtEnd, type TokenLogprob, type VerdictRequest } from "./types.js";
 
 interface TreeNode {
   children: Map<Token, TreeNode>;
@@ -103,4 +103,57 @@ export async function verdictDistribution(
   if (!(sum > 0)) return { error: "the verdict probabilities sum to 0" };
   for (const c of request.candidates) distribution[c] = distribution[c]! / sum;
   return { distribution };
+}
+
+/** What OpenAI writes for a token whose probability is 0 (JSON has no -Infinity). */
+const LOWEST_LOGPROB = -9999;
+/** Tokens before a token that its text is read after (a leading space depends on what precedes). */
+const TEXT_WINDOW = 8;
+
+/**
+ * OpenAI-style logprobs of an output, read from llama.cpp: the output is evaluated again after the
+ * prompt, and at each output position the model's next-token probabilities give the token's log
+ * probability and the `top` most likely tokens. These are the model's own probabilities (before a
+ * grammar, temperature or top-p), as OpenAI reports them. Tokens past the text (an end token, a stop
+ * trigger cut from the text) are left out, so the tokens' texts make up `text`.
+ */
+export async function outputLogprobs(chat: LlamaChat, model: LlamaModel, prompt: Token[], output: Token[], text: string, top: number): Promise<TokenLogprob[]> {
+  if (output.length === 0 || prompt.length === 0) return [];
+  const sequence = chat.sequence;
+  const tokens = prompt.concat(output);
+  const held = sequence.contextTokens;
+  let common = 0;
+  while (common < tokens.length && common < held.length && tokens[common] === held[common]) common++;
+  // The last prompt token is evaluated again: its probabilities are the first output token's.
+  common = Math.min(common, prompt.length - 1);
+  if (common < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
+  const rest = tokens.slice(common, tokens.length - 1);
+  const first = prompt.length - 1 - common;
+  const results = await sequence.controlledEvaluate(rest.map((t, i) => (i >= first ? [t, { generateNext: { probabilities: true } }] : t)));
+  const pieceAfter = (before: Token[], token: Token): string => {
+    const context = model.detokenize(before);
+    return model.detokenize([...before, token]).slice(context.length);
+  };
+  const out: TokenLogprob[] = [];
+  let length = 0;
+  for (const [i, token] of output.entries()) {
+    if (length >= text.length) break;
+    const probabilities = results[first + i]?.next.probabilities;
+    if (!probabilities) throw new Error(`llama.cpp returned no probabilities for output token ${i}`);
+    const before = output.slice(Math.max(0, i - TEXT_WINDOW), i);
+    const piece = pieceAfter(before, token);
+    if (piece === "") continue;
+    const alternatives: Array<{ token: string; logprob: number }> = [];
+    for (const [alt, p] of probabilities) {
+      if (alternatives.length >= top) break;
+      alternatives.push({ token: pieceAfter(before, alt), logprob: logOf(p) });
+    }
+    out.push({ token: piece, logprob: logOf(probabilities.get(token) ?? 0), top_logprobs: alternatives });
+    length += piece.length;
+  }
+  return out;
+}
+
+function logOf(p: number): number {
+  return p > 0 ? Math.max(Math.log(p), LOWEST_LOGPROB) : LOWEST_LOGPROB;
 }

@@ -18,9 +18,10 @@ import {
   type LlamaContextSequence,
   type LlamaGrammar,
   type LlamaModel,
+  type Token,
 } from "node-llama-cpp";
 import { stableStringify } from "../util/stable-json.js";
-import { verdictDistribution } from "./embedded-distribution.js";
+import { outputLogprobs, verdictDistribution } from "./embedded-distribution.js";
 import { BackendError, type Backend, type ChatMessage, type GenerateRequest, type GenerateResult } from "./types.js";
 
 export interface EmbeddedBackendOptions {
@@ -141,6 +142,7 @@ function describeSettings(backend: LlamaCppBackend, options: EmbeddedBackendOpti
 class LlamaCppBackend implements EmbeddedBackend {
   readonly kind = "embedded" as const;
   readonly distributions = true;
+  readonly tokenLogprobs = true;
   /** What was chosen at start and why, one line (printed by the CLI). */
   settings = "";
   readonly variant: string | undefined;
@@ -213,6 +215,7 @@ class LlamaCppBackend implements EmbeddedBackend {
     // Never let llama.cpp shift the context: that would silently drop part of the prompt.
     const maxTokens = Math.min(params.maxTokens ?? room, room);
     let completionTokens = 0;
+    const generated: Token[] = [];
     const response = await chat.generateResponse(history, {
       maxTokens,
       ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
@@ -224,6 +227,7 @@ class LlamaCppBackend implements EmbeddedBackend {
       ...(request.signal ? { signal: request.signal } : {}),
       onToken: (tokens) => {
         completionTokens += tokens.length;
+        if (request.logprobs) generated.push(...tokens);
       },
       ...(request.onText ? { onTextChunk: request.onText } : {}),
     });
@@ -236,6 +240,13 @@ class LlamaCppBackend implements EmbeddedBackend {
       const read = await verdictDistribution(chat, this.llamaModel, history, response.response, request.verdict);
       if ("distribution" in read) result.distribution = read.distribution;
       else result.distributionError = read.error;
+    }
+    if (request.logprobs) {
+      try {
+        result.logprobs = await outputLogprobs(chat, this.llamaModel, prompt, generated, response.response, request.logprobs.top);
+      } catch (error) {
+        throw new BackendError(`cannot read the output's token probabilities: ${(error as Error).message}`, true);
+      }
     }
     return result;
   }

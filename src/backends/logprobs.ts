@@ -6,13 +6,9 @@
  * is there, or one token cannot tell two candidates apart ("1" of "10" on a tokenizer that splits
  * digits), there is no distribution and the reason says why.
  */
-import { verdictAtEnd, type VerdictRequest } from "./types.js";
+import { verdictAtEnd, type TokenLogprob, type VerdictRequest } from "./types.js";
 
-export interface TokenLogprob {
-  token: string;
-  logprob: number;
-  top_logprobs?: Array<{ token: string; logprob: number }>;
-}
+export type { TokenLogprob };
 
 /** The most alternatives OpenAI's API returns per position. */
 export const MAX_TOP_LOGPROBS = 20;

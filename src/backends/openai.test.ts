@@ -225,3 +225,30 @@ describe("openai backend", () => {
     expect(models.data.map((m) => m.id)).toEqual(["listed-model"]);
   });
 });
+
+describe("a server that refuses logprobs", () => {
+  it("drops them for that server after its first 400, warns once, and goes on without verdict probabilities", async () => {
+    const warnings: string[] = [];
+    const { server, backend } = await setup(
+      { faults: (_i, body) => (body.logprobs === true ? { status: 400, message: "logprobs are not supported by this server" } : undefined) },
+      { logprobs: true, concurrency: 1, onWarning: (message) => warnings.push(message) },
+    );
+    const verdict = { candidates: ["1", "2", "3", "4", "5"] };
+    const first = await backend.generate({ ...request, verdict });
+    const second = await backend.generate({ ...request, verdict });
+    expect(first.text).toMatch(/\[RESULT\] \d$/);
+    expect(first.distribution).toBeUndefined();
+    expect(first.distributionError).toMatch(/refused logprobs.*logprobs are not supported by this server/);
+    expect(second.distributionError).toBe(first.distributionError);
+    // One refused request, then only requests without logprobs.
+    expect(server.requests.map((r) => r.body.logprobs === true)).toEqual([true, false, false]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/refused logprobs .*goes on without/);
+  });
+
+  it("a 400 about something else is still an error", async () => {
+    const { backend } = await setup({ faults: [{ status: 400, message: "max_tokens is too large" }] }, { logprobs: true, onWarning: () => {} });
+    const error = await failure(backend.generate({ ...request, verdict: { candidates: ["1", "2"] } }));
+    expect(error.message).toMatch(/HTTP 400: max_tokens is too large/);
+  });
+});

@@ -37,6 +37,11 @@ export interface OpenAIBackendOptions {
    * probability from them (vLLM, llama.cpp server, OpenAI).
    */
   logprobs?: boolean;
+  /**
+   * Where a warning goes (default stderr): a server that refuses logprobs is warned about once, and
+   * asked without them from then on.
+   */
+  onWarning?: (message: string) => void;
   /** At most this many requests per minute. */
   rpm?: number;
   /** At most this many tokens (prompt + completion) per minute. */
@@ -94,15 +99,38 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
   const overloaded = (error: unknown) =>
     error instanceof HttpBackendError && (error.status === 429 || error.status === 503 || (error.status === undefined && /no answer within/.test(error.message)));
 
+  // A server that answered 400 to logprobs (critic serve over a backend without them, some proxies)
+  // is asked without them from then on; its calls have no verdict probabilities, and say why.
+  let logprobsRefused: string | undefined;
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+
   const attempt = async (request: GenerateRequest): Promise<GenerateResult> => {
-    const body = chatCompletionBody(model, request, options);
+    const logprobs = options.logprobs === true && request.verdict !== undefined && logprobsRefused === undefined;
+    try {
+      return await attemptOnce(request, logprobs);
+    } catch (error) {
+      if (!(error instanceof LogprobsRefusedError)) throw error;
+      if (logprobsRefused === undefined) {
+        logprobsRefused = error.detail;
+        warn(`${where} refused logprobs (HTTP 400: ${error.detail}); judging goes on without verdict probabilities from this server`);
+      }
+      return attemptOnce(request, false);
+    }
+  };
+
+  const attemptOnce = async (request: GenerateRequest, logprobs: boolean): Promise<GenerateResult> => {
+    const body = chatCompletionBody(model, request, { ...options, logprobs });
     const slot = rate ? await rate.acquire(estimateTokens(request.messages, request.params.maxTokens)) : undefined;
     // The SDK's own timeout stops at the response headers; this signal also covers the body.
     const deadline = startDeadline(timeoutMs, request.signal);
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
       const response = await postJson(agents, endpoint, headers, JSON.stringify(body), deadline.signal);
-      if (response.status < 200 || response.status >= 300) throw statusError(response, where, redact);
+      if (response.status < 200 || response.status >= 300) {
+        const error = statusError(response, where, redact);
+        if (logprobs && response.status === 400 && /logprob/i.test(error.detail)) throw new LogprobsRefusedError(error.detail);
+        throw error;
+      }
       try {
         completion = JSON.parse(response.text) as OpenAI.Chat.Completions.ChatCompletion;
       } catch {
@@ -126,7 +154,9 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): OpenAIBacken
       ...(choice.finish_reason ? { finishReason: choice.finish_reason } : {}),
     };
     if (options.logprobs && request.verdict) {
-      const read = distributionFromLogprobs(text, choice.logprobs?.content as TokenLogprob[] | null | undefined, request.verdict);
+      const read = logprobs
+        ? distributionFromLogprobs(text, choice.logprobs?.content as TokenLogprob[] | null | undefined, request.verdict)
+        : { error: `the server refused logprobs (${logprobsRefused})` };
       if ("distribution" in read) result.distribution = read.distribution;
       else result.distributionError = read.error;
     }
@@ -188,8 +218,15 @@ export function chatCompletionBody(
   };
 }
 
+/** A 400 that names logprobs: the request goes again without them. */
+class LogprobsRefusedError extends BackendError {
+  constructor(readonly detail: string) {
+    super(`the server refused logprobs: ${detail}`, false, 400);
+  }
+}
+
 /** An HTTP error answer as a BackendError: the server's own message, retryable by status, its Retry-After. */
-function statusError(response: JsonResponse, where: string, redact: (text: string) => string): HttpBackendError {
+function statusError(response: JsonResponse, where: string, redact: (text: string) => string): HttpBackendError & { detail: string } {
   let detail = response.text.trim().slice(0, 500) || `status ${response.status}`;
   try {
     const parsed = JSON.parse(response.text) as { error?: { message?: unknown } | string; message?: unknown };
@@ -199,7 +236,8 @@ function statusError(response: JsonResponse, where: string, redact: (text: strin
     // not JSON: the text as it came
   }
   const headers = { get: (name: string) => { const v = response.headers[name]; return Array.isArray(v) ? v[0] ?? null : v ?? null; } };
-  return new HttpBackendError(redact(`${where}: HTTP ${response.status}: ${detail}`), isRetryableStatus(response.status), response.status, parseRetryAfterMs(headers));
+  const error = new HttpBackendError(redact(`${where}: HTTP ${response.status}: ${detail}`), isRetryableStatus(response.status), response.status, parseRetryAfterMs(headers));
+  return Object.assign(error, { detail: redact(detail) });
 }
 
 function checkPositive(name: string, value: number): void {

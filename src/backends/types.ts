@@ -39,6 +39,12 @@ export interface GenerateRequest {
    * read token probabilities (embedded; OpenAI-compatible with logprobs) fill `distribution`.
    */
   verdict?: VerdictRequest;
+  /**
+   * Ask for each output token's log probability and the `top` most likely tokens at its position
+   * (OpenAI's `logprobs` / `top_logprobs`; `critic serve` passes them on). Backends with
+   * `tokenLogprobs` fill `logprobs`.
+   */
+  logprobs?: { top: number };
 }
 
 export interface VerdictRequest {
@@ -70,6 +76,15 @@ export interface GenerateResult {
   distribution?: Record<string, number>;
   /** For a `verdict` request the backend could not answer: why (never a made-up distribution). */
   distributionError?: string;
+  /** For a `logprobs` request: one entry per output token, in order; their texts make up `text`. */
+  logprobs?: TokenLogprob[];
+}
+
+/** One output token's log probability and its most likely alternatives, as OpenAI's `logprobs.content` holds them. */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  top_logprobs?: Array<{ token: string; logprob: number }>;
 }
 
 export interface Backend {
@@ -81,6 +96,8 @@ export interface Backend {
   readonly concurrency: number;
   /** Whether it answers `verdict` requests with a distribution (token probabilities). */
   readonly distributions?: boolean;
+  /** Whether it answers `logprobs` requests with each output token's log probability. */
+  readonly tokenLogprobs?: boolean;
   /** A mode that may change answers for the same model and request (part of the cache key when set). */
   readonly variant?: string;
   generate(request: GenerateRequest): Promise<GenerateResult>;

@@ -7,6 +7,7 @@ import { makePairs, type PairSource, type PairsCounters } from "../pipelines/pai
 import { parseAcceptRule, revise, type ReviseCounters } from "../pipelines/revise.js";
 import type { PipelineOptions, PipelineSummary } from "../pipelines/run.js";
 import { formatDuration } from "../util/progress.js";
+import { RETRY_NOTE } from "./judge.js";
 import { collect, finiteNumber, interruptSignal, positiveInt, wholeNumber } from "./options.js";
 
 /** `critic generate revise|pairs|questions`: training data from a generator and a judge. */
@@ -265,6 +266,7 @@ export function formatGenerateSummary(s: PipelineSummary): string {
     `  judge calls ${j.calls} (${j.cachedCalls} cached), scored ${j.judged}, failed ${j.failed}, parse failures ${j.parseFailures}`,
     `  tokens ${g.promptTokens + j.promptTokens} prompt + ${g.completionTokens + j.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
+  if (s.status === "finished" && s.failed > 0) lines.push(`${s.failed} failed${s.failuresFile ? ` (see ${s.failuresFile})` : ""}: run the same command again to retry them (${RETRY_NOTE})`);
   const stage = s.stage as Partial<ReviseCounters & PairsCounters & QuestionsCounters> & Record<string, unknown>;
   if (s.command === "generate revise") {
     lines.push(`  accepted ${stage.accepted} of ${s.items} (${String(stage.principle)}, ${String(stage.steps)} step(s), accept ${String(stage.accept)}); generation failures ${stage.generationFailures}, judge failures ${stage.scoreFailures}`);

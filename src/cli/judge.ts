@@ -109,6 +109,9 @@ function batchRetryOption(value: string): "batch" | "live" {
   throw new InvalidArgumentError(`expected batch or live, got "${value}"`);
 }
 
+/** What running a command again does with the calls of a run that had failures. */
+export const RETRY_NOTE = "answered calls are read from the run store; outputs that did not parse, or were empty, get new samples with new seeds; calls that got no answer are sent again";
+
 export function formatSummary(s: JudgeSummary): string {
   if (s.batchFile) {
     return `wrote ${s.batchFile.requests} batch request lines to ${s.batchFile.file} (${s.cachedCalls} calls already in the run store, not written); ` +
@@ -126,7 +129,7 @@ export function formatSummary(s: JudgeSummary): string {
     `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors} (after ${s.requestRetries} retried server faults)`,
     `  tokens ${s.promptTokens} prompt + ${s.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
-  if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);
+  if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (${RETRY_NOTE})`);
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
   if (s.batchResults) {
     lines.push(`  batch results: ${s.batchResults.loaded} stored${s.batchResults.failed ? `, ${s.batchResults.failed} failed lines (called live): ${s.batchResults.examples.map((e) => `${e.custom_id.slice(0, 12)}: ${e.reason}`).join("; ")}` : ""}`);

@@ -53,6 +53,23 @@ describe("critic export", () => {
     expect(JSON.parse(readFileSync(join(out, "openai-dpo", "export.json"), "utf8"))).toMatchObject({ format: "openai-dpo", trainer: "openai-dpo", conversational: true });
   });
 
+  it("--round over judgments with --samples 3: a sample that argues for the target gives the critique; none: skipped, and the summary says why", async () => {
+    const rubric = { criteria: "Helpful?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" };
+    const judgment = (i: number, scores: number[]) => ({
+      instruction: `Question ${i}`, response: `Answer ${i}`, ...rubric,
+      feedback: `argues for ${scores[0]}`, score: scores.reduce((a, b) => a + b, 0) / scores.length,
+      judge: { backend: "openai", model: "judge", template: "prometheus-absolute", samples: scores.map((s) => ({ feedback: `argues for ${s}`, score: s })) },
+    });
+    const input = join(dir, "sampled.jsonl");
+    writeFileSync(input, `${[judgment(0, [5, 1, 5]), judgment(1, [3, 4, 5]), judgment(2, [4, 4, 5])].map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const out = join(dir, "sampled");
+    const result = await runCli(["export", input, "-o", out, "-f", "prometheus-sft", "--round", "--test-size", "0"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/skipped: no-sample-agrees 1/);
+    const targets = readJsonl(join(out, "train.jsonl")).map((r) => (r.messages as Array<{ content: string }>).at(-1)!.content).sort();
+    expect(targets).toEqual(["argues for 4 [RESULT] 4", "argues for 4 [RESULT] 4"]);
+  });
+
   it("explains bad arguments without a stack trace", async () => {
     const [unknown, missing] = await Promise.all([
       runCli(["export", pairs, "-o", join(dir, "x"), "-f", "dpo,sft", "--test-size", "0.1"]),

@@ -108,6 +108,29 @@ describe("prometheus-sft", () => {
     expect(sftItem("prometheus-sft", example({ ...record, score: 7 }))).toMatchObject({ skip: "score-out-of-scale" });
   });
 
+  it("with --samples the target's critique is a sample that argues for the target verdict, or the row is skipped", () => {
+    const rubric = { criteria: "Helpful?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" };
+    const sampled = (scores: number[]) => ({
+      instruction: "q", response: "r", ...Object.fromEntries(Object.entries(rubric).map(([k, v]) => [k, v])),
+      feedback: `argues for ${scores[0]} (sample 1)`,
+      score: scores.reduce((a, b) => a + b, 0) / scores.length,
+      judge: { ...judge("prometheus-absolute"), samples: scores.map((s, i) => ({ feedback: `argues for ${s} (sample ${i + 1})`, score: s, raw: "" })) },
+    });
+    // Samples 5, 1, 5: the mean 3.67 rounds to 4, and no sample argues for 4.
+    const split = sftItem("prometheus-sft", example(sampled([5, 1, 5])), { round: true });
+    expect(split).toMatchObject({ skip: "no-sample-agrees", detail: expect.stringMatching(/5, 1, 5/) });
+    // Samples 3, 4, 5: the mean is 4, argued by the second sample, not the first.
+    expect(item(sftItem("prometheus-sft", example(sampled([3, 4, 5])))).completion).toBe("argues for 4 (sample 2) [RESULT] 4");
+    // Samples 2, 5, 5 with --round: 4 again has no sample.
+    expect(sftItem("prometheus-sft", example(sampled([2, 5, 5])), { round: true })).toMatchObject({ skip: "no-sample-agrees" });
+    // Pairwise by majority: B wins 2 to 1, the critique is the first that argues for B.
+    const duel = {
+      instruction: "Say hi.", response_a: "Hi!", response_b: "Hello!", criteria: "Is it polite?", feedback: "A is better.", winner: "B",
+      judge: { ...judge("prometheus-pairwise"), samples: [{ feedback: "A is better.", winner: "A" }, { feedback: "B is warmer.", winner: "B" }, { feedback: "B again.", winner: "B" }] },
+    };
+    expect(item(sftItem("prometheus-sft", example(duel))).completion).toBe("B is warmer. [RESULT] B");
+  });
+
   it("pairwise judgments use the relative prompt and `[RESULT] A|B`; ties are skipped", () => {
     const record = { instruction: "Say hi.", response_a: "Hi!", response_b: "Go away.", criteria: "Is it polite?", feedback: "A is polite, B is rude.", winner: "A", judge: judge("prometheus-pairwise") };
     const got = item(sftItem("prometheus-sft", example(record)));

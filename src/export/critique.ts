@@ -99,11 +99,33 @@ export function critiqueItem(template: JudgeTemplate, example: Example, options:
     if (scale && (score < scale.min || score > scale.max)) return { skip: "score-out-of-scale", detail: `score ${score} is outside ${scale.min}-${scale.max}` };
     verdict = score;
   }
+  const argued = critiqueFor(example, verdict);
+  if (typeof argued !== "string") return argued;
   let prompt;
   try {
     prompt = renderPrompt(template, example.record, options.rubric ?? example.judge?.rubric, { systemInUser: options.systemInUser });
   } catch (error) {
     return { skip: "missing-field", detail: error instanceof Error ? error.message : String(error) };
   }
-  return { prompt, completion: critiqueTarget(template.output, feedback, verdict), template: template.name };
+  return { prompt, completion: critiqueTarget(template.output, argued, verdict), template: template.name };
+}
+
+/**
+ * The critique text for a target verdict. A judgment over several samples has a verdict (mean or
+ * majority) that its first critique may not argue for: the first sample that argued for the verdict
+ * gives the text, and with none there is no target. A human correction's note is its own text.
+ */
+function critiqueFor(example: Extract<Example, { kind: "judgment" }>, verdict: number | string): string | Skip {
+  const feedback = example.feedback.trim();
+  const samples = example.samples;
+  if (!samples || samples.length < 2 || example.correction) return feedback;
+  // Arena-Hard's level ("A>B") is argued by the sample whose winner it names.
+  const wanted = typeof verdict === "string" && verdict.length > 1 ? levelWinner(verdict) : verdict;
+  const agreeing = samples.find((s) => s.verdict === wanted && s.feedback.trim() !== "");
+  if (agreeing) return agreeing.feedback.trim();
+  return { skip: "no-sample-agrees", detail: `verdict ${verdict}, samples ${samples.map((s) => s.verdict).join(", ")}` };
+}
+
+function levelWinner(level: string): string {
+  return level.startsWith("A>") ? "A" : level.startsWith("B>") ? "B" : "tie";
 }

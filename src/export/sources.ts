@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { RawRecord } from "../records/types.js";
-import type { Example, InputKind, JudgeMeta, SkipReason } from "./types.js";
+import type { Example, InputKind, JudgeMeta, SampleCritique, SkipReason } from "./types.js";
 
 export type Classified =
   | { status: "example"; kind: InputKind; example: Example }
@@ -126,7 +126,8 @@ function classifyJudgment(record: RawRecord): Classified {
   }
   if (j.error !== undefined && j.error !== null && j.error !== "") return { status: "skip", kind: "judgments", reason: "judge-error" };
   const judge = judgeMeta(j.judge);
-  const base = { kind: "judgment" as const, prompt: j.instruction, record: normalisedRecord(record, j), feedback: j.feedback ?? "", ...(judge ? { judge } : {}) };
+  const samples = sampleCritiques(j.judge?.samples);
+  const base = { kind: "judgment" as const, prompt: j.instruction, record: normalisedRecord(record, j), feedback: j.feedback ?? "", ...(judge ? { judge } : {}), ...(samples ? { samples } : {}) };
   if (pairwise) {
     if (j.winner === null || j.winner === undefined) return { status: "skip", kind: "judgments", reason: "no-verdict" };
     return { status: "example", kind: "judgments", example: { ...base, mode: "pairwise", winner: j.winner } };
@@ -142,6 +143,22 @@ function normalisedRecord(record: RawRecord, parsed: Record<string, unknown>): R
     if (parsed[field] !== undefined) out[field] = parsed[field];
   }
   return out;
+}
+
+/** The samples that have a critique and a verdict (judge.samples of `critic judge` output), or none. */
+function sampleCritiques(samples: unknown[] | undefined): SampleCritique[] | undefined {
+  if (!samples) return undefined;
+  const out: SampleCritique[] = [];
+  for (const sample of samples) {
+    if (typeof sample !== "object" || sample === null) continue;
+    const s = sample as { feedback?: unknown; score?: unknown; winner?: unknown; swap?: { original?: unknown } };
+    if (typeof s.feedback !== "string") continue;
+    // Under --swap the critique is the original order's: it argues for that order's winner.
+    const argued = typeof s.swap?.original === "string" ? s.swap.original : s.winner;
+    const verdict = typeof s.score === "number" ? s.score : typeof argued === "string" ? argued : undefined;
+    if (verdict !== undefined) out.push({ feedback: s.feedback, verdict });
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 function judgeMeta(judge: z.infer<typeof judgeSchema> | null | undefined): JudgeMeta | undefined {

@@ -39,6 +39,13 @@ export interface JudgeMeta {
   params?: Record<string, unknown>;
 }
 
+/** One sample of a judgment: its critique and the verdict that critique argues for. */
+export interface SampleCritique {
+  feedback: string;
+  /** Absolute: the sample's score; pairwise: the winner its critique argues for (the original order's, under --swap). */
+  verdict: number | string;
+}
+
 /** One input record, normalised; `prompt` is the task prompt the train/test split groups on. */
 export type Example =
   | {
@@ -49,6 +56,8 @@ export type Example =
       feedback: string;
       score: number;
       judge?: JudgeMeta;
+      /** Each sample's critique and verdict (judge --samples k): the verdict is their mean. */
+      samples?: SampleCritique[];
       /** --labels: the judge's own critique where a human corrected it. */
       correction?: { feedback: string; score: number };
     }
@@ -60,6 +69,8 @@ export type Example =
       feedback: string;
       winner: "A" | "B" | "tie";
       judge?: JudgeMeta;
+      /** Each sample's critique and verdict (judge --samples k): the verdict is their majority. */
+      samples?: SampleCritique[];
       /** --labels: the judge's own critique where a human corrected it. */
       correction?: { feedback: string; winner: "A" | "B" | "tie" };
     }
@@ -82,6 +93,7 @@ export const SKIP_REASONS = {
   "needs-judgment": "critique formats need judgments (feedback and a verdict); pairs and revisions have none",
   "mode-mismatch": "the template grades the other mode (absolute vs pairwise)",
   "non-integer-score": "the score is not a whole number (a mean over samples?); pass --round to round it",
+  "no-sample-agrees": "the verdict is a mean or majority over samples and no sample's critique argues for it (e.g. samples 5, 1, 5 rounded to 4), so there is no target text",
   "score-out-of-scale": "the score is outside the template's scale",
   "scale-mismatch": "the judgment was made on another scale than the template's",
   "unknown-template": "the judgment's template is not built in; pass --template <name|file>",

@@ -88,6 +88,8 @@ export class BackendUnavailableError extends Error {
 }
 
 const UNAVAILABLE_AFTER = 8;
+/** Sample i's attempts use seeds seed + 1000 i + attempt, so attempts never take another sample's seeds. */
+const SEEDS_PER_SAMPLE = 1000;
 export const DEFAULT_SWAP_THRESHOLD = 0.9;
 const RETRY_TEMPERATURE = 0.7;
 export const DEFAULT_MAX_TOKENS = 1024;
@@ -181,6 +183,8 @@ class RecordJudger implements Judger {
   fatal: Error | undefined;
   private readonly semaphore: Semaphore;
   private readonly samples: number;
+  /** Calls read from the run store, and their keys (to ask whether an earlier run stored them). */
+  private readonly storedKeys = new WeakMap<CachedCall, string>();
   private readonly maxRetries: number;
   private readonly params: SamplingParams;
   private readonly stats: JudgeStats;
@@ -328,10 +332,15 @@ class RecordJudger implements Judger {
     this.stats.distributionNote ??= reason;
   }
 
-  /** One verdict: a call, and new samples while its output does not parse. */
+  /**
+   * One verdict: a call, and new samples while its output does not parse. An output read back from
+   * an earlier run's store that did not parse does not count against the retries: a run again draws
+   * new samples for it (new seeds) instead of failing on the same outputs.
+   */
   private async callParsed(messages: ChatMessage[], sampleIndex: number, usage: CallUsage): Promise<ParsedCall> {
     const failures: FailedAttempt[] = [];
-    for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
+    let counted = 0;
+    for (let attempt = 0; counted <= this.maxRetries && attempt < SEEDS_PER_SAMPLE; attempt++) {
       if (attempt > 0) this.stats.parseRetries++;
       let call: CachedCall;
       try {
@@ -349,6 +358,7 @@ class RecordJudger implements Judger {
       }
       this.stats.parseFailures++;
       failures.push({ raw: call.text, error: parsed.error });
+      if (!this.fromEarlierRun(call)) counted++;
     }
     const last = failures[failures.length - 1]!;
     return {
@@ -359,8 +369,13 @@ class RecordJudger implements Judger {
     };
   }
 
+  private fromEarlierRun(call: CachedCall): boolean {
+    const key = this.storedKeys.get(call);
+    return key !== undefined && this.options.store !== undefined && this.options.store.storedByEarlierRun(key);
+  }
+
   private paramsFor(sampleIndex: number, attempt: number): SamplingParams {
-    const seed = (this.params.seed ?? 0) + sampleIndex * 1000 + attempt;
+    const seed = (this.params.seed ?? 0) + sampleIndex * SEEDS_PER_SAMPLE + attempt;
     const temperature = attempt > 0 && !this.params.temperature ? RETRY_TEMPERATURE : this.params.temperature;
     return { ...this.params, seed, temperature };
   }
@@ -373,6 +388,7 @@ class RecordJudger implements Judger {
     this.stats.calls++;
     const hit = store?.getCall(key);
     if (hit) {
+      this.storedKeys.set(hit, key);
       usage.cached++;
       this.stats.cachedCalls++;
       this.countTokens(hit, usage);

@@ -153,3 +153,37 @@ describe("judge() through critic's own server", () => {
     }
   });
 });
+
+describe("judge() run again after outputs that did not parse", () => {
+  it("draws new samples for them instead of reading the same failures back from the run store, and keeps the old outputs", async () => {
+    // Seeds 0 and 1 give output without a verdict; a new sample (seed 2 on) parses.
+    const flaky = await startFaultServer({
+      reply: (body) => (Number(body.seed ?? 0) < 2 ? "I would rather not say." : "Feedback: fine. [RESULT] 4"),
+    });
+    try {
+      const input = jsonl("flaky.jsonl", [JSON.stringify({ id: "f", instruction: "q", response: "r" })]);
+      const output = join(dir, "flaky-out.jsonl");
+      const options = { input, output, model: "openai:judge", baseURL: flaky.baseURL, rubric: "helpfulness", maxRetries: 1, store: join(dir, "flaky.sqlite"), progress: false } as const;
+      const first = await judge(options);
+      expect(first).toMatchObject({ judged: 0, failed: 1, parseFailures: 2 });
+      expect(flaky.count).toBe(2);
+
+      const again = await judge(options);
+      expect(again).toMatchObject({ judged: 1, failed: 0 });
+      // The two failed outputs come from the store; one new sample is drawn, with a new seed.
+      expect(again).toMatchObject({ calls: 3, cachedCalls: 2 });
+      expect(flaky.count).toBe(3);
+      expect(flaky.requests.at(-1)!.body.seed).toBe(2);
+      const [judgment] = readJsonl(output) as Array<{ score: number; judge: { samples: Array<{ failures?: Array<{ raw: string }> }> } }>;
+      expect(judgment!.score).toBe(4);
+      expect(judgment!.judge.samples[0]!.failures!.map((f) => f.raw)).toEqual(["I would rather not say.", "I would rather not say."]);
+
+      // A third run reads the answer back: nothing new is paid.
+      const third = await judge(options);
+      expect(third).toMatchObject({ judged: 1, failed: 0, cachedCalls: 3 });
+      expect(flaky.count).toBe(3);
+    } finally {
+      await flaky.close();
+    }
+  });
+});

@@ -71,6 +71,41 @@ describe("critic generate (in process)", () => {
   });
 });
 
+describe("critic generate pairs --from-candidates with 50% server faults", () => {
+  it("exits 1 while any judge call failed for good, and runs again until the output equals a fault-free run's", async () => {
+    const input = join(dir, "faulty-candidates.jsonl");
+    writeFileSync(input, Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: i, prompt: `prompt ${i}`, responses: [0, 1, 2, 3].map((k) => `answer ${k} to ${i}`) })).join("\n") + "\n");
+    const clean = join(dir, "clean-pairs.jsonl");
+    const baseline = await generate(["pairs", "--from-candidates", input, "-o", clean, "--judge", "openai:judge", "--base-url", server.baseURL, "--store", join(dir, "clean.sqlite"), "--no-progress"]);
+    expect(baseline.error).toBeUndefined();
+    expect(process.exitCode ?? 0).toBe(0);
+    // Every other request answers 500; with one retry a call fails for good when both its tries do.
+    const faulty = await startFaultServer({ faults: (i) => (i % 2 === 0 ? { status: 500 } : undefined) });
+    const output = join(dir, "faulty-pairs.jsonl");
+    const args = ["pairs", "--from-candidates", input, "-o", output, "--judge", "openai:judge", "--base-url", faulty.baseURL, "--request-retries", "1", "-c", "4", "--store", join(dir, "faulty.sqlite"), "--no-progress"];
+    const failedPerRun: number[] = [];
+    try {
+      for (let run = 0; run < 12; run++) {
+        process.exitCode = undefined;
+        const result = await generate(args);
+        expect(result.error).toBeUndefined();
+        const failed = Number(/failed (\d+), rejected/.exec(result.stderr)![1]);
+        failedPerRun.push(failed);
+        // A run with failures says so in its exit status and tells how to retry them.
+        expect(process.exitCode ?? 0).toBe(failed > 0 ? 1 : 0);
+        if (failed > 0) expect(result.stderr).toContain(`${failed} failed (see ${output}.failed.jsonl): run the same command again to retry them`);
+        if (failed === 0) break;
+      }
+    } finally {
+      process.exitCode = undefined;
+      await faulty.close();
+    }
+    expect(failedPerRun[0]).toBeGreaterThan(0);
+    expect(failedPerRun.at(-1)).toBe(0);
+    expect(readFileSync(output, "utf8")).toBe(readFileSync(clean, "utf8"));
+  });
+});
+
 // The compiled CLI: npm test builds dist/ first.
 describe("critic generate revise after kill -9", () => {
   beforeAll(() => assertBuilt());

@@ -80,6 +80,60 @@ describe("pairs from candidates", () => {
   });
 });
 
+describe("pairs when the judge fails for good (a fault server that answers 500 for some responses)", () => {
+  let faulty: FaultServer;
+  /** Responses whose judge call always fails. */
+  const broken = new Set<string>();
+  beforeAll(async () => {
+    faulty = await startFaultServer({
+      reply,
+      faults: (_i, body) => {
+        const last = lastUserMessage(body as ChatBody);
+        return last.includes("###Response to evaluate:") && broken.has(responseIn(last)) ? { status: 500 } : undefined;
+      },
+    });
+  });
+  afterAll(async () => faulty?.close());
+  const onFaulty = () => ({ model: "openai:gen", baseURL: faulty.baseURL, progress: false as const, requestRetries: 0 });
+
+  it("candidates: a prompt with an unscored candidate makes no pair and counts as failed", async () => {
+    judgeScore = (r) => (r === "best" ? 5 : r === "mid" ? 3 : 1);
+    broken.clear();
+    broken.add("worst");
+    const input = jsonl("faulty-cands.jsonl", [
+      { id: "x", prompt: "px", responses: ["best", "mid", "worst"] },
+      { id: "y", prompt: "py", responses: ["best", "mid"] },
+    ]);
+    const output = join(dir, "faulty-cands-out.jsonl");
+    const summary = await makePairs({ ...onFaulty(), input, output, from: "candidates", store: join(dir, "fc.sqlite") });
+    // Without "worst", px would pair best vs mid: a pair the full data would not make.
+    expect(readJsonl(output)).toEqual([expect.objectContaining({ id: "y", chosen: "best", rejected: "mid" })]);
+    expect(summary).toMatchObject({ items: 2, failed: 1, written: 1 });
+    expect(summary.stage).toMatchObject({ pairs: 1, unscored: 1 });
+    const [failure] = readJsonl(summary.failuresFile!);
+    expect(failure).toMatchObject({ prompt: "px", reason: expect.stringMatching(/1 of 3 candidates could not be scored/) });
+    expect(String((failure!.errors as string[])[0])).toMatch(/HTTP 500/);
+
+    // The fault is gone: the same command again scores it and makes the pair.
+    broken.clear();
+    const again = await makePairs({ ...onFaulty(), input, output, from: "candidates", store: join(dir, "fc.sqlite") });
+    expect(again).toMatchObject({ failed: 0, written: 2 });
+    expect(readJsonl(output)[0]).toMatchObject({ id: "x", chosen: "best", rejected: "worst" });
+  });
+
+  it("degrade: no pair because attempts could not be scored counts as failed, not as exhausted", async () => {
+    judgeScore = (r) => (r.startsWith("good") ? 4 : 4);
+    degradeReply = (attempt) => `unscorable ${attempt}`;
+    broken.clear();
+    for (let a = 0; a < 3; a++) broken.add(`unscorable ${a}`);
+    const input = jsonl("faulty-good.jsonl", [{ prompt: "task F", response: "good F" }]);
+    const summary = await makePairs({ ...onFaulty(), input, output: join(dir, "faulty-degrade.jsonl"), from: "degrade", maxAttempts: 2, store: join(dir, "fd.sqlite") });
+    expect(summary).toMatchObject({ items: 1, failed: 1, written: 0 });
+    const [failure] = readJsonl(summary.failuresFile!);
+    expect(failure).toMatchObject({ prompt: "task F", reason: expect.stringMatching(/could not be scored/) });
+  });
+});
+
 describe("pairs by degrading a good response", () => {
   it("retries until the judge confirms a lower score, recording every attempt; gives up after --max-attempts", async () => {
     // Attempt 0 scores as well as the good response (fails verification), attempt 1 scores lower.

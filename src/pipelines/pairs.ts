@@ -91,7 +91,7 @@ export interface PairsCounters {
   ties: number;
   /** Pairs whose score difference was not above the margin and not zero (a revision scoring lower counts here): dropped. */
   belowMargin: number;
-  /** Candidates the judge could not score: left out of pairing. */
+  /** Candidates the judge could not score: their prompt makes no pair and counts as failed. */
   unscored: number;
   /** Candidates: prompts with fewer than two scored, distinct candidates. */
   tooFewCandidates: number;
@@ -203,16 +203,26 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
     const scoreOf = new Map<Candidate, number | null>(missing.map((c, i) => [c, scored[i]!.score]));
     const ready: Array<{ response: string; score: number; id?: string | number }> = [];
     const errors: string[] = [];
+    let unscored = 0;
     for (const candidate of candidates) {
       const score = candidate.score ?? scoreOf.get(candidate) ?? null;
       if (score === null) {
-        counters.unscored++;
+        unscored++;
         const failure = scored[missing.indexOf(candidate)];
         if (failure?.error) errors.push(failure.error);
         continue;
       }
       // The same text twice is one candidate (its first score).
       if (!ready.some((r) => r.response === candidate.response)) ready.push({ response: candidate.response, score, ...(candidate.id !== undefined ? { id: candidate.id } : {}) });
+    }
+    if (unscored > 0) {
+      // The missing candidate could be the best or the worst: a pair from the rest may be the wrong one.
+      counters.unscored += unscored;
+      return {
+        rows: [],
+        failures: [{ prompt, reason: `${unscored} of ${candidates.length} candidates could not be scored by the judge; no pair is made from the rest`, errors }],
+        failed: true,
+      };
     }
     if (ready.length < 2) {
       counters.tooFewCandidates++;
@@ -282,6 +292,16 @@ export function pairsStage(settings: PairsSettings): Stage<PairsItem> & { counte
         counters.pairs++;
         return { rows: [{ ...pairRow(item.prompt, item.response, response, goodScore, worse!.score, "degrade", { id: item.id }), attempts }] };
       }
+    }
+    // An attempt that failed (no response, or no score) might have been the worse response: the
+    // item failed, and a run again tries it; only attempts that all scored too high exhaust it.
+    const broken = attempts.filter((a) => a.error !== undefined).length;
+    if (broken > 0) {
+      return {
+        rows: [],
+        failures: [{ prompt: item.prompt, reason: `no pair: ${broken} of ${maxAttempts} attempt(s) failed (no response, or could not be scored) and none of the rest scored more than ${margin} below the good response (score ${goodScore})`, chosen: item.response, chosen_score: goodScore, attempts }],
+        failed: true,
+      };
     }
     counters.exhausted++;
     return {

@@ -121,3 +121,40 @@ describe("question type classification", () => {
     expect(lastUserMessage(request.body)).toContain(subset[0]!.thought!.slice(0, 100));
   });
 });
+
+describe("run again after outputs that did not parse or were empty", () => {
+  it("draws new samples for them instead of reading the same failures back from the run store", async () => {
+    // Seeds 0 and 1 give nothing usable; a new sample (seed 2 on) does.
+    const flaky = await startFaultServer({
+      reply: (body) => {
+        const usable = Number(body.seed ?? 0) >= 2;
+        if (lastUserMessage(body).startsWith("Classify the critical question")) return usable ? "clarity" : "no idea";
+        return usable ? 'Question: "What do you mean?"' : "";
+      },
+    });
+    try {
+      const store = join(dir, "flaky.sqlite");
+      const opts = { model: "openai:gen", baseURL: flaky.baseURL, progress: false as const, maxRetries: 1, store };
+      const toClassify = join(dir, "flaky-classify.jsonl");
+      writeFileSync(toClassify, `${JSON.stringify({ question: "Why?" })}\n`);
+      const classifyOut = join(dir, "flaky-classified.jsonl");
+      const first = await criticalQuestions({ ...opts, input: toClassify, output: classifyOut, classify: true });
+      expect(first).toMatchObject({ failed: 1 });
+      const again = await criticalQuestions({ ...opts, input: toClassify, output: classifyOut, classify: true });
+      expect(again).toMatchObject({ failed: 0 });
+      const [row] = readJsonl(classifyOut);
+      expect(row).toMatchObject({ predicted_type: "clarity", classifier: { attempts: 3, failures: [{ raw: "no idea" }, { raw: "no idea" }] } });
+
+      const texts = join(dir, "flaky-texts.jsonl");
+      writeFileSync(texts, `${JSON.stringify({ text: "Cats rule.", type: "clarity" })}\n`);
+      const generated = join(dir, "flaky-generated.jsonl");
+      expect(await criticalQuestions({ ...opts, input: texts, output: generated })).toMatchObject({ failed: 1 });
+      const before = flaky.count;
+      expect(await criticalQuestions({ ...opts, input: texts, output: generated })).toMatchObject({ failed: 0 });
+      expect(flaky.count - before).toBe(1);
+      expect(readJsonl(generated)[0]).toMatchObject({ question: "What do you mean?" });
+    } finally {
+      await flaky.close();
+    }
+  });
+});

@@ -9,7 +9,7 @@ import type { MetricValue } from "../metaeval/types.js";
 import type { RawRecord } from "../records/types.js";
 import { findQuestionType, loadQuestionTypes, type QuestionType, type QuestionTypeSet } from "./assets.js";
 import { describe, optionalText, requiredText } from "./fields.js";
-import { InterruptedError, paramsForAttempt } from "./runtime.js";
+import { InterruptedError, MAX_ATTEMPTS, paramsForAttempt } from "./runtime.js";
 import {
   runPipelineFile, runPipelineRecords, scorerOf,
   type ItemResult, type PipelineOptions, type PipelineRecordsOptions, type PipelineSummary, type Stage, type StageContext,
@@ -237,17 +237,23 @@ export function questionsStage(settings: QuestionsSettings): Stage<QuestionsItem
     let predicted: QuestionType | undefined;
     let raw = "";
     let backendError: string | undefined;
-    for (let attempt = 0; attempt <= ctx.maxRetries && !predicted; attempt++) {
+    // An unparseable output an earlier run stored does not count: a run again draws new samples.
+    for (let attempt = 0, counted = 0; counted <= ctx.maxRetries && attempt < MAX_ATTEMPTS && !predicted; attempt++) {
+      let call;
       try {
-        raw = (await ctx.judgeCaller.call(messages, paramsForAttempt(params, attempt), constraint)).text;
+        call = await ctx.judgeCaller.call(messages, paramsForAttempt(params, attempt), constraint);
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
         backendError = `backend error: ${error instanceof Error ? error.message : String(error)}`;
         break;
       }
+      raw = call.text;
       const parsed = parseQuestionType(set, raw);
       if (parsed.ok) predicted = parsed.type;
-      else failures.push({ raw, error: parsed.error });
+      else {
+        failures.push({ raw, error: parsed.error });
+        if (!ctx.judgeCaller.fromEarlierRun(call)) counted++;
+      }
     }
     const goldType = item.gold === undefined ? undefined : findQuestionType(set, item.gold);
     const error = predicted ? undefined : backendError ?? `unparseable classification after ${failures.length} attempt(s): ${failures.at(-1)?.error}`;

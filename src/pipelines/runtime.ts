@@ -82,6 +82,8 @@ export function emptyGenerationStats(): GenerationStats {
 }
 
 export const RETRY_TEMPERATURE = 0.7;
+/** Attempt n uses seed + n: a cap keeps retries off the seeds of other draws (degrade uses seed + 1000 k). */
+export const MAX_ATTEMPTS = 1000;
 
 /** Sampling for attempt n of a call: a new seed, and some temperature when the first was greedy. */
 export function paramsForAttempt(params: SamplingParams, attempt: number): SamplingParams {
@@ -100,6 +102,8 @@ export function paramsForAttempt(params: SamplingParams, attempt: number): Sampl
  */
 export class Caller {
   private readonly inFlight = new Map<string, Promise<CachedCall>>();
+  /** Calls read from the run store, and their keys. */
+  private readonly storedKeys = new WeakMap<CachedCall, string>();
 
   constructor(
     private readonly backend: () => Promise<Backend>,
@@ -115,6 +119,7 @@ export class Caller {
     this.stats.calls++;
     const hit = this.store?.getCall(key);
     if (hit) {
+      this.storedKeys.set(hit, key);
       this.stats.cachedCalls++;
       this.count(hit);
       return hit;
@@ -147,8 +152,18 @@ export class Caller {
   }
 
   /**
-   * Text from the model, drawing a new sample (new seed) while the output is empty or `accept`
-   * rejects it, up to `maxRetries` times. Throws when no attempt gives usable text.
+   * Whether a call was read back from an earlier run's store. Such an output that was unusable does
+   * not count against the retries: a run again draws new samples for it rather than fail on it again.
+   */
+  fromEarlierRun(call: CachedCall): boolean {
+    const key = this.storedKeys.get(call);
+    return key !== undefined && this.store !== undefined && this.store.storedByEarlierRun(key);
+  }
+
+  /**
+   * Text from the model, drawing a new sample (new seed) while the output is empty, up to
+   * `maxRetries` times (not counting empty outputs an earlier run stored). Throws when no attempt
+   * gives usable text.
    */
   async text(
     messages: ChatMessage[],
@@ -156,13 +171,15 @@ export class Caller {
     options: { maxRetries?: number; constraint?: GenerateRequest["constraint"]; what?: string } = {},
   ): Promise<{ text: string; raw: string; attempts: number }> {
     const maxRetries = options.maxRetries ?? 2;
-    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+    let attempt = 0;
+    for (let counted = 0; counted <= maxRetries && attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) this.stats.retries++;
       const call = await this.call(messages, paramsForAttempt(params, attempt), options.constraint);
       const text = call.text.trim();
       if (text !== "") return { text, raw: call.text, attempts: attempt + 1 };
+      if (!this.fromEarlierRun(call)) counted++;
     }
-    throw new Error(`the model gave an empty ${options.what ?? "output"} in ${maxRetries + 1} attempt(s)`);
+    throw new Error(`the model gave an empty ${options.what ?? "output"} in ${attempt} attempt(s)`);
   }
 
   private count(call: CachedCall): void {

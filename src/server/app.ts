@@ -7,7 +7,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { streamSSE } from "hono/streaming";
-import { BackendError, type Backend, type GenerateResult } from "../backends/types.js";
+import { BackendError, type Backend, type GenerateResult, type TokenLogprob } from "../backends/types.js";
 import { chatCompletionRequest, describeIssue, toGenerateRequest, type ChatCompletionRequest } from "./chat-request.js";
 import { registerRewardRoute, type RewardEndpointOptions } from "./reward.js";
 
@@ -76,6 +76,12 @@ export function createServerApp(options: ServerAppOptions): Hono {
         return openAIError(c, 400, "invalid_request_error", message, "invalid_request", param);
       }
       const body = parsed.data;
+      if (body.logprobs && !backend.tokenLogprobs) {
+        return openAIError(c, 400, "invalid_request_error", `logprobs are not supported by this server's ${backend.kind} backend`, "unsupported_parameter", "logprobs");
+      }
+      if (body.logprobs && body.stream) {
+        return openAIError(c, 400, "invalid_request_error", "logprobs are not supported with stream: true on this server; ask without streaming", "unsupported_parameter", "logprobs");
+      }
 
       if (body.stream) return streamCompletion(c, body, backend, modelName);
       let results: GenerateResult[];
@@ -101,7 +107,7 @@ export function createServerApp(options: ServerAppOptions): Hono {
         choices: results.map((r, index) => ({
           index,
           message: { role: "assistant", content: r.text, refusal: null },
-          logprobs: null,
+          logprobs: body.logprobs ? { content: (r.logprobs ?? []).map(openAILogprob), refusal: null } : null,
           finish_reason: finishReason(r),
         })),
       });
@@ -149,6 +155,17 @@ function streamCompletion(c: Context, body: ChatCompletionRequest, backend: Back
     await queue;
     await stream.writeSSE({ data: "[DONE]" });
   });
+}
+
+/** A token's entry in OpenAI's `logprobs.content`, with the UTF-8 bytes OpenAI adds. */
+function openAILogprob(t: TokenLogprob) {
+  const bytes = (text: string) => [...Buffer.from(text, "utf8")];
+  return {
+    token: t.token,
+    logprob: t.logprob,
+    bytes: bytes(t.token),
+    top_logprobs: (t.top_logprobs ?? []).map((alt) => ({ token: alt.token, logprob: alt.logprob, bytes: bytes(alt.token) })),
+  };
 }
 
 function modelCard(id: string, created: number) {

@@ -45,8 +45,11 @@ export const chatCompletionRequest = z.object({
     .nullish(),
   tools: unsupported("tools"),
   functions: unsupported("functions"),
-  logprobs: z.unknown().optional().refine((v) => v == null || v === false, "logprobs are not supported by this server"),
-});
+  /** Each output token's log probability (backends that have them: the embedded model). */
+  logprobs: z.boolean({ error: "logprobs must be true or false" }).nullish(),
+  /** With logprobs: the most likely tokens at each position, 0-20 as OpenAI allows. */
+  top_logprobs: optionalNumber(z.number().int().min(0).max(20)),
+}).refine((body) => body.top_logprobs === undefined || body.logprobs === true, { message: "top_logprobs needs logprobs: true", path: ["top_logprobs"] });
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
 
@@ -71,6 +74,7 @@ export function toGenerateRequest(body: ChatCompletionRequest, choice: number, s
     },
     ...(signal ? { signal } : {}),
   };
+  if (body.logprobs) request.logprobs = { top: body.top_logprobs ?? 0 };
   if (body.grammar) request.constraint = { gbnf: body.grammar };
   else if (body.response_format?.type === "json_schema") request.constraint = { jsonSchema: body.response_format.json_schema.schema };
   return request;

@@ -5,6 +5,8 @@ import { createEmbeddedBackend, type EmbeddedBackend } from "../backends/embedde
 import { startServer, type RunningServer } from "./start.js";
 import { createOpenAIBackend } from "../backends/openai.js";
 import { judgeRecords } from "../judge/judge.js";
+import { emptyStats, judgeStream } from "../judge/engine.js";
+import { resolveGrader } from "../judge/grader.js";
 
 const tinyModelPath = (): Promise<string> => ensureTinyModel();
 
@@ -192,6 +194,28 @@ describe("OpenAI-compatible server over the embedded backend", () => {
     expect(prefix.status).toBe(401);
   });
 
+  it("answers logprobs with top_logprobs from the model's own token probabilities", async () => {
+    const completion = await client.chat.completions.create({ model: MODEL, messages, temperature: 0, max_tokens: 8, logprobs: true, top_logprobs: 3 });
+    const choice = completion.choices[0]!;
+    const content = choice.logprobs!.content!;
+    expect(content.length).toBeGreaterThan(0);
+    // The tokens make up the text, as OpenAI's do.
+    expect(content.map((t) => t.token).join("")).toBe(choice.message.content);
+    for (const t of content) {
+      expect(t.logprob).toBeLessThanOrEqual(0);
+      expect(t.bytes).toEqual([...Buffer.from(t.token, "utf8")]);
+      expect(t.top_logprobs).toHaveLength(3);
+      const top = t.top_logprobs.map((a) => a.logprob);
+      expect([...top].sort((a, b) => b - a)).toEqual(top);
+      expect(top.reduce((sum, l) => sum + Math.exp(l), 0)).toBeLessThanOrEqual(1 + 1e-6);
+      // Greedy decoding took the most likely token at every position.
+      expect(t.top_logprobs[0]).toEqual({ token: t.token, logprob: t.logprob, bytes: t.bytes });
+    }
+    // Without logprobs the field is null, as before.
+    const plain = await client.chat.completions.create({ model: MODEL, messages, temperature: 0, max_tokens: 4 });
+    expect(plain.choices[0]!.logprobs).toBeNull();
+  });
+
   it("rejects bad bodies with 400 naming the parameter", async () => {
     const post = (body: string) =>
       fetch(`${server.url}/v1/chat/completions`, {
@@ -215,8 +239,11 @@ describe("OpenAI-compatible server over the embedded backend", () => {
 
     const tools = await post(JSON.stringify({ messages, tools: [{ type: "function", function: { name: "f" } }] }));
     expect(((await tools.json()) as { error: { param: string; message: string } }).error).toMatchObject({ param: "tools", message: "tools: tools are not supported by this server" });
-    const logprobs = await post(JSON.stringify({ messages, logprobs: true }));
-    expect(logprobs.status).toBe(400);
+    const streamedLogprobs = await post(JSON.stringify({ messages, logprobs: true, stream: true }));
+    expect(streamedLogprobs.status).toBe(400);
+    expect(((await streamedLogprobs.json()) as { error: { param: string } }).error.param).toBe("logprobs");
+    const topWithout = await post(JSON.stringify({ messages, top_logprobs: 3 }));
+    expect(((await topWithout.json()) as { error: { param: string; message: string } }).error).toMatchObject({ param: "top_logprobs", message: "top_logprobs: top_logprobs needs logprobs: true" });
 
     const badGrammar = await post(JSON.stringify({ messages, grammar: "root ::= nothing-here" }));
     expect(badGrammar.status).toBe(400);
@@ -309,6 +336,44 @@ describe("grammar over HTTP: the OpenAI backend with sendGrammar against critic 
       }
       const free = await run(false);
       expect(free.every((j) => j.score === null && typeof j.error === "string")).toBe(true);
+    } finally {
+      await server.close();
+      await backend.dispose();
+    }
+  });
+});
+
+describe("judge --logprobs against critic serve", () => {
+  it("judges every record with verdict probabilities read from the served logprobs (no 400, no abort)", async () => {
+    const backend = await createEmbeddedBackend({ modelPath: await tinyModelPath(), parallel: 1, contextSize: 1024, gpu: false, threads: TINY_MODEL_THREADS });
+    const server = await startServer({ backend, modelName: MODEL, port: 0 });
+    const records = [
+      { instruction: "What is 2 + 2?", response: "4" },
+      { instruction: "Capital of Italy?", response: "Rome." },
+    ];
+    try {
+      const client = createOpenAIBackend({ model: MODEL, baseURL: `${server.url}/v1`, sendGrammar: true, logprobs: true, onWarning: (m) => { throw new Error(`unexpected warning: ${m}`); } });
+      const stats = emptyStats();
+      const served = [];
+      for await (const j of judgeStream(records.map((record, index) => ({ index, record })), { backend: client, grader: resolveGrader({ rubric: "helpfulness", maxTokens: 48 }), stats, maxRetries: 0, params: { maxTokens: 48 } })) served.push(j);
+      const direct = [];
+      for await (const j of judgeRecords(records, { model: backend, rubric: "helpfulness", maxRetries: 0, params: { maxTokens: 48 } })) direct.push(j);
+      expect(stats).toMatchObject({ judged: 2, failed: 0, backendErrors: 0 });
+      for (const [i, j] of served.entries()) {
+        expect(j.error).toBeUndefined();
+        // The same output as the embedded backend gives.
+        expect(j.judge.raw).toBe(direct[i]!.judge.raw);
+      }
+      // The random tiny model puts the verdict digits outside the top 20 raw tokens at times; where a
+      // digit is there, the distribution is read from it, else the judgment says why there is none.
+      for (const j of served) {
+        if (j.score_distribution) {
+          expect(Object.values(j.score_distribution).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+          expect(j.score_distribution[String(j.score)]).toBeGreaterThan(0);
+        }
+      }
+      expect(stats.withoutDistribution + served.filter((j) => j.score_distribution).length).toBe(2);
+      if (stats.withoutDistribution > 0) expect(stats.distributionNote).toMatch(/top alternatives/);
     } finally {
       await server.close();
       await backend.dispose();

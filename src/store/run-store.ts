@@ -87,6 +87,9 @@ function batchRecord(row: Record<string, unknown>): BatchRecord {
 export class RunStore {
   private readonly db: Database.Database;
   private readonly getCallStmt: Database.Statement<[string], { result: string }>;
+  private readonly createdAtStmt: Database.Statement<[string], { created_at: string }>;
+  /** When this store was opened: calls stored before it come from an earlier run. */
+  private readonly openedAt = new Date().toISOString();
   private readonly putCallStmt: Database.Statement<[string, string, string]>;
   private readonly commitGroup: (calls: Map<string, [string, string]>) => void;
   private readonly pending = new Map<string, [result: string, createdAt: string]>();
@@ -130,6 +133,7 @@ export class RunStore {
       );
     `);
     this.getCallStmt = this.db.prepare("SELECT result FROM calls WHERE key = ?");
+    this.createdAtStmt = this.db.prepare("SELECT created_at FROM calls WHERE key = ?");
     this.putCallStmt = this.db.prepare(
       "INSERT OR REPLACE INTO calls (key, result, created_at) VALUES (?, ?, ?)",
     );
@@ -147,6 +151,17 @@ export class RunStore {
     if (pending) return JSON.parse(pending[0]) as CachedCall;
     const row = this.getCallStmt.get(key);
     return row ? (JSON.parse(row.result) as CachedCall) : undefined;
+  }
+
+  /**
+   * Whether a stored call was stored by an earlier run (before this store was opened). A run again
+   * reads such an output back but, where it did not parse, draws a new sample instead of counting
+   * the old failure against its retries.
+   */
+  storedByEarlierRun(key: string): boolean {
+    if (this.pending.has(key)) return false;
+    const row = this.createdAtStmt.get(key);
+    return row !== undefined && row.created_at < this.openedAt;
   }
 
   /**

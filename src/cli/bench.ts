@@ -31,7 +31,7 @@ export function registerBench(program: Command): void {
     .option("-o, --out <dir>", "run folder (default critic-bench/<name>)")
     .option("--limit <n>", "only the first n records (a quick look)", positiveInt)
     .option("--bootstrap <n>", "bootstrap resamples for confidence intervals", wholeNumber, 1000);
-  addJudgeOptions(run, { modelRepeatable: true }).action(async (name: string, opts: BenchCliOptions) => {
+  addJudgeOptions(run, { repeatModel: "repeat to compare judges in one table" }).action(async (name: string, opts: BenchCliOptions) => {
     const models = opts.model.length > 0 ? opts.model : process.env.CRITIC_MODEL ? [process.env.CRITIC_MODEL] : [];
     if (models.length === 0) throw new Error(NO_MODEL_MESSAGE);
     const interrupt = interruptSignal(() => process.stderr.write("\nstopping: finishing the calls in flight (Ctrl-C again to quit now)\n"));

@@ -17,8 +17,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name("critic")
     .description("LLM critique and judge models: judge datasets, measure judges, make training data, serve")
-    .version(version)
-    .showHelpAfterError();
+    .version(version);
   registerDemo(program);
   registerJudge(program);
   registerMetaEval(program);
@@ -29,7 +28,31 @@ export function buildProgram(): Command {
   registerServe(program);
   registerTrain(program);
   registerView(program);
+  for (const command of allCommands(program)) command.configureOutput({ outputError: (text, write) => write(`${text}${errorHint(command, text)}`) });
   return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
+}
+
+/**
+ * After a usage error, the one line that helps instead of the whole help: the help line of the
+ * option commander's did-you-mean names, else the command's usage line.
+ */
+function errorHint(command: Command, error: string): string {
+  const help = command.createHelp();
+  const path = commandPath(command);
+  const suggested = /\(Did you mean (--?[\w-]+)\?\)/.exec(error)?.[1];
+  const option = suggested ? command.options.find((o) => o.long === suggested || o.short === suggested) : undefined;
+  const line = option ? `  ${help.optionTerm(option)}  ${help.optionDescription(option)}` : `Usage: ${path} ${command.usage()}`;
+  return `${line}\n(${path} --help lists every option)\n`;
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
 }
 
 export async function main(argv: string[]): Promise<void> {

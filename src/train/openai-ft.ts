@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import OpenAI from "openai";
+import { z } from "zod";
 import { Progress } from "../util/progress.js";
 import { readExportDir, readStrict, type ExportDir } from "./export-dir.js";
 import { didYouMean } from "./fields.js";
@@ -193,6 +194,22 @@ export async function prepareHostedFiles(trainer: HostedTrainer, exp: ExportDir,
 
 // ---------------------------------------------------------------- the job
 
+const JOB_STATUSES = ["validating_files", "queued", "running", "succeeded", "failed", "cancelled"] as const;
+const jobSchema = z.looseObject({ id: z.string().min(1), status: z.enum(JOB_STATUSES) });
+const fileSchema = z.looseObject({ id: z.string().min(1) });
+
+/**
+ * The SDK returns whatever JSON the server sent: a proxy or another server behind the URL answers
+ * 200 with something else, and the job id would be `undefined`. Check before using it.
+ */
+function checked<V>(schema: z.ZodType, value: V, request: string, what: string): V {
+  const result = schema.safeParse(value);
+  if (result.success) return value;
+  const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; ");
+  const body = JSON.stringify(value) ?? String(value);
+  throw new Error(`${request} answered something that is not ${what}: ${problems}; the body was ${body.length > 300 ? `${body.slice(0, 300)}…` : body}`);
+}
+
 export async function runHostedFineTune(options: HostedOptions): Promise<HostedResult> {
   const env = options.env ?? process.env;
   const apiKey = env.OPENAI_API_KEY;
@@ -221,17 +238,17 @@ export async function runHostedFineTune(options: HostedOptions): Promise<HostedR
   });
   try {
     log(`uploading ${path.basename(files.train)}`);
-    const trainFile = await client.files.create({ file: createReadStream(files.train), purpose: "fine-tune" });
+    const trainFile = checked(fileSchema, await client.files.create({ file: createReadStream(files.train), purpose: "fine-tune" }), "POST /files", "a file object");
     let validationFile: string | undefined;
     if (files.test) {
       log(`uploading ${path.basename(files.test)}`);
-      validationFile = (await client.files.create({ file: createReadStream(files.test), purpose: "fine-tune" })).id;
+      validationFile = checked(fileSchema, await client.files.create({ file: createReadStream(files.test), purpose: "fine-tune" }), "POST /files", "a file object").id;
     }
     const method: OpenAI.FineTuning.JobCreateParams.Method =
       options.trainer === "sft"
         ? { type: "supervised", supervised: { hyperparameters: settings.hyperparameters } }
         : { type: "dpo", dpo: { hyperparameters: settings.hyperparameters } };
-    const job = await client.fineTuning.jobs.create({
+    const created = await client.fineTuning.jobs.create({
       model: options.base,
       training_file: trainFile.id,
       ...(validationFile ? { validation_file: validationFile } : {}),
@@ -239,6 +256,7 @@ export async function runHostedFineTune(options: HostedOptions): Promise<HostedR
       ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
       method,
     });
+    const job = checked(jobSchema, created, "POST /fine_tuning/jobs", "a fine-tuning job");
     store.update(id, { jobId: job.id });
     log(`created fine-tuning job ${job.id} (${job.status})`);
     return await follow(client, job.id, id, store, options, log);
@@ -258,7 +276,7 @@ export async function followHostedJob(options: Omit<HostedOptions, "trainer" | "
   if (!apiKey || apiKey.trim() === "") throw new Error("set OPENAI_API_KEY to follow an OpenAI fine-tuning job");
   const client = new OpenAI({ apiKey, ...(options.baseURL ? { baseURL: options.baseURL } : env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}), maxRetries: 3 });
   const store = typeof options.store === "string" ? TrainStore.open(options.store) : options.store;
-  const job = await client.fineTuning.jobs.retrieve(options.jobId);
+  const job = checked(jobSchema, await client.fineTuning.jobs.retrieve(options.jobId), `GET /fine_tuning/jobs/${options.jobId}`, "a fine-tuning job");
   const id = store.start({ provider: "openai", trainer: job.method?.type === "dpo" ? "dpo" : "sft", base: job.model, options: { followed: true } });
   store.update(id, { jobId: job.id });
   try {
@@ -282,7 +300,8 @@ async function follow(
   let lastStatus = "";
   const interval = options.pollIntervalMs ?? 10_000;
   for (;;) {
-    const job = await client.fineTuning.jobs.retrieve(jobId);
+    // An unknown status would never end the loop: it is an error, as is a body without one.
+    const job = checked(jobSchema, await client.fineTuning.jobs.retrieve(jobId), `GET /fine_tuning/jobs/${jobId}`, "a fine-tuning job");
     if (job.status !== lastStatus) {
       lastStatus = job.status;
       if (job.status !== "running") log(`job ${jobId}: ${job.status}`);

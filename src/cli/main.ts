@@ -37,16 +37,17 @@ function allCommands(command: Command): Command[] {
 }
 
 /**
- * After a usage error, the one line that helps instead of the whole help: the help line of the
- * option commander's did-you-mean names, else the command's usage line.
+ * After a usage error, the line that helps instead of the whole help: the help line of the option
+ * the error is about (or of commander's did-you-mean suggestions), else the command's usage line.
  */
 function errorHint(command: Command, error: string): string {
   const help = command.createHelp();
   const path = commandPath(command);
-  const suggested = /\(Did you mean (--?[\w-]+)\?\)/.exec(error)?.[1];
-  const option = suggested ? command.options.find((o) => o.long === suggested || o.short === suggested) : undefined;
-  const line = option ? `  ${help.optionTerm(option)}  ${help.optionDescription(option)}` : `Usage: ${path} ${command.usage()}`;
-  return `${line}\n(${path} --help lists every option)\n`;
+  // The options the error names: the one it is about, or commander's did-you-mean suggestions.
+  const named = new Set(error.match(/--[\w-]+/g) ?? []);
+  const options = command.options.filter((o) => o.long !== undefined && named.has(o.long));
+  const lines = options.length > 0 ? options.map((o) => `  ${help.optionTerm(o)}  ${help.optionDescription(o)}`) : [`Usage: ${path} ${command.usage()}`];
+  return `${lines.join("\n")}\n(${path} --help lists every option)\n`;
 }
 
 function commandPath(command: Command): string {

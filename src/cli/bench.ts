@@ -5,6 +5,7 @@ import { formatValue } from "../metaeval/index.js";
 import { formatSummary } from "./judge.js";
 import { addJudgeOptions, judgeOptionsFrom, NO_MODEL_MESSAGE, type JudgeCliOptions } from "./judge-options.js";
 import { interruptSignal, positiveInt, wholeNumber } from "./options.js";
+import { plural } from "../util/plural.js";
 
 const DEFAULT_DATA = process.env.CRITIC_DATA ?? "../shared/data";
 
@@ -46,7 +47,7 @@ export function registerBench(program: Command): void {
         bootstrap: opts.bootstrap,
         signal: interrupt.signal,
       });
-      const lines = [`${result.benchmark.name}: ${result.records} records${result.skipped > 0 ? `, ${result.skipped} skipped (see skipped.jsonl)` : ""}`];
+      const lines = [`${result.benchmark.name}: ${plural(result.records, "record")}${result.skipped > 0 ? `, ${result.skipped} skipped (see skipped.jsonl)` : ""}`];
       for (const j of result.judges) lines.push(`${j.model}:`, ...formatSummary(j.summary).trimEnd().split("\n").map((l) => `  ${l}`));
       if (result.status === "interrupted") {
         lines.push("interrupted: run the same command again to resume (finished calls are cached)");

@@ -150,7 +150,7 @@ export function formatSummary(s: JudgeSummary, asked: SummaryContext = {}): stri
     lines.push(`  cost $${s.cost.usd.toFixed(4)} for ${s.paidPromptTokens} prompt + ${s.paidCompletionTokens} completion tokens paid (at $${s.cost.price.inputPerMillion}/$${s.cost.price.outputPerMillion} per 1M; cached calls cost nothing)`);
   }
   if (s.jury) {
-    lines.push(`  jury of ${s.jury.jurors.length} (${s.jury.method}): ${s.jury.jurors.join(", ")}; agreement between jurors, Fleiss' kappa ${formatValue(s.jury.fleiss)} on ${s.jury.fleiss.items} records`);
+    lines.push(`  jury of ${s.jury.jurors.length} (${s.jury.method}): ${s.jury.jurors.join(", ")}; agreement between jurors, Fleiss' kappa ${formatValue(s.jury.fleiss)} on ${plural(s.jury.fleiss.items, "record")}`);
   }
   if (s.withoutDistribution > 0) lines.push(`  no verdict probabilities for ${s.withoutDistribution} call(s): ${s.distributionNote ?? "the backend gave none"}`);
   if (s.positionConsistency !== undefined) {

@@ -87,7 +87,8 @@ def main():
         model_cfg["torch_dtype"] = model_cfg.pop("dtype")
 
     training = dict(cfg.get("training") or {})
-    training.setdefault("output_dir", os.path.join(here, "output"))
+    # Paths in config.yaml are relative to its folder, so a copied run folder still finds its data.
+    training["output_dir"] = os.path.join(here, training.get("output_dir") or "output")
     training_fields = field_names(config_class)
     if "trust_remote_code" in training and "trust_remote_code" not in training_fields:
         # TRL before 1.7 kept trust_remote_code on ModelConfig.
@@ -102,9 +103,9 @@ def main():
     training_args = config_class(**training)
 
     data = cfg["data"]
-    files = {"train": data["train"]}
+    files = {"train": os.path.normpath(os.path.join(here, data["train"]))}
     if data.get("test"):
-        files["test"] = data["test"]
+        files["test"] = os.path.normpath(os.path.join(here, data["test"]))
     kind = "parquet" if files["train"].endswith(".parquet") else "json"
     dataset = load_dataset(kind, data_files=files)
 

@@ -5,6 +5,7 @@ import { formatValue, metricName } from "../metaeval/index.js";
 import { formatSummary } from "./judge.js";
 import { addJudgeOptions, judgeOptionsFrom, NO_MODEL_MESSAGE, type JudgeCliOptions } from "./judge-options.js";
 import { interruptSignal, positiveInt, wholeNumber } from "./options.js";
+import { plural } from "../util/plural.js";
 
 const DEFAULT_DATA = process.env.CRITIC_DATA ?? "../shared/data";
 
@@ -31,7 +32,7 @@ export function registerBench(program: Command): void {
     .option("-o, --out <dir>", "run folder (default critic-bench/<name>)")
     .option("--limit <n>", "only the first n records (a quick look)", positiveInt)
     .option("--bootstrap <n>", "bootstrap resamples for confidence intervals", wholeNumber, 1000);
-  addJudgeOptions(run, { modelRepeatable: true }).action(async (name: string, opts: BenchCliOptions) => {
+  addJudgeOptions(run, { repeatModel: "repeat to compare judges in one table" }).action(async (name: string, opts: BenchCliOptions) => {
     const models = opts.model.length > 0 ? opts.model : process.env.CRITIC_MODEL ? [process.env.CRITIC_MODEL] : [];
     if (models.length === 0) throw new Error(NO_MODEL_MESSAGE);
     const interrupt = interruptSignal(() => process.stderr.write("\nstopping: finishing the calls in flight (Ctrl-C again to quit now)\n"));
@@ -46,7 +47,7 @@ export function registerBench(program: Command): void {
         bootstrap: opts.bootstrap,
         signal: interrupt.signal,
       });
-      const lines = [`${result.benchmark.name}: ${result.records} records${result.skipped > 0 ? `, ${result.skipped} skipped (see skipped.jsonl)` : ""}`];
+      const lines = [`${result.benchmark.name}: ${plural(result.records, "record")}${result.skipped > 0 ? `, ${result.skipped} skipped (see skipped.jsonl)` : ""}`];
       for (const j of result.judges) lines.push(`${j.model}:`, ...formatSummary(j.summary).trimEnd().split("\n").map((l) => `  ${l}`));
       if (result.status === "interrupted") {
         lines.push("interrupted: run the same command again to resume (finished calls are cached)");

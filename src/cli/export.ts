@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
 import { exportDataset, type ExportSummary } from "../export/export.js";
-import { FORMAT_NAMES, INPUT_KINDS, type FormatName, type InputKind } from "../export/types.js";
+import { FORMAT_NAMES, INPUT_KINDS, SKIP_REASONS, type FormatName, type InputKind, type SkipReason } from "../export/types.js";
+import { plural } from "../util/plural.js";
 import { collect, finiteNumber, wholeNumber } from "./options.js";
 
 export function registerExport(program: Command): void {
@@ -47,6 +48,8 @@ export function registerExport(program: Command): void {
         labels: opts.labels,
       });
       process.stderr.write(formatExportSummary(summary));
+      // A format with no rows is a failed export, not a quiet empty training set.
+      if (summary.formats.some((f) => f.counts.train + f.counts.test === 0)) process.exitCode = 1;
     });
 }
 
@@ -93,7 +96,7 @@ function testSizeOption(value: string): number {
 export function formatExportSummary(s: ExportSummary): string {
   const kinds = Object.entries(s.kinds).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`);
   const lines = [
-    `read ${s.read} records${kinds.length > 0 ? ` (${kinds.join(", ")})` : ""}, rejected ${s.rejected}`,
+    `read ${plural(s.read, "record")}${kinds.length > 0 ? ` (${kinds.join(", ")})` : ""}, rejected ${s.rejected}`,
   ];
   if (s.rejects) lines.push(`  rejects written to ${s.rejects}`);
   if (s.human) {
@@ -107,7 +110,19 @@ export function formatExportSummary(s: ExportSummary): string {
         (skipped.length > 0 ? `\n  skipped: ${skipped.join(", ")}` : ""),
     );
     if (f.firstProblem) lines.push(`  first unusable: ${f.firstProblem.file}:${f.firstProblem.line}: ${f.firstProblem.reason}`);
-    if (f.counts.train + f.counts.test === 0) lines.push(`  warning: no rows for ${f.format}; see the skipped reasons above`);
+    if (f.counts.train + f.counts.test === 0) lines.push(...noRows(f.format, s.read - s.rejected, f.counts.skipped));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Why a format got no rows, and what to do about the common cases. */
+function noRows(format: FormatName, records: number, skipped: Partial<Record<SkipReason, number>>): string[] {
+  const reasons = (Object.entries(skipped) as Array<[SkipReason, number]>).sort((a, b) => b[1] - a[1]);
+  const why = reasons.map(([reason, n]) => `${reason} ${n} (${SKIP_REASONS[reason]})`).join(", ");
+  const lines = [`error: ${format}: no rows from ${plural(records, "record")}${why ? `: ${why}` : ""}`];
+  const has = (reason: SkipReason) => (skipped[reason] ?? 0) > 0;
+  if (format === "kto" && has("no-pair")) lines.push("  pass --kto-threshold <score> to label absolute judgments (a score at or above it is desirable)");
+  if (format === "criticon-sft" && has("scale-mismatch")) lines.push("  criticon-sft trains Criticon's 1-10 critiques; for these judgments use prometheus-sft, or sft-messages (each judgment's own template)");
+  if (format === "prometheus-sft" && has("scale-mismatch")) lines.push("  prometheus-sft trains Prometheus' 1-5 critiques; for these judgments use criticon-sft, or sft-messages (each judgment's own template)");
+  return lines;
 }

@@ -7,8 +7,9 @@ import { makePairs, type PairSource, type PairsCounters } from "../pipelines/pai
 import { parseAcceptRule, revise, type ReviseCounters } from "../pipelines/revise.js";
 import type { PipelineOptions, PipelineSummary } from "../pipelines/run.js";
 import { formatDuration } from "../util/progress.js";
+import { plural } from "../util/plural.js";
 import { RETRY_NOTE } from "./judge.js";
-import { collect, finiteNumber, interruptSignal, positiveInt, wholeNumber } from "./options.js";
+import { collect, finiteNumber, interruptSignal, positiveInt, temperatureOption, topPOption, wholeNumber } from "./options.js";
 
 /** `critic generate revise|pairs|questions`: training data from a generator and a judge. */
 export function registerGenerate(program: Command): void {
@@ -125,11 +126,11 @@ function addPipelineOptions(command: Command, defaultRubric: string): Command {
     .option("-r, --rubric <name|file>", `judge rubric: helpfulness | harmlessness | honesty | factual_validity | reasoning | a rubric .yaml file (default: ${defaultRubric})`)
     .option("-k, --samples <k>", "sampled judgments per scored response (mean score)", positiveInt, 1)
     .option("--max-retries <n>", "new samples when a judge or classifier output does not parse or a generation is empty", wholeNumber, 2)
-    .option("--temperature <t>", "generation temperature (default 0.7)", finiteNumber)
-    .option("--top-p <p>", "generation nucleus sampling (default 0.9)", finiteNumber)
+    .option("--temperature <t>", "generation temperature (default 0.7)", temperatureOption)
+    .option("--top-p <p>", "generation nucleus sampling (default 0.9)", topPOption)
     .option("--max-tokens <n>", "tokens per generation (default 512)", positiveInt)
     .option("--seed <n>", "generation seed (default 0; retries use new seeds)", wholeNumber)
-    .option("--judge-temperature <t>", "judge temperature (default 0, or 1.0 with --samples > 1)", finiteNumber)
+    .option("--judge-temperature <t>", "judge temperature (default 0, or 1.0 with --samples > 1)", temperatureOption)
     .option("--judge-max-tokens <n>", "tokens per judgment (default 1024; classification 64)", positiveInt)
     .option("-c, --concurrency <n>", "requests in flight per backend (servers; default 16)", positiveInt)
     .option("-p, --parallel <n>", "parallel sequences of an embedded model (default: 1 on the CPU, up to 8 on a GPU, from free memory)", positiveInt)
@@ -257,13 +258,15 @@ async function runCommand(run: (signal: AbortSignal) => Promise<PipelineSummary>
 export function formatGenerateSummary(s: PipelineSummary): string {
   const g = s.generation;
   const j = s.judge;
+  const classifying = (s.stage as { mode?: unknown }).mode === "classify";
   const lines = [
     s.status === "interrupted"
       ? `interrupted: partial output in ${s.output}; run the same command again to resume (finished calls are cached)`
-      : `wrote ${s.written} rows to ${s.output}`,
+      : `wrote ${plural(s.written, "row")} to ${s.output}`,
     `  records ${s.records}, items ${s.items}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}${s.failuresFile ? `, no output for ${s.failures} (see ${s.failuresFile})` : ""}`,
-    `  generation calls ${g.calls} (${g.cachedCalls} cached), retries ${g.retries}, backend errors ${g.backendErrors} (after ${s.requestRetries} retried server faults)`,
-    `  judge calls ${j.calls} (${j.cachedCalls} cached), scored ${j.judged}, failed ${j.failed}, parse failures ${j.parseFailures}`,
+    // Classification is the judge answering through the generation path: its calls are counted there.
+    `  ${classifying ? "judge (classification) calls" : "generation calls"} ${g.calls} (${g.cachedCalls} cached), retries ${g.retries}, backend errors ${g.backendErrors} (after ${s.requestRetries} retried server faults)`,
+    ...(classifying ? [] : [`  judge calls ${j.calls} (${j.cachedCalls} cached), scored ${j.judged}, failed ${j.failed}, parse failures ${j.parseFailures}`]),
     `  tokens ${g.promptTokens + j.promptTokens} prompt + ${g.completionTokens + j.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
   if (s.status === "finished" && s.failed > 0) lines.push(`${s.failed} failed${s.failuresFile ? ` (see ${s.failuresFile})` : ""}: run the same command again to retry them (${RETRY_NOTE})`);

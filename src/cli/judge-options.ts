@@ -2,13 +2,13 @@ import { readFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
 import type { JudgeOptions } from "../judge/judge.js";
-import { collect, finiteNumber, positiveInt, wholeNumber } from "./options.js";
+import { collect, finiteNumber, positiveInt, temperatureOption, topPOption, wholeNumber } from "./options.js";
 
-/** The model and grading flags shared by every command that runs a judge (judge, bench run). */
-export function addJudgeOptions(command: Command, { modelRepeatable = false } = {}): Command {
+/** The model and grading flags shared by every command that runs a judge (judge, bench run); `repeatModel` says what several --model do. */
+export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel?: string } = {}): Command {
   const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> (default: $CRITIC_MODEL)";
-  (modelRepeatable
-    ? command.option("-m, --model <spec>", `${modelHelp}; repeat to compare judges`, collect, [])
+  (repeatModel
+    ? command.option("-m, --model <spec>", `${modelHelp}; ${repeatModel}`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
     .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY; a jury may give one per --model", collect, [])
     .option("--endpoints <file>", "servers of one openai:<model>, one base URL a line (# comments): added to --base-url")
@@ -20,8 +20,8 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--swap-threshold <p>", "--swap auto: winner probability from which one order is enough (default 0.9)", probability)
     .option("--structured", "ask for JSON {feedback, score|winner} where the backend enforces a schema (Ollama)")
     .option("--max-retries <n>", "new samples when an output does not parse", wholeNumber, 2)
-    .option("--temperature <t>", "sampling temperature (default 0, or 1.0 with --samples > 1)", finiteNumber)
-    .option("--top-p <p>", "nucleus sampling", finiteNumber)
+    .option("--temperature <t>", "sampling temperature (default 0, or 1.0 with --samples > 1)", temperatureOption)
+    .option("--top-p <p>", "nucleus sampling", topPOption)
     .option("--max-tokens <n>", "tokens per judgment", positiveInt)
     .option("--seed <n>", "base seed (sample i, retry j use seed + 1000 i + j)", wholeNumber)
     .option("-c, --concurrency <n>", "requests in flight (servers; default 16)", positiveInt)

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
 import { judge, parsePrice, type JudgeSummary } from "../judge/judge.js";
 import { formatDuration } from "../util/progress.js";
+import { plural } from "../util/plural.js";
 import { formatValue } from "../metaeval/index.js";
 import type { JuryMethod } from "../judge/types.js";
 import { InvalidArgumentError } from "commander";
@@ -29,7 +30,7 @@ export function registerJudge(program: Command): void {
     .option("--batch-discount <share>", "--batch: share of --price a batched token costs", positiveNumber, 0.5)
     .option("--batch-max-requests <n>", "--batch: requests per batch file (OpenAI: 50000)", positiveInt)
     .option("--jury <method>", "several --model: how the jury decides: mean | median (scores) | majority (default mean for scores, majority for verdicts)");
-  addJudgeOptions(command, { modelRepeatable: true }).action(async (input: string, opts: JudgeCommandOptions) => {
+  addJudgeOptions(command, { repeatModel: "repeat to form a jury: every model grades every record and --jury decides" }).action(async (input: string, opts: JudgeCommandOptions) => {
     const models = opts.model.length > 0 ? opts.model : process.env.CRITIC_MODEL ? [process.env.CRITIC_MODEL] : [];
     if (models.length === 0) throw new Error(NO_MODEL_MESSAGE);
     if (opts.jury && models.length < 2) throw new Error("--jury needs two or more --model");
@@ -64,7 +65,7 @@ export function registerJudge(program: Command): void {
           : {}),
         signal: interrupt.signal,
       });
-      process.stderr.write(redactSecrets(formatSummary(summary)));
+      process.stderr.write(redactSecrets(formatSummary(summary, { swap: opts.swap, swapThreshold: opts.swapThreshold })));
       process.exitCode = judgeExitCode(summary);
     } finally {
       interrupt.dispose();
@@ -112,9 +113,15 @@ function batchRetryOption(value: string): "batch" | "live" {
 /** What running a command again does with the calls of a run that had failures. */
 export const RETRY_NOTE = "answered calls are read from the run store; outputs that did not parse, or were empty, get new samples with new seeds; calls that got no answer are sent again";
 
-export function formatSummary(s: JudgeSummary): string {
+/** What the command line asked for that the summary does not record. */
+export interface SummaryContext {
+  swap?: boolean | "auto";
+  swapThreshold?: number;
+}
+
+export function formatSummary(s: JudgeSummary, asked: SummaryContext = {}): string {
   if (s.batchFile) {
-    return `wrote ${s.batchFile.requests} batch request lines to ${s.batchFile.file} (${s.cachedCalls} calls already in the run store, not written); ` +
+    return `wrote ${plural(s.batchFile.requests, "batch request line")} to ${s.batchFile.file} (${plural(s.cachedCalls, "call")} already in the run store, not written); ` +
       `run them (OpenAI Batch API, vLLM run-batch), then the same command with --batch-results <results.jsonl> instead of --batch-file\n`;
   }
   const lines = [
@@ -124,13 +131,13 @@ export function formatSummary(s: JudgeSummary): string {
       ? `interrupted: ${s.batch.interrupted}`
       : s.status === "interrupted"
       ? `interrupted: partial output in ${s.output}; run the same command again to resume (finished calls are cached)`
-      : `wrote ${s.judged + s.failed} judgments to ${s.output}`,
+      : `wrote ${plural(s.judged + s.failed, "judgment")} to ${s.output}`,
     `  records ${s.records}, judged ${s.judged}, failed ${s.failed}, rejected ${s.rejected}${s.rejects ? ` (see ${s.rejects})` : ""}${s.notStarted > 0 || s.status === "interrupted" ? `, not started ${s.notStarted}` : ""}`,
     `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors} (after ${s.requestRetries} retried server faults)`,
     `  tokens ${s.promptTokens} prompt + ${s.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (${RETRY_NOTE})`);
-  else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
+  else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: ${s.records === 1 ? "the one record was" : `all ${s.records} records were`} rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
   if (s.batchResults) {
     lines.push(`  batch results: ${s.batchResults.loaded} stored${s.batchResults.failed ? `, ${s.batchResults.failed} failed lines (called live): ${s.batchResults.examples.map((e) => `${e.custom_id.slice(0, 12)}: ${e.reason}`).join("; ")}` : ""}`);
   }
@@ -149,14 +156,19 @@ export function formatSummary(s: JudgeSummary): string {
     lines.push(`  cost $${s.cost.usd.toFixed(4)} for ${s.paidPromptTokens} prompt + ${s.paidCompletionTokens} completion tokens paid (at $${s.cost.price.inputPerMillion}/$${s.cost.price.outputPerMillion} per 1M; cached calls cost nothing)`);
   }
   if (s.jury) {
-    lines.push(`  jury of ${s.jury.jurors.length} (${s.jury.method}): ${s.jury.jurors.join(", ")}; agreement between jurors, Fleiss' kappa ${formatValue(s.jury.fleiss)} on ${s.jury.fleiss.items} records`);
+    lines.push(`  jury of ${s.jury.jurors.length} (${s.jury.method}): ${s.jury.jurors.join(", ")}; agreement between jurors, Fleiss' kappa ${formatValue(s.jury.fleiss)} on ${plural(s.jury.fleiss.items, "record")}`);
   }
   if (s.withoutDistribution > 0) lines.push(`  no verdict probabilities for ${s.withoutDistribution} call(s): ${s.distributionNote ?? "the backend gave none"}`);
   if (s.positionConsistency !== undefined) {
     lines.push(`  position consistency ${(s.positionConsistency * 100).toFixed(1)}% of ${s.swapPairs} swapped pairs`);
   }
   if (s.swapSkipped > 0) {
-    lines.push(`  --swap auto: ${s.swapSkipped} of ${s.swapSkipped + s.swapPairs} pairs graded in one order (the judge sure enough), ${s.swapSkipped} calls saved`);
+    lines.push(`  --swap auto: ${s.swapSkipped} of ${plural(s.swapSkipped + s.swapPairs, "pair")} graded in one order (the judge sure enough), ${plural(s.swapSkipped, "call")} saved`);
+  } else if (asked.swap === "auto" && s.swapPairs > 0) {
+    lines.push(
+      `  --swap auto: 0 calls saved: all ${plural(s.swapPairs, "pair")} graded in both orders (the judge's winner probability never reached ` +
+        `--swap-threshold ${asked.swapThreshold ?? 0.9}${s.withoutDistribution > 0 ? ", or it gave none" : ""})`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -5,6 +5,7 @@ import { parseFieldMap } from "../records/read.js";
 import { checkRequirements, formatGate, parseRequirement } from "../metaeval/gate.js";
 import { formatPValue, formatValue, metaEval, metricName, writeReport, type MetaEvalResult } from "../metaeval/index.js";
 import { collect, wholeNumber } from "./options.js";
+import { plural } from "../util/plural.js";
 
 export function registerMetaEval(program: Command): void {
   program
@@ -136,7 +137,7 @@ function summarize(result: MetaEvalResult, dir: string, seconds: number): string
   const shown = result.kind === "score" ? ["pearson", "spearman", "kendallTau", "quadraticKappa"] : ["accuracyWithTies", "accuracyWithoutTies", "kappa"];
   for (const judge of result.judges) {
     const c = judge.coverage;
-    lines.push(`${judge.name}: ${c.evaluated} of ${c.rows} rows evaluated${c.rows > c.evaluated ? ` (${c.rows - c.evaluated} not: see the report)` : ""}`);
+    lines.push(`${judge.name}: ${c.evaluated} of ${plural(c.rows, "row")} evaluated${c.rows > c.evaluated ? ` (${c.rows - c.evaluated} not: see the report)` : ""}`);
     for (const name of shown) {
       const m = (judge.metrics as unknown as Record<string, { value: number | null; reason?: string; ci?: [number, number] }>)[name];
       const ci = m?.ci ? ` [${m.ci[0].toFixed(3)}, ${m.ci[1].toFixed(3)}]` : "";
@@ -145,7 +146,7 @@ function summarize(result: MetaEvalResult, dir: string, seconds: number): string
     const conf = judge.confidence;
     if (conf) {
       if (conf.expected) lines.push(`  ${"Pearson of score_expected".padEnd(26)} ${formatValue(conf.expected.pearson)}`);
-      lines.push(`  ${"calibration error (ECE)".padEnd(26)} ${formatValue(conf.ece)} over ${conf.rows} rows with a distribution`);
+      lines.push(`  ${"calibration error (ECE)".padEnd(26)} ${formatValue(conf.ece)} over ${plural(conf.rows, "row")} with a distribution`);
     }
   }
   if (result.raters) lines.push(`raters: ${result.raters.names.length}, Fleiss' kappa ${formatValue(result.raters.fleiss)}`);

@@ -19,6 +19,20 @@ export function finiteNumber(value: string): number {
   return n;
 }
 
+/** A sampling temperature: 0 (greedy) or more. */
+export function temperatureOption(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a temperature >= 0 (0 is greedy), got "${value}"`);
+  return n;
+}
+
+/** Nucleus sampling: a probability mass in (0, 1]. */
+export function topPOption(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a probability in (0, 1], got "${value}"`);
+  return n;
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

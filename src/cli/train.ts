@@ -50,7 +50,7 @@ export function registerTrain(program: Command): void {
     );
 
   for (const trainer of TRL_TRAINERS) {
-    train
+    const command = train
       .command(trainer)
       .description(describeTrainer(trainer))
       .requiredOption("--data <dir>", "a `critic export` folder (train.jsonl, test.jsonl, export.json)")
@@ -68,13 +68,17 @@ export function registerTrain(program: Command): void {
       .option("--launch", "run launch.sh now, with a progress bar and run tracking")
       .option("--launcher <exe>", "with --launch: run this instead of `bash launch.sh` (it gets launch.sh's path)")
       .option("--store <file>", "run store (SQLite) where train runs are recorded", DEFAULT_STORE)
-      .option("--reward-url <url>", "grpo: the `critic serve --reward` endpoint reward_fn.py calls", "http://127.0.0.1:8080/v1/reward")
-      .option("--null-reward <x>", "grpo: reward for a completion the judge could not score (default: None, which TRL leaves out)", finiteNumber)
-      .option("--no-normalize-reward", "grpo: keep the judge's raw scale instead of mapping it onto 0..1")
       .option("--provider <name>", "trl (a run folder) or openai (hosted fine-tuning; sft and dpo)", "trl")
       .option("--base-url <url>", "--provider openai: an OpenAI-compatible fine-tuning API")
-      .option("--poll-interval <seconds>", "--provider openai: seconds between status checks", finiteNumber, 10)
-      .action(async (opts: TrainCliOptions) => {
+      .option("--poll-interval <seconds>", "--provider openai: seconds between status checks", finiteNumber, 10);
+    // The reward options exist only where there is a reward: the other trainers' help does not list them.
+    if (trainer === "grpo") {
+      command
+        .option("--reward-url <url>", "the `critic serve --reward` endpoint reward_fn.py calls", "http://127.0.0.1:8080/v1/reward")
+        .option("--null-reward <x>", "reward for a completion the judge could not score (default: None, which TRL leaves out)", finiteNumber)
+        .option("--no-normalize-reward", "keep the judge's raw scale instead of mapping it onto 0..1");
+    }
+    command.action(async (opts: TrainCliOptions) => {
         if (opts.provider === "openai") return hosted(trainer, opts);
         if (opts.provider !== "trl") throw new Error(`unknown --provider "${opts.provider}"; use trl or openai`);
         if (!opts.output) throw new Error("-o, --output <dir> is required: the run folder to write");
@@ -92,9 +96,7 @@ export function registerTrain(program: Command): void {
           ...(opts.mainProcessPort !== undefined ? { mainProcessPort: opts.mainProcessPort } : {}),
           ...(opts.fields ? { fieldsFile: opts.fields } : {}),
           ...(opts.force ? { force: true } : {}),
-          rewardUrl: opts.rewardUrl,
-          nullReward: opts.nullReward,
-          normalizeReward: opts.normalizeReward,
+          ...(trainer === "grpo" ? { rewardUrl: opts.rewardUrl, nullReward: opts.nullReward, normalizeReward: opts.normalizeReward } : {}),
         });
         const rel = path.relative(process.cwd(), written.runDir) || ".";
         out(`wrote ${rel}/: ${written.files.join(", ")}`);
@@ -244,7 +246,7 @@ async function withInterrupt<T>(run: (signal: AbortSignal) => Promise<T>): Promi
 function reportHosted(result: HostedResult): void {
   if (result.status === "succeeded" && result.fineTunedModel) {
     out(`fine-tuned model: ${result.fineTunedModel}${result.trainedTokens ? ` (${result.trainedTokens} trained tokens)` : ""}`);
-    out(`use it: critic judge --model openai:${result.fineTunedModel} --input data.jsonl --output judged.jsonl`);
+    out(`use it: critic judge data.jsonl -o judged.jsonl --model openai:${result.fineTunedModel}`);
     out("compare it with your current judge on labelled data: critic bench run");
     return;
   }

@@ -3,6 +3,7 @@ import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { startView, type RunningView } from "../view/start.js";
 import { wholeNumber } from "./options.js";
+import { plural } from "../util/plural.js";
 
 export interface ViewCliOptions {
   labels?: string;
@@ -53,7 +54,7 @@ export async function startViewCli(files: string[], opts: ViewCliOptions, log: (
     port: opts.port,
     ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
     ...(apiKey !== undefined ? { apiKey } : {}),
-    onIndexed: (file, rows, seconds) => log(`indexed ${file}: ${rows} rows in ${seconds.toFixed(1)}s`),
+    onIndexed: (file, rows, seconds) => log(`indexed ${file}: ${plural(rows, "row")} in ${seconds.toFixed(1)}s`),
   });
   log(`labels: ${running.labelsFile} (annotator ${annotator})`);
   log(`critic view at ${running.url}${apiKey !== undefined ? " (API key required)" : ""}; Ctrl-C to stop`);

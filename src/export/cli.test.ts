@@ -81,4 +81,23 @@ describe("critic export", () => {
     expect(missing.stderr).toMatch(/missing\.jsonl: no such file/);
     expect(missing.stderr).not.toMatch(/at .*\.js:\d+/);
   });
+
+  it("a format that gets no rows fails (exit 1) and says what is missing: criticon-sft from Prometheus judgments, kto without --kto-threshold", async () => {
+    const judgments = join(dir, "prometheus-judgments.jsonl");
+    const rows = Array.from({ length: 4 }, (_, i) => ({ instruction: `q${i}`, response: `r${i}`, feedback: "fine", score: 1 + i, judge: { template: "prometheus-absolute" } }));
+    writeFileSync(judgments, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const [criticon, kto, both] = await Promise.all([
+      runCli(["export", judgments, "-o", join(dir, "criticon-empty"), "-f", "criticon-sft", "--rubric", "helpfulness"]),
+      runCli(["export", judgments, "-o", join(dir, "kto-empty"), "-f", "kto"]),
+      runCli(["export", judgments, "-o", join(dir, "kto-ok"), "-f", "kto", "--kto-threshold", "3", "--test-size", "0"]),
+    ]);
+    expect(criticon.code, criticon.stderr).toBe(1);
+    expect(criticon.stderr).toMatch(/error: criticon-sft: no rows from 4 records: scale-mismatch 4 \(the judgment was made on another scale than the template's\)/);
+    expect(criticon.stderr).toMatch(/criticon-sft trains Criticon's 1-10 critiques; for these judgments use prometheus-sft, or sft-messages \(each judgment's own template\)/);
+    expect(kto.code, kto.stderr).toBe(1);
+    expect(kto.stderr).toMatch(/error: kto: no rows from 4 records: no-pair 4/);
+    expect(kto.stderr).toMatch(/pass --kto-threshold <score> to label absolute judgments \(a score at or above it is desirable\)/);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stderr).toMatch(/kto: train 4, test 0 rows/);
+  });
 });

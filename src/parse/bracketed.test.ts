@@ -50,6 +50,10 @@ describe("MT-Bench pairwise ([[A]], [[B]], [[C]] = tie)", () => {
     expect(pair("[[A]]\nBut B is also fine.")).toMatchObject({ ok: false });
     expect(pair("[[D]]")).toMatchObject({ ok: false, error: expect.stringMatching(/not one of \[\[A\]\], \[\[B\]\] or \[\[C\]\]/) });
   });
+
+  it("[[A=B]] is Arena-Hard's tie, not an MT-Bench verdict: FastChat's [[A]]-format parser records it as an error, and so does critic", () => {
+    expect(pair("Both are equally good.\n\nMy final verdict is tie: [[A=B]]")).toMatchObject({ ok: false, error: expect.stringMatching(/not one of \[\[A\]\], \[\[B\]\] or \[\[C\]\]/) });
+  });
 });
 
 describe("Arena-Hard five-level verdicts", () => {

@@ -14,6 +14,7 @@ import {
   MT_BENCH_SINGLE_MATH_V1, MT_BENCH_SINGLE_MATH_V1_MULTI_TURN, MT_BENCH_SINGLE_V1, MT_BENCH_SINGLE_V1_MULTI_TURN,
 } from "./mt-bench.js";
 import type { JudgeTemplate } from "./types.js";
+import { didYouMean } from "../util/did-you-mean.js";
 
 const FIVE_POINT = { min: 1, max: 5 };
 const TEN_POINT = { min: 1, max: 10 };
@@ -87,6 +88,12 @@ export function builtinTemplateNames(): string[] {
 /** A built-in template by name; throws listing the known names. */
 export function getTemplate(name: string): JudgeTemplate {
   const template = BUILTIN.find((candidate) => candidate.name === name);
-  if (!template) throw new Error(`unknown template "${name}"; built-in templates: ${builtinTemplateNames().join(", ")}`);
+  if (!template) {
+    const close = didYouMean(name, builtinTemplateNames());
+    throw new Error(
+      `unknown template "${name}"; built-in templates: ${builtinTemplateNames().join(", ")}` +
+        (close.length > 0 ? `; did you mean ${close.map((c) => `"${c}"`).join(" or ")}?` : ""),
+    );
+  }
   return template;
 }

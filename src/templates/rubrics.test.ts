@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatRubric } from "./render.js";
+import { getTemplate } from "./registry.js";
 import { builtinRubricNames, loadRubric, rubricFromRecord } from "./rubrics.js";
 
 /** prometheus-eval prompts.py rubric constants, verbatim. */
@@ -109,5 +110,11 @@ describe("rubricFromRecord", () => {
 
   it("names the first missing score description", () => {
     expect(() => rubricFromRecord({ criteria: "c", score1_description: "1", score2_description: "2" })).toThrow(/"score3_description"/);
+  });
+
+  it("a misspelt rubric or template name gets a did-you-mean", () => {
+    expect(() => loadRubric("helpfulnes")).toThrow(/did you mean "helpfulness"\?/);
+    expect(() => loadRubric("no-such-thing-at-all")).toThrow(/neither a built-in rubric .* nor an existing file$/);
+    expect(() => getTemplate("mt-bench-pairwse")).toThrow(/did you mean "mt-bench-pairwise"/);
   });
 });

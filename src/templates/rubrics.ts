@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { RUBRICS_DIR } from "./assets.js";
+import { didYouMean } from "../util/did-you-mean.js";
 import type { Rubric } from "./types.js";
 import { readYamlFile } from "./yaml-file.js";
 
@@ -50,8 +51,10 @@ export function loadRubric(nameOrPath: string): Rubric {
   const builtin = path.join(RUBRICS_DIR, `${nameOrPath}.yaml`);
   if (/^[a-z0-9_]+$/i.test(nameOrPath) && fs.existsSync(builtin)) return loadRubricFile(builtin);
   if (fs.existsSync(nameOrPath)) return loadRubricFile(nameOrPath);
+  const close = /^[a-z0-9_-]+$/i.test(nameOrPath) ? didYouMean(nameOrPath, builtinRubricNames()) : [];
   throw new Error(
-    `rubric "${nameOrPath}" is neither a built-in rubric (${builtinRubricNames().join(", ")}) nor an existing file`,
+    `rubric "${nameOrPath}" is neither a built-in rubric (${builtinRubricNames().join(", ")}) nor an existing file` +
+      (close.length > 0 ? `; did you mean ${close.map((c) => `"${c}"`).join(" or ")}?` : ""),
   );
 }
 

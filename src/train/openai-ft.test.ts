@@ -74,7 +74,7 @@ describe("hosted fine-tuning over the OpenAI wire format", () => {
     const model = job!.job.fine_tuned_model as string;
     expect(model).toMatch(/^ft:gpt-4\.1-mini-2025-04-14:critic-test:judge:/);
     expect(stdout.join("")).toContain(`fine-tuned model: ${model}`);
-    expect(stdout.join("")).toContain(`critic judge --model openai:${model}`);
+    expect(stdout.join("")).toContain(`use it: critic judge data.jsonl -o judged.jsonl --model openai:${model}\n`);
     expect(stderr.join("")).toContain("The job has successfully completed");
     expect(stderr.join("") + stdout.join("")).not.toContain(KEY);
     expect(process.exitCode).toBeUndefined();
@@ -154,5 +154,21 @@ describe("hosted fine-tuning over the OpenAI wire format", () => {
     const data = makeExport("sft-nokey", "openai-sft", "openai-sft", [chat("q", "a")]);
     await expect(runHostedFineTune({ trainer: "sft", data, base: "m", store, env: {} })).rejects.toThrow(/set OPENAI_API_KEY/);
     expect(() => toOpenAIPreference({ prompt: "p", chosen: "c" }, "x:1")).toThrow(/needs prompt, chosen and rejected/);
+  });
+
+  it("a response that is not a fine-tuning job fails with what was wrong, instead of `(undefined)` and polling forever", async () => {
+    const data = makeExport("sft-bad-server", "openai-sft", "openai-sft", [chat("q", "a")]);
+    const noJob = await startFineTuneServer({ apiKey: KEY, jobBody: () => ({ object: "list", data: [] }) });
+    const oddStatus = await startFineTuneServer({ apiKey: KEY, jobBody: (job, route) => (route === "retrieve" ? { ...job, status: "pending_forever" } : job) });
+    try {
+      await expect(runHostedFineTune({ trainer: "sft", data, base: "m", baseURL: noJob.baseURL, store, pollIntervalMs: 5, env: { OPENAI_API_KEY: KEY }, progress: quiet })).rejects.toThrow(
+        /POST \/fine_tuning\/jobs answered something that is not a fine-tuning job: id: .*; status: .*\{"object":"list","data":\[\]\}/,
+      );
+      await expect(runHostedFineTune({ trainer: "sft", data, base: "m", baseURL: oddStatus.baseURL, store, pollIntervalMs: 5, env: { OPENAI_API_KEY: KEY }, progress: quiet })).rejects.toThrow(
+        /GET \/fine_tuning\/jobs\/ftjob-\w+ answered something that is not a fine-tuning job: status: .*pending_forever/,
+      );
+    } finally {
+      await Promise.all([noJob.close(), oddStatus.close()]);
+    }
   });
 });

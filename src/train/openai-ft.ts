@@ -10,6 +10,7 @@ import path from "node:path";
 import { once } from "node:events";
 import { addSecret, errorText, redactError, redactSecrets } from "../util/redact.js";
 import OpenAI from "openai";
+import { z } from "zod";
 import { Progress } from "../util/progress.js";
 import { readExportDir, readStrict, type ExportDir } from "./export-dir.js";
 import { didYouMean } from "./fields.js";
@@ -194,6 +195,22 @@ export async function prepareHostedFiles(trainer: HostedTrainer, exp: ExportDir,
 
 // ---------------------------------------------------------------- the job
 
+const JOB_STATUSES = ["validating_files", "queued", "running", "succeeded", "failed", "cancelled"] as const;
+const jobSchema = z.looseObject({ id: z.string().min(1), status: z.enum(JOB_STATUSES) });
+const fileSchema = z.looseObject({ id: z.string().min(1) });
+
+/**
+ * The SDK returns whatever JSON the server sent: a proxy or another server behind the URL answers
+ * 200 with something else, and the job id would be `undefined`. Check before using it.
+ */
+function checked<V>(schema: z.ZodType, value: V, request: string, what: string): V {
+  const result = schema.safeParse(value);
+  if (result.success) return value;
+  const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; ");
+  const body = JSON.stringify(value) ?? String(value);
+  throw new Error(`${request} answered something that is not ${what}: ${problems}; the body was ${body.length > 300 ? `${body.slice(0, 300)}…` : body}`);
+}
+
 export async function runHostedFineTune(options: HostedOptions): Promise<HostedResult> {
   const env = options.env ?? process.env;
   const apiKey = env.OPENAI_API_KEY;
@@ -223,17 +240,17 @@ export async function runHostedFineTune(options: HostedOptions): Promise<HostedR
   });
   try {
     log(`uploading ${path.basename(files.train)}`);
-    const trainFile = await client.files.create({ file: createReadStream(files.train), purpose: "fine-tune" });
+    const trainFile = checked(fileSchema, await client.files.create({ file: createReadStream(files.train), purpose: "fine-tune" }), "POST /files", "a file object");
     let validationFile: string | undefined;
     if (files.test) {
       log(`uploading ${path.basename(files.test)}`);
-      validationFile = (await client.files.create({ file: createReadStream(files.test), purpose: "fine-tune" })).id;
+      validationFile = checked(fileSchema, await client.files.create({ file: createReadStream(files.test), purpose: "fine-tune" }), "POST /files", "a file object").id;
     }
     const method: OpenAI.FineTuning.JobCreateParams.Method =
       options.trainer === "sft"
         ? { type: "supervised", supervised: { hyperparameters: settings.hyperparameters } }
         : { type: "dpo", dpo: { hyperparameters: settings.hyperparameters } };
-    const job = await client.fineTuning.jobs.create({
+    const created = await client.fineTuning.jobs.create({
       model: options.base,
       training_file: trainFile.id,
       ...(validationFile ? { validation_file: validationFile } : {}),
@@ -241,6 +258,7 @@ export async function runHostedFineTune(options: HostedOptions): Promise<HostedR
       ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
       method,
     });
+    const job = checked(jobSchema, created, "POST /fine_tuning/jobs", "a fine-tuning job");
     store.update(id, { jobId: job.id });
     log(`created fine-tuning job ${job.id} (${job.status})`);
     return await follow(client, job.id, id, store, options, log);
@@ -264,7 +282,7 @@ export async function followHostedJob(options: Omit<HostedOptions, "trainer" | "
   const store = typeof options.store === "string" ? TrainStore.open(options.store) : options.store;
   let job: OpenAI.FineTuning.FineTuningJob;
   try {
-    job = await client.fineTuning.jobs.retrieve(options.jobId);
+    job = checked(jobSchema, await client.fineTuning.jobs.retrieve(options.jobId), `GET /fine_tuning/jobs/${options.jobId}`, "a fine-tuning job");
   } catch (error) {
     if (typeof options.store === "string") store.close();
     throw redactError(error);
@@ -296,7 +314,8 @@ async function follow(
   let lastStatus = "";
   const interval = options.pollIntervalMs ?? 10_000;
   for (;;) {
-    const job = await client.fineTuning.jobs.retrieve(jobId);
+    // An unknown status would never end the loop: it is an error, as is a body without one.
+    const job = checked(jobSchema, await client.fineTuning.jobs.retrieve(jobId), `GET /fine_tuning/jobs/${jobId}`, "a fine-tuning job");
     if (job.status !== lastStatus) {
       lastStatus = job.status;
       if (job.status !== "running") log(`job ${jobId}: ${job.status}`);

@@ -50,12 +50,12 @@ describe("critic train run folders", () => {
     expect(text).toContain("learning_rate: 1.0e-05  # --set");
     const cfg = parseYaml(text) as { trainer: string; data: Record<string, string>; model: Record<string, unknown>; training: Record<string, unknown> };
     expect(cfg.trainer).toBe("sft");
-    expect(cfg.data).toEqual({ train: path.join(data, "train.jsonl"), test: path.join(data, "test.jsonl") });
+    expect(cfg.data).toEqual({ train: path.relative(out, path.join(data, "train.jsonl")), test: path.relative(out, path.join(data, "test.jsonl")) });
     expect(cfg.model).toMatchObject({ model_name_or_path: "teknium/OpenHermes-2.5-Mistral-7B", dtype: "bfloat16", lora_target_modules: ["q_proj", "v_proj"] });
     expect(cfg.training).toMatchObject({
       learning_rate: 1e-5, num_train_epochs: 2, per_device_train_batch_size: 8, gradient_accumulation_steps: 2, lr_scheduler_type: "cosine",
       warmup_steps: 0.1, eval_strategy: "steps", eval_steps: 500, max_length: 2048, optim: "paged_adamw_32bit", seed: 42,
-      output_dir: path.join(out, "output"), report_to: "none",
+      output_dir: "output", report_to: "none",
     });
     if (pyyaml) {
       // train.py reads the file with PyYAML (YAML 1.1): 1e-5 without a dot would come back a string there.

@@ -93,7 +93,9 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
 
   model.set("model_name_or_path", { value: options.base, source: "--base" });
   const runDir = path.resolve(options.output);
-  training.set("output_dir", { value: path.join(runDir, "output"), source: "checkpoints and the final model" });
+  // Paths in config.yaml are relative to the run folder (train.py resolves them there), so the
+  // folder still works when it is copied to a GPU machine with the export beside it.
+  training.set("output_dir", { value: "output", source: "checkpoints and the final model (relative to this folder)" });
 
   const userKeys = new Set<string>();
   for (const text of options.set ?? []) {
@@ -142,7 +144,7 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
     accelerate: mode,
     numProcesses,
     trl: fields.trl,
-    outputDir: String(training.get("output_dir")!.value),
+    outputDir: path.resolve(runDir, String(training.get("output_dir")!.value)),
     lora: model.get("use_peft")?.value === true,
     bitsandbytes: model.get("load_in_4bit")?.value === true || model.get("load_in_8bit")?.value === true || needsBitsandbytes(training.get("optim")?.value),
     createdAt: new Date().toISOString(),
@@ -154,7 +156,7 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
     writeFileSync(path.join(runDir, name), text);
     files.push(name);
   };
-  write("config.yaml", configYaml({ trainer, fields, exp, preset, training, model, notes, mode }));
+  write("config.yaml", configYaml({ trainer, fields, exp, preset, training, model, notes, mode, runDir }));
   write("accelerate.yaml", accelerate);
   copyFileSync(path.join(TRL_ASSETS_DIR, "train.py"), path.join(runDir, "train.py"));
   files.push("train.py");
@@ -252,6 +254,7 @@ function configYaml(args: {
   model: Map<string, Entry>;
   notes: string[];
   mode: AccelerateMode;
+  runDir: string;
 }): string {
   const { trainer, fields, exp, preset, notes } = args;
   const out: string[] = [];
@@ -262,11 +265,12 @@ function configYaml(args: {
   out.push("");
   out.push(`trainer: ${trainer}`);
   out.push("");
-  out.push(`# The export (${exp.format}${exp.conversational ? ", conversational" : ""}) from ${exp.dir},`);
+  out.push(`# The export (${exp.format}${exp.conversational ? ", conversational" : ""}) from ${relativeTo(args.runDir, exp.dir)},`);
   out.push(`# loaded as datasets.load_dataset("${/\.parquet$/i.test(exp.files.train) ? "parquet" : "json"}", data_files={"train": ..., "test": ...}).`);
+  out.push("# Relative paths are to this folder: copy the export along with it, keeping the layout.");
   out.push("data:");
-  out.push(`  train: ${yamlValue(exp.files.train)}`);
-  if (exp.files.test) out.push(`  test: ${yamlValue(exp.files.test)}`);
+  out.push(`  train: ${yamlValue(relativeTo(args.runDir, exp.files.train))}`);
+  if (exp.files.test) out.push(`  test: ${yamlValue(relativeTo(args.runDir, exp.files.test))}`);
   out.push("");
   out.push("# trl.ModelConfig: model loading, LoRA (use_peft) and 4/8-bit quantization.");
   out.push("model:");
@@ -278,6 +282,11 @@ function configYaml(args: {
   out.push("training:");
   for (const [key, entry] of sortedEntries(args.training, ["output_dir"])) out.push(`  ${key}: ${yamlValue(entry.value)}  # ${entry.source}`);
   return `${out.join("\n")}\n`;
+}
+
+/** `file` as a POSIX path relative to `dir` (what train.py joins to the folder it runs from). */
+function relativeTo(dir: string, file: string): string {
+  return path.relative(dir, file).split(path.sep).join("/");
 }
 
 function sortedEntries(map: Map<string, Entry>, first: string[]): Array<[string, Entry]> {
@@ -337,8 +346,10 @@ function launchScript(mode: AccelerateMode): string {
 }
 
 function runReadme(manifest: RunManifest, exp: ExportDir, preset: Preset | undefined, notes: string[]): string {
-  const out = manifest.outputDir;
-  const name = path.basename(path.dirname(out)) || "judge";
+  const runDir = path.dirname(manifest.outputDir);
+  const name = path.basename(runDir) || "judge";
+  // Commands are run in the run folder, which may have been copied elsewhere: name the output relatively.
+  const out = path.relative(runDir, manifest.outputDir).startsWith("..") ? manifest.outputDir : `./${relativeTo(runDir, manifest.outputDir)}`;
   const lines = [
     `# critic train ${manifest.trainer}: ${manifest.base}`,
     "",
@@ -377,12 +388,12 @@ function runReadme(manifest: RunManifest, exp: ExportDir, preset: Preset | undef
           "# A LoRA adapter: convert it, then apply it to a GGUF of the base model.",
           `python llama.cpp/convert_lora_to_gguf.py ${out} --base-model-id ${manifest.base} --outfile ${name}-adapter.gguf`,
           `python llama.cpp/convert_hf_to_gguf.py <local copy of ${manifest.base}> --outfile base.gguf --outtype q8_0`,
-          `critic judge --model ./base.gguf --lora ./${name}-adapter.gguf --input data.jsonl --output judged.jsonl`,
+          `critic judge data.jsonl -o judged.jsonl --model ./base.gguf --lora ./${name}-adapter.gguf`,
           `critic serve --model ./base.gguf --lora ./${name}-adapter.gguf`,
         ]
       : [
           `python llama.cpp/convert_hf_to_gguf.py ${out} --outfile ${name}.gguf --outtype q8_0`,
-          `critic judge --model ./${name}.gguf --input data.jsonl --output judged.jsonl`,
+          `critic judge data.jsonl -o judged.jsonl --model ./${name}.gguf`,
           `critic serve --model ./${name}.gguf`,
         ]),
     "```",

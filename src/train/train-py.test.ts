@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -103,5 +103,24 @@ describe("train.py reaches trainer.train() on TRL before 1.7 and on 1.8+", () =>
       stderr = String((error as { stderr?: string }).stderr);
     }
     expect(stderr).toContain("training.learnig_rate (did you mean learning_rate?)");
+  });
+});
+
+describe("a run folder copied to another machine", () => {
+  it("config.yaml's data and output paths are relative to the folder, so the copy trains on the copied data", async () => {
+    const project = path.join(root, "project");
+    const data = path.join(project, "data", "sft");
+    mkdirSync(data, { recursive: true });
+    cpSync(exportDir("sft"), data, { recursive: true });
+    const run = await writeRunFolder({ trainer: "sft", data, base: "org/base-model", output: path.join(project, "runs", "sft") });
+    const config = readFileSync(path.join(run.runDir, "config.yaml"), "utf8");
+    expect(config).not.toContain(project);
+    // The GPU machine: the same layout somewhere else, the original gone.
+    const elsewhere = path.join(root, "gpu-box", "home", "project");
+    cpSync(project, elsewhere, { recursive: true });
+    rmSync(project, { recursive: true });
+    const seen = runStandin("new", path.join(elsewhere, "runs", "sft")) as Seen & { given: { train_dataset: { file: string } } };
+    expect(seen.given.train_dataset.file).toBe(path.join(elsewhere, "data", "sft", "train.jsonl"));
+    expect(seen.args.output_dir).toBe(path.join(elsewhere, "runs", "sft", "output"));
   });
 });

@@ -36,7 +36,7 @@ describe("critic judge with a jury (several --model)", () => {
     expect(hard!.score).toBe(3.5);
     expect(hard!.judge.jury.jurors[2]).toMatchObject({ model: "judge-2", score: null, error: expect.stringMatching(/HTTP 400/) });
     expect(servers.map((s) => s.count)).toEqual([2, 2, expect.any(Number)]);
-    expect(run.stderr).toMatch(/jury of 3 \(mean\): openai:judge-0, openai:judge-1, openai:judge-2; agreement between jurors, Fleiss' kappa -?\d\.\d+ on 1 records/);
+    expect(run.stderr).toMatch(/jury of 3 \(mean\): openai:judge-0, openai:judge-1, openai:judge-2; agreement between jurors, Fleiss' kappa -?\d\.\d+ on 1 record\n/);
 
     const median = join(dir, "median.jsonl");
     const m = await runCli(["judge", input, "-o", median, ...jurors(3), "--jury", "median", "--rubric", "helpfulness", "--store", join(dir, "s.sqlite")]);

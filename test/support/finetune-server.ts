@@ -47,6 +47,8 @@ export interface FineTuneServerOptions {
   failAtStep?: number;
   /** Refuse every request with a 401 whose message echoes its Authorization header (a careless gateway). */
   echoAuthorization?: boolean;
+  /** What the server sends instead of a job object (a broken proxy or the wrong server behind the URL). */
+  jobBody?: (job: Record<string, unknown>, route: "create" | "retrieve") => unknown;
 }
 
 export interface FineTuneServer {
@@ -143,14 +145,14 @@ export async function startFineTuneServer(options: FineTuneServerOptions = {}): 
     jobs.set(jobId, job);
     event(job, "info", `Created fine-tuning job: ${jobId}`);
     event(job, "info", `Validating training file: ${training.id}`);
-    return c.json(job.job);
+    return c.json((options.jobBody ? options.jobBody(job.job, "create") : job.job) as object);
   });
 
   app.get("/v1/fine_tuning/jobs/:id", (c) => {
     const job = jobs.get(c.req.param("id"));
     if (!job) return error(c, 404, `Could not find fine-tune: ${c.req.param("id")}`, "id", "fine_tune_not_found");
     advance(job);
-    return c.json(job.job);
+    return c.json((options.jobBody ? options.jobBody(job.job, "retrieve") : job.job) as object);
   });
 
   app.get("/v1/fine_tuning/jobs/:id/events", (c) => {

@@ -61,8 +61,8 @@ export async function startViewCli(files: string[], opts: ViewCliOptions, log: (
     onIndexed: (file, rows, seconds) => log(`indexed ${file}: ${rows} rows in ${seconds.toFixed(1)}s`),
   });
   log(`labels: ${running.labelsFile} (annotator ${annotator})`);
-  log(`label scale: ${running.scale.scores[0]}-${running.scale.scores[running.scale.scores.length - 1]}, from ${running.scale.source}`);
-  for (const warning of [...(running.scale.warning ? [running.scale.warning] : []), ...running.warnings]) log(`warning: ${warning}`);
+  if (!running.pairwise) log(`label scale: ${running.scale.scores[0]}-${running.scale.scores[running.scale.scores.length - 1]}, from ${running.scale.source}`);
+  for (const warning of [...(running.scale.warning && !running.pairwise ? [running.scale.warning] : []), ...running.warnings]) log(`warning: ${warning}`);
   log(`critic view at ${running.url}${apiKey !== undefined ? " (API key required)" : ""}; Ctrl-C to stop`);
   return running;
 }

@@ -17,8 +17,9 @@ export interface RunningView {
   url: string;
   port: number;
   labelsFile: string;
-  /** The scale humans label on, and where it came from. */
+  /** The scale humans label on, and where it came from (scores; a pairwise first file has winners instead). */
   scale: LabelScale;
+  pairwise: boolean;
   /** What the user must know before labelling: records that share an id, damaged label lines. */
   warnings: string[];
   /** Stops listening and removes the index's temporary files. */
@@ -51,6 +52,7 @@ export async function startView(options: StartViewOptions): Promise<RunningView>
       port,
       labelsFile: workspace.labels.file,
       scale: workspace.scale,
+      pairwise: workspace.indexes[0]?.mode === "pairwise",
       warnings: [...workspace.warnings, ...labelFileWarnings(workspace.labels)],
       close: () =>
         new Promise<void>((done, fail) => {

@@ -13,7 +13,7 @@ import { assertBuilt, runCli } from "../../test/support/cli.js";
 import { readJsonl, writeJsonl } from "../../test/support/jsonl.js";
 import { exportDataset } from "../export/export.js";
 import { metaEval } from "../metaeval/meta-eval.js";
-import { labelFileWarnings, LabelStore, readLabelsFile } from "../records/labels.js";
+import { labelFileWarnings, readLabelsFile } from "../records/labels.js";
 import { startViewCli } from "../cli/view.js";
 import { createViewApp } from "./api.js";
 import { indexJudgments } from "./judgment-index.js";

@@ -65,7 +65,8 @@ function App() {
       // Several judges: the records where they disagree most come first.
       if (answer.files.length > 1) setFilters((f) => (f.order === "row" ? { ...f, order: "disagree-judges" } : f));
       if (generationRef.current !== 0 && answer.generation !== generationRef.current) {
-        setStatus("a judgments file changed on disk: the view indexed it again and shows the records as they are now");
+        // A label refused for it says so first: that message stays.
+        setStatus((s) => (s.startsWith("NOT SAVED") ? s : "a judgments file changed on disk: the view indexed it again and shows the records as they are now"));
         setGen((g) => g + 1);
       }
       generationRef.current = answer.generation;

@@ -20,4 +20,5 @@ export { startView, type StartViewOptions, type RunningView } from "./view/start
 export { openWorkspace, defaultLabelsFile, type OpenWorkspace, type WorkspaceOptions } from "./view/workspace.js";
 export { indexJudgments, readRows, type JudgmentIndex } from "./view/judgment-index.js";
 export { queryRows, ORDERS, type RowQuery, type Order } from "./view/query.js";
-export { LabelStore, readLabelsFile, labelIdOf, type HumanLabel } from "./records/labels.js";
+export { LabelStore, readLabelsFile, labelFileWarnings, labelIdOf, type HumanLabel } from "./records/labels.js";
+export { LabelKeys, labelKeysOfFile, duplicateIdWarning, type DuplicateId } from "./records/label-keys.js";

@@ -100,6 +100,7 @@ export function formatExportSummary(s: ExportSummary): string {
   ];
   if (s.rejects) lines.push(`  rejects written to ${s.rejects}`);
   if (s.human) {
+    for (const w of s.human.warnings) lines.push(`warning: ${w}`);
     lines.push(`human labels (${s.human.file}): ${s.human.agreed} agreed with the judge, ${s.human.corrected} corrected with a note, ${s.human["corrected-without-note"]} corrected without a note (no target text: add a note in critic view)`);
   }
   if (s.firstReject) lines.push(`  first rejected: ${s.firstReject.file}:${s.firstReject.line}: ${s.firstReject.reason}`);

@@ -133,7 +133,7 @@ const SUMMARY_LABELS: Record<string, string> = {
 const summaryLabel = (id: string) => SUMMARY_LABELS[id] ?? metricName(id);
 
 function summarize(result: MetaEvalResult, dir: string, seconds: number): string {
-  const lines: string[] = [];
+  const lines: string[] = (result.warnings ?? []).map((w) => `warning: ${w}`);
   const shown = result.kind === "score" ? ["pearson", "spearman", "kendallTau", "quadraticKappa"] : ["accuracyWithTies", "accuracyWithoutTies", "kappa"];
   for (const judge of result.judges) {
     const c = judge.coverage;

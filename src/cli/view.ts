@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { startView, type RunningView } from "../view/start.js";
+import { InvalidArgumentError } from "commander";
+import { parseScale } from "../view/scale.js";
 import { wholeNumber } from "./options.js";
 import { plural } from "../util/plural.js";
 
@@ -12,6 +14,7 @@ export interface ViewCliOptions {
   port: number;
   apiKey?: string;
   open: boolean;
+  scale?: number[];
 }
 
 export function registerView(program: Command): void {
@@ -23,6 +26,7 @@ export function registerView(program: Command): void {
     .option("--annotator <name>", "who is labelling (default: your user name)")
     .option("--host <host>", "interface to listen on (another than loopback needs an API key)", "127.0.0.1")
     .option("--port <n>", "port (0 picks a free one)", wholeNumber, 4173)
+    .option("--scale <min-max>", "the score scale humans label on, e.g. 1-10 (default: the judgments' template's scale, else the keys of score_distribution)", scaleOption)
     .option("--api-key <key>", "require this key (prefer $CRITIC_API_KEY: a flag shows up in the process list)")
     .option("--no-open", "do not open a browser")
     .action(async (files: string[], opts: ViewCliOptions) => {
@@ -53,12 +57,23 @@ export async function startViewCli(files: string[], opts: ViewCliOptions, log: (
     host: opts.host,
     port: opts.port,
     ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
+    ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
     ...(apiKey !== undefined ? { apiKey } : {}),
     onIndexed: (file, rows, seconds) => log(`indexed ${file}: ${plural(rows, "row")} in ${seconds.toFixed(1)}s`),
   });
   log(`labels: ${running.labelsFile} (annotator ${annotator})`);
+  if (!running.pairwise) log(`label scale: ${running.scale.scores[0]}-${running.scale.scores[running.scale.scores.length - 1]}, from ${running.scale.source}`);
+  for (const warning of [...(running.scale.warning && !running.pairwise ? [running.scale.warning] : []), ...running.warnings]) log(`warning: ${warning}`);
   log(`critic view at ${running.url}${apiKey !== undefined ? " (API key required)" : ""}; Ctrl-C to stop`);
   return running;
+}
+
+function scaleOption(value: string): number[] {
+  try {
+    return parseScale(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function safeUserName(): string | undefined {

@@ -23,7 +23,8 @@ import { buildRows, FORMATS, type BuildOptions } from "./formats.js";
 import { rowSchemaFor } from "./schemas.js";
 import { classifyRecord, type Classified } from "./sources.js";
 import { applyHumanLabels, type HumanOutcome } from "./human-labels.js";
-import { labelIdOf, readLabelsFile, type LabelStore } from "../records/labels.js";
+import { labelFileWarnings, labelIdOf, readLabelsFile, type LabelStore } from "../records/labels.js";
+import { ambiguousLabelsWarning, duplicateIdWarning, labelKeysOfFile, type LabelKeys } from "../records/label-keys.js";
 import { chooseTestGroups, promptGroup, rowKey } from "./split.js";
 import { FORMAT_NAMES, type FormatCounts, type FormatName, type FormatResult, type InputKind, type JudgeMeta, type JudgeSummaryRow, type SkipReason } from "./types.js";
 
@@ -74,7 +75,7 @@ export interface ExportSummary {
   kinds: Record<InputKind, number>;
   formats: FormatResult[];
   /** --labels: what the humans made of the judgments they labelled. */
-  human?: { file: string } & Record<HumanOutcome, number>;
+  human?: { file: string; warnings: string[] } & Record<HumanOutcome, number>;
 }
 
 /** Writes the training sets; see the module comment for the layout. */
@@ -97,12 +98,23 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
   };
   const labels = options.labels !== undefined ? readLabelsFile(options.labels) : undefined;
   const human: Record<HumanOutcome, number> = { agreed: 0, corrected: 0, "corrected-without-note": 0 };
+  const humanWarnings = labels ? labelFileWarnings(labels) : [];
+  // The same keys critic view labels by: records that share an id are keyed by line.
+  const keysOf = new Map<string, LabelKeys>();
+  if (labels) {
+    for (const file of inputs) {
+      const keys = await labelKeysOfFile(file, { map: options.map });
+      keysOf.set(file, keys);
+      const duplicates = keys.duplicates();
+      for (const w of [duplicateIdWarning(file, duplicates), ambiguousLabelsWarning(options.labels as string, labels, duplicates)]) if (w) humanWarnings.push(w);
+    }
+  }
 
   // Pass 1: the prompts of every record that gives a row somewhere.
   const groups = new Set<string>();
   for (const file of inputs) {
     for await (const { record, line } of readRecords(file, { map: options.map })) {
-      const classified = withLabels(classifyRecord(record, options.from), record, line, labels);
+      const classified = withLabels(classifyRecord(record, options.from), record, line, labels, keysOf.get(file));
       if (classified.status !== "example") continue;
       if (formats.some((format) => !("skip" in buildRows(format, classified.example, build)))) groups.add(promptGroup(classified.example.prompt));
     }
@@ -131,7 +143,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
           await reject(r);
         }
         read++;
-        const classified = withLabels(classifyRecord(sourced.record, options.from), sourced.record, sourced.line, labels, human);
+        const classified = withLabels(classifyRecord(sourced.record, options.from), sourced.record, sourced.line, labels, keysOf.get(file), human);
         if (classified.status === "invalid") {
           rejected++;
           await reject({ file, line: sourced.line, ...(classified.field ? { field: classified.field } : {}), reason: classified.reason, record: sourced.record });
@@ -235,14 +247,15 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     ...(firstReject ? { firstReject } : {}),
     kinds,
     formats: results,
-    ...(options.labels !== undefined ? { human: { file: options.labels, ...human } } : {}),
+    ...(options.labels !== undefined ? { human: { file: options.labels, warnings: humanWarnings, ...human } } : {}),
   };
 }
 
 /** --labels: a judgment as the humans labelled it, or the reason it gives no row. */
-function withLabels(classified: Classified, record: Record<string, unknown>, line: number, labels: LabelStore | undefined, counts?: Record<HumanOutcome, number>): Classified {
+function withLabels(classified: Classified, record: Record<string, unknown>, line: number, labels: LabelStore | undefined, keys: LabelKeys | undefined, counts?: Record<HumanOutcome, number>): Classified {
   if (!labels || classified.status !== "example" || classified.example.kind !== "judgment") return classified;
-  const applied = applyHumanLabels(classified.example, labels.labelsOf(labelIdOf(record, line)));
+  const base = labelIdOf(record, line);
+  const applied = applyHumanLabels(classified.example, labels.labelsOf(keys ? keys.keyOf(base, line) : base));
   if ("skip" in applied) {
     if (counts && applied.skip === "correction-without-note") counts["corrected-without-note"]++;
     return { status: "skip", kind: classified.kind, reason: applied.skip };

@@ -33,7 +33,7 @@ describe("export --labels", () => {
   it("SFT: verified judgments as they are, corrections with the human verdict and note; DPO: human critique over the judge's", async () => {
     const out = join(dir, "out");
     const summary = await exportDataset({ input: judgments, outDir: out, formats: ["sft-messages", "dpo"], labels, testSize: 0 });
-    expect(summary.human).toEqual({ file: labels, agreed: 1, corrected: 1, "corrected-without-note": 1 });
+    expect(summary.human).toEqual({ file: labels, warnings: [], agreed: 1, corrected: 1, "corrected-without-note": 1 });
 
     const sft = readJsonl<{ messages: Array<{ role: string; content: string }> }>(join(out, "sft-messages", "train.jsonl"));
     expect(sft.map((r) => r.messages.at(-1)!.content)).toEqual([

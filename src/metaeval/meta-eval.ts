@@ -1,4 +1,5 @@
-import { hasVerdict, labelIdOf, readLabelsFile } from "../records/labels.js";
+import { hasVerdict, labelFileWarnings, labelIdOf, readLabelsFile } from "../records/labels.js";
+import { ambiguousLabelsWarning, duplicateIdWarning, labelKeysOfFile, type LabelKeys } from "../records/label-keys.js";
 import { missingFieldMessage, readRecords, type RecordFormat } from "../records/read.js";
 import type { Reject, SourcedRecord } from "../records/types.js";
 import { compareJudges, type Headline, type JudgeComparison } from "./compare.js";
@@ -63,6 +64,8 @@ export interface MetaEvalResult {
   /** Several judges: the headline metric side by side, with paired bootstrap differences. */
   comparison?: JudgeComparison;
   notes: string[];
+  /** What the user must see beside the report (damaged label lines, records that share an id); also in notes. */
+  warnings?: string[];
 }
 
 /**
@@ -88,14 +91,21 @@ export async function metaEval(options: MetaEvalOptions): Promise<MetaEvalResult
   const { map, format, goldFile, ...rest } = options;
   const sources: JudgeSource[] = [];
   const notes: string[] = [];
+  const warnings: string[] = [];
   const human = goldFile !== undefined ? humanGold(goldFile, options.gold) : undefined;
   if (human) {
     rest.gold = human.fields;
     notes.push(human.note);
+    warnings.push(...human.warnings);
   }
   for (const [i, file] of options.files.entries()) {
     const records = (onReject?: (r: Reject) => void) => readRecords(file, { ...(format ? { format } : {}), ...(map ? { map } : {}), ...(onReject ? { onReject } : {}) });
-    const read = human ? (onReject?: (r: Reject) => void) => human.join(records(onReject)) : records;
+    let keys: LabelKeys | undefined;
+    if (human) {
+      keys = await labelKeysOfFile(file, { ...(format ? { format } : {}), ...(map ? { map } : {}) });
+      warnings.push(...human.checkKeys(file, keys));
+    }
+    const read = human ? (onReject?: (r: Reject) => void) => human.join(records(onReject), keys as LabelKeys) : records;
     const name = options.names?.[i] ?? defaultName(file, options.files);
     sources.push({ name, file, records: read });
     // A jury's file: each juror is measured as a judge of its own, and their agreement noted.
@@ -106,14 +116,22 @@ export async function metaEval(options: MetaEvalOptions): Promise<MetaEvalResult
     }
   }
   const result = await metaEvalRecords(sources, rest);
-  result.notes.push(...notes);
+  result.notes.push(...notes, ...warnings.map((w) => `Warning: ${w}`));
+  if (warnings.length > 0) result.warnings = warnings;
   return result;
 }
 
 const HUMAN_PREFIX = "human:";
 
 /** Gold from a labels file: one field per annotator (`human:<name>`), added to each record by its label id. */
-function humanGold(file: string, gold: string | string[] | undefined): { fields: string[]; note: string; join: (records: AsyncIterable<SourcedRecord>) => AsyncIterable<SourcedRecord> } {
+function humanGold(file: string, gold: string | string[] | undefined): {
+  fields: string[];
+  note: string;
+  warnings: string[];
+  /** Warnings about a judgments file's shared ids, and the labels that name one. */
+  checkKeys: (judgments: string, keys: LabelKeys) => string[];
+  join: (records: AsyncIterable<SourcedRecord>, keys: LabelKeys) => AsyncIterable<SourcedRecord>;
+} {
   if (gold !== undefined && (Array.isArray(gold) ? gold.length > 0 : gold !== "")) throw new Error("meta-eval: give --gold or --gold-file, not both");
   const store = readLabelsFile(file);
   const annotators = store.annotators().filter((name) => [...(store.byAnnotator.get(name)?.values() ?? [])].some(hasVerdict));
@@ -122,10 +140,15 @@ function humanGold(file: string, gold: string | string[] | undefined): { fields:
   for (const name of annotators) for (const [id, label] of store.byAnnotator.get(name) ?? []) if (hasVerdict(label)) labelled.add(id);
   return {
     fields: annotators.map((name) => `${HUMAN_PREFIX}${name}`),
-    note: `Gold is the human labels in ${file}: ${labelled.size} records labelled by ${annotators.length} annotator${annotators.length > 1 ? "s" : ""} (${annotators.join(", ")}), joined by the record's id field, else its 0-based line number.`,
-    async *join(records) {
+    note: `Gold is the human labels in ${file}: ${labelled.size} records labelled by ${annotators.length} annotator${annotators.length > 1 ? "s" : ""} (${annotators.join(", ")}), joined by the record's id field, else its 0-based line number (records that share an id: <id>@line<N>).`,
+    warnings: labelFileWarnings(store),
+    checkKeys(judgments, keys) {
+      const duplicates = keys.duplicates();
+      return [duplicateIdWarning(judgments, duplicates), ambiguousLabelsWarning(file, store, duplicates)].filter((w): w is string => w !== undefined);
+    },
+    async *join(records, keys) {
       for await (const sourced of records) {
-        const id = labelIdOf(sourced.record, sourced.line);
+        const id = keys.keyOf(labelIdOf(sourced.record, sourced.line), sourced.line);
         const added: Record<string, unknown> = {};
         for (const name of annotators) {
           const label = store.get(name, id);

@@ -8,10 +8,11 @@
  *   {"id": "17", "score": null, "annotator": "ana", "at": "..."}      <- undone: no label any more
  *
  * The last line for an (id, annotator) wins. `id` is the record's `id` field, else its 0-based line
- * number in the judgments file (see labelIdOf). Appending one line per action means a crash or a
- * closed tab loses nothing.
+ * number in the judgments file (see labelIdOf; records that share one are keyed by line, see
+ * label-keys.ts). Appending one line per action means a crash or a closed tab loses nothing; a line
+ * cut by a crash is skipped with a warning, and the next label starts on a new line.
  */
-import { closeSync, existsSync, fdatasyncSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import type { RawRecord } from "./types.js";
 
 export type HumanVerdict = "A" | "B" | "tie";
@@ -43,10 +44,14 @@ export function hasVerdict(label: HumanLabel | undefined): label is HumanLabel &
 export class LabelStore {
   /** annotator -> id -> label */
   readonly byAnnotator = new Map<string, Map<string, HumanLabel>>();
-  /** Lines that could not be read, with their line numbers. */
-  readonly problems: Array<{ line: number; reason: string }> = [];
+  /** Lines that could not be read, with their line numbers; `damaged`: not JSON (cut by a crash, say). */
+  readonly problems: Array<{ line: number; reason: string; damaged?: boolean }> = [];
   private readOffset = 0;
   private lineNo = 0;
+  /** Lines read so far (whole ones: ending in a newline). */
+  get lineCount(): number {
+    return this.lineNo;
+  }
   private carry = "";
   /** Bumped whenever a label changes, so cached views that depend on labels can tell. */
   version = 0;
@@ -92,7 +97,7 @@ export class LabelStore {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      this.problems.push({ line, reason: `invalid JSON: ${(error as Error).message}` });
+      this.problems.push({ line, reason: `not JSON (a line cut by a crash?): ${(error as Error).message}`, damaged: true });
       return;
     }
     const parsed = parseLabelLine(value);
@@ -129,9 +134,16 @@ export class LabelStore {
     return out;
   }
 
+  /** The last line when it has no newline yet: cut by a crash, or another process's line in flight. */
+  get unterminated(): string {
+    return this.carry;
+  }
+
   /**
-   * Appends the new state of one label and syncs it to disk before returning. Pass no score,
-   * winner or note to remove the label.
+   * Appends the new state of one label and syncs it to disk before returning; throws (and leaves
+   * no part of the line behind) when the line is not on disk whole. Pass no score, winner or note
+   * to remove the label. A file whose last line has no newline (cut by a crash) gets one first, so
+   * the cut line stays one damaged line and the new label a whole one.
    */
   append(label: Omit<HumanLabel, "at"> & { at?: string }): HumanLabel {
     this.refresh();
@@ -143,10 +155,30 @@ export class LabelStore {
       ...(full.note !== undefined ? { note: full.note } : {}),
       at: full.at,
     };
-    const fd = openSync(this.file, "a");
+    const fd = openSync(this.file, "a+");
     try {
-      writeSync(fd, `${JSON.stringify(line)}\n`);
-      fdatasyncSync(fd);
+      const before = fstatSync(fd).size;
+      const last = Buffer.alloc(1);
+      const cut = before > 0 && readSync(fd, last, 0, 1, before - 1) === 1 && last[0] !== 10;
+      const bytes = Buffer.from(`${cut ? "\n" : ""}${JSON.stringify(line)}\n`, "utf8");
+      let written = 0;
+      try {
+        while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+        fdatasyncSync(fd);
+      } catch (error) {
+        // Take the partial line back, unless another process has appended since.
+        let removed = false;
+        try {
+          if (fstatSync(fd).size === before + written) {
+            ftruncateSync(fd, before);
+            fdatasyncSync(fd);
+            removed = true;
+          }
+        } catch {
+          // reported below
+        }
+        throw new Error(`wrote ${written} of ${bytes.length} bytes (${(error as Error).message}); the label is not saved${written > 0 ? (removed ? " and the partial line was removed" : "; a partial line may remain") : ""}`);
+      }
     } finally {
       closeSync(fd);
     }
@@ -177,13 +209,23 @@ export function parseLabelLine(value: unknown): HumanLabel | string {
 }
 
 /**
- * Reads a labels file for meta-eval and export: every annotator's current labels. Bad lines throw
- * with the file and line, since gold labels that silently vanish would skew every metric.
+ * Reads a labels file for meta-eval and export: every annotator's current labels. A line that is
+ * not JSON (cut by a crash) is skipped (labelFileWarnings says which); a JSON line with a wrong field
+ * throws with the file and line, since it is not damage but a mistake worth fixing.
  */
 export function readLabelsFile(file: string): LabelStore {
   if (!existsSync(file)) throw new Error(`labels file not found: ${file}`);
   const store = new LabelStore(file);
-  const problem = store.problems[0];
-  if (problem) throw new Error(`${file}:${problem.line}: ${problem.reason}`);
+  const wrong = store.problems.find((p) => !p.damaged);
+  if (wrong) throw new Error(`${file}:${wrong.line}: ${wrong.reason}`);
   return store;
+}
+
+/** The damaged lines of a labels file, in one warning (a cut last line included). */
+export function labelFileWarnings(store: LabelStore): string[] {
+  const damaged = store.problems.filter((p) => p.damaged).map((p) => p.line);
+  const cut = store.unterminated.trim() !== "";
+  if (cut) damaged.push(store.lineCount + 1);
+  if (damaged.length === 0) return [];
+  return [`${store.file}: ${damaged.length} damaged line${damaged.length > 1 ? "s" : ""} skipped (not JSON, e.g. cut by a crash): line${damaged.length > 1 ? "s" : ""} ${damaged.slice(0, 5).join(", ")}${damaged.length > 5 ? ", …" : ""}`];
 }

@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { resolveGrader } from "../judge/grader.js";
@@ -11,7 +12,7 @@ import type { ChatMessage } from "../backends/types.js";
 import type { Rubric } from "../templates/types.js";
 import { metaEval } from "../metaeval/meta-eval.js";
 import { renderReportHtml } from "../metaeval/report.js";
-import { hasVerdict, type HumanLabel } from "../records/labels.js";
+import { hasVerdict, labelFileWarnings, type HumanLabel } from "../records/labels.js";
 import type { RawRecord } from "../records/types.js";
 import { readRows, WINNERS, type JudgmentIndex } from "./judgment-index.js";
 import { ORDERS, type Order, type RowQuery } from "./query.js";
@@ -35,9 +36,12 @@ const EXCERPT = 240;
 const ASSETS = new URL("../../dist/view-app/", import.meta.url);
 const CONTENT_TYPES: Record<string, string> = { "index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8" };
 
-export function createViewApp(options: ViewAppOptions): Hono {
+/** Set by the middleware that notices a replaced judgments file: the files indexed again. */
+type ViewEnv = { Variables: { reindexed?: string[] } };
+
+export function createViewApp(options: ViewAppOptions): Hono<ViewEnv> {
   const ws = options.workspace;
-  const app = new Hono();
+  const app = new Hono<ViewEnv>();
   const allowed = new Set(["127.0.0.1", "localhost", "[::1]", ...(options.allowedHosts ?? [])]);
 
   app.use("*", async (c, next) => {
@@ -75,6 +79,22 @@ export function createViewApp(options: ViewAppOptions): Hono {
   }
 
   app.get("/favicon.ico", (c) => c.body(null, 204));
+
+  // A judgments file replaced since it was indexed (a judge run again to the same -o): index it
+  // again before answering, so that rows show the records on disk now. A label is refused below.
+  app.use("/api/*", async (c, next) => {
+    const changed = ws.changedFiles();
+    if (changed.length > 0) {
+      try {
+        await ws.reindex();
+      } catch (error) {
+        return c.json({ error: `${changed.join(", ")} changed on disk and could not be indexed again: ${(error as Error).message}` }, 503);
+      }
+      c.set("reindexed", changed);
+    }
+    await next();
+  });
+
   app.get("/api/info", (c) => c.json(info(ws)));
 
   app.get("/api/rows", async (c) => {
@@ -90,7 +110,7 @@ export function createViewApp(options: ViewAppOptions): Hono {
       return c.json({ error: (error as Error).message }, 400);
     }
     const page = rows.subarray(offset, offset + limit);
-    return c.json({ total: rows.length, offset, rows: summaries(ws, page, offset) });
+    return c.json({ total: rows.length, offset, generation: ws.generation, ...(offset === 0 ? { next: firstUnlabelled(ws, rows) } : {}), rows: summaries(ws, page, offset) });
   });
 
   app.get("/api/record/:row", (c) => {
@@ -114,15 +134,21 @@ export function createViewApp(options: ViewAppOptions): Hono {
 
   app.post("/api/labels", bodyLimit({ maxSize: 64 * 1024 }), async (c) => {
     if (!(c.req.header("content-type") ?? "").startsWith("application/json")) return c.json({ error: "send JSON (Content-Type: application/json)" }, 415);
-    let body: { row?: unknown; score?: unknown; winner?: unknown; note?: unknown };
+    let body: { row?: unknown; id?: unknown; generation?: unknown; score?: unknown; winner?: unknown; note?: unknown };
     try {
       body = await c.req.json();
     } catch {
       return c.json({ error: "the body is not JSON" }, 400);
     }
+    const reindexed = c.get("reindexed");
+    if (reindexed || (body.generation !== undefined && body.generation !== ws.generation)) {
+      return c.json({ error: `${reindexed ? reindexed.join(", ") : "a judgments file"} changed on disk since the page was loaded (a judge run again to the same -o?): the view indexed it again. The label was NOT saved: reload the page and label the record as it is now.`, generation: ws.generation }, 409);
+    }
     const first = ws.indexes[0] as JudgmentIndex;
     const row = body.row;
     if (typeof row !== "number" || !Number.isInteger(row) || row < 0 || row >= first.rows) return c.json({ error: `"row" must be a row number below ${first.rows}` }, 400);
+    if (typeof body.id !== "string") return c.json({ error: '"id" must be the id of the record labelled (as /api/rows gives it)' }, 400);
+    if (body.id !== first.ids[row]) return c.json({ error: `row ${row} is record "${first.ids[row]}", not "${body.id}": the file changed since the page was loaded; the label was NOT saved, reload the page`, generation: ws.generation }, 409);
     const label: Omit<HumanLabel, "at"> = { id: first.ids[row] as string, annotator: ws.annotator };
     if (body.score !== undefined && body.score !== null) {
       if (typeof body.score !== "number" || !Number.isFinite(body.score)) return c.json({ error: '"score" must be a number' }, 400);
@@ -149,7 +175,7 @@ export function createViewApp(options: ViewAppOptions): Hono {
     if (labelCount(ws).total === 0) return c.json({ error: "no labels yet: label a few records, then measure" }, 409);
     try {
       const result = await metaEval({ files: ws.indexes.map((index) => index.file), names: ws.names, goldFile: ws.labels.file, bootstrap: options.bootstrap ?? 200 });
-      return c.json({ html: await renderReportHtml(result), notes: result.notes });
+      return c.json({ html: await renderReportHtml(result), notes: result.notes, warnings: result.warnings ?? [] });
     } catch (error) {
       return c.json({ error: (error as Error).message }, 400);
     }
@@ -181,24 +207,45 @@ function digest(key: string): Buffer {
   return createHash("sha256").update(key).digest();
 }
 
+/** The meta-eval command that measures what the Measure tab shows, as arguments (the page quotes them). */
+export function measureCommand(ws: OpenWorkspace): string[] {
+  const files = ws.indexes.map((index) => index.file);
+  const output = path.join(path.dirname(ws.labels.file), "meta-eval-report");
+  return ["critic", "meta-eval", ...files, "--gold-file", ws.labels.file, "-o", output];
+}
+
+/** Where the queue of a query starts: the first of its rows I have not labelled (0 when all are). */
+function firstUnlabelled(ws: OpenWorkspace, rows: Int32Array): number {
+  const first = ws.indexes[0] as JudgmentIndex;
+  const mine = ws.labels.byAnnotator.get(ws.annotator);
+  if (!mine) return 0;
+  for (let i = 0; i < rows.length; i++) if (!hasVerdict(mine.get(first.ids[rows[i] as number] as string))) return i;
+  return 0;
+}
+
 function info(ws: OpenWorkspace) {
   ws.labels.refresh();
   return {
     files: ws.indexes.map((index, j) => ({
       name: ws.names[j],
+      short: ws.shortNames[j],
       file: index.file,
       rows: index.rows,
       mode: index.mode,
-      scale: index.scale,
       hasDistribution: index.hasDistribution,
+      duplicates: index.duplicates.length,
       unreadable: index.unreadable,
       categories: index.categories.map((c) => ({ name: c.name, values: c.values })),
       matched: j === 0 ? index.rows : (ws.alignment[j] as Int32Array).reduce((n, r) => n + (r >= 0 ? 1 : 0), 0),
     })),
     alignedBy: (ws.indexes[0] as JudgmentIndex).hasIds ? "id" : "row",
+    generation: ws.generation,
+    scale: ws.scale,
+    warnings: [...ws.warnings, ...labelFileWarnings(ws.labels)],
+    measureCommand: measureCommand(ws),
     annotator: ws.annotator,
     labelsFile: ws.labels.file,
-    labelProblems: ws.labels.problems.slice(0, 20),
+    labelProblems: ws.labels.problems.filter((p) => !p.damaged).slice(0, 20),
     labelled: labelCount(ws),
     orders: ORDERS,
   };
@@ -216,7 +263,7 @@ function labelCount(ws: OpenWorkspace): { mine: number; total: number; byAnnotat
 }
 
 /** The query of /api/rows and the key its result is cached under (the app bumps `gen` to recompute). */
-function rowQuery(c: Context): { key: string; query: RowQuery } | { error: string } {
+function rowQuery(c: Context<ViewEnv>): { key: string; query: RowQuery } | { error: string } {
   const q = c.req.query();
   const query: RowQuery = {};
   if (q.score) query.score = q.score;

@@ -8,19 +8,24 @@
  * JSONL is indexed in place. CSV, JSON and Parquet are first streamed into a JSONL copy in a temp
  * folder (one pass, flat memory for CSV and Parquet) so that every format is served the same way.
  */
-import { closeSync, createWriteStream, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import { isUtf8 } from "node:buffer";
 import { byteLines, checkInputFile, fileChunks, formatFromPath, readRecords } from "../records/read.js";
 import { labelIdOf } from "../records/labels.js";
+import { LabelKeys, type DuplicateId } from "../records/label-keys.js";
 import type { RawRecord } from "../records/types.js";
 
 export const WINNERS = ["", "A", "B", "tie"] as const;
 const WINNER_CODE: Record<string, number> = { A: 1, B: 2, tie: 3 };
 
-/** Fields with at most this many distinct values are kept for filtering (task, model, category...). */
+/**
+ * Fields with at most this many distinct values are kept for filtering (task, model, category...),
+ * and only when their values repeat: at most half as many values as rows with the field (free text,
+ * ids and measurements have about one value per row). Fields with fractional numbers are left out.
+ */
 const MAX_CATEGORIES = 64;
 const MAX_CATEGORY_LENGTH = 80;
 
@@ -72,8 +77,12 @@ export interface JudgmentIndex {
   failed: Uint8Array;
   /** 1 - the probability the judge's distribution gives its own verdict; NaN without a distribution. */
   uncertainty: Float32Array;
-  /** The label id of each row: its `id` field, else its 0-based line number. */
+  /** The label key of each row: its `id` field, else its 0-based line number; `<id>@line<N>` where records share one (see label-keys.ts). */
   ids: string[];
+  /** Ids that several records share (each such record is keyed by its line). */
+  duplicates: DuplicateId[];
+  /** The file as it was when indexed: a change means it was replaced or rewritten. */
+  stamp: FileStamp;
   /** Row of each id. */
   rowOfId: Map<string, number>;
   /** Whether records have their own `id` field (several files are then lined up by it, else by row). */
@@ -82,16 +91,37 @@ export interface JudgmentIndex {
   /** Fields seen in the first records, for the field filter. */
   fields: string[];
   /** Distinct scores seen, ascending. */
-  scale: number[];
+  seenScores: number[];
+  /** The templates the judgments record (`judge.template`), in order of first use. */
+  templates: string[];
+  /** Numeric keys of the score distributions, ascending. */
+  distributionScores: number[];
   /** Rows whose line was not JSON (shown as failed with the reason). */
   unreadable: number;
   hasDistribution: boolean;
   dispose(): void;
 }
 
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export function fileStamp(file: string): FileStamp {
+  const info = statSync(file);
+  return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+}
+
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
 /** Builds the index of a judgments file (.jsonl, .json, .csv, .tsv, .parquet, optionally .gz). */
 export async function indexJudgments(file: string): Promise<JudgmentIndex> {
   await checkInputFile(file);
+  const stamp = fileStamp(file);
+  const keys = new LabelKeys();
   const format = formatFromPath(file);
   let jsonl = file;
   let tempDir: string | undefined;
@@ -102,7 +132,7 @@ export async function indexJudgments(file: string): Promise<JudgmentIndex> {
     lineNumbers = new Column((n) => new Uint32Array(n));
     const out = createWriteStream(jsonl);
     let i = 0;
-    for await (const { line, record } of readRecords(file, { onReject: () => {} })) {
+    for await (const { line, record } of readRecords(file, { onReject: (r) => keys.add(String(r.line - 1), r.line) })) {
       lineNumbers.set(i++, line);
       if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, "drain");
     }
@@ -122,6 +152,8 @@ export async function indexJudgments(file: string): Promise<JudgmentIndex> {
   const categories = new Map<string, { values: Map<string, number>; codes: Column<Uint8Array> } | null>();
   const fields = new Set<string>();
   const seenScores = new Set<number>();
+  const templates = new Set<string>();
+  const distributionScores = new Set<number>();
   let rows = 0;
   let unreadable = 0;
   let pairwise = false;
@@ -149,14 +181,16 @@ export async function indexJudgments(file: string): Promise<JudgmentIndex> {
       failed.set(row, 1);
       const id = String(line - 1);
       ids.push(id);
-      rowOfId.set(id, row);
+      keys.add(id, line);
       continue;
     }
     if (row < 200) for (const key of Object.keys(record)) fields.add(key);
     const id = labelIdOf(record, line);
     if (typeof record.id === "string" || typeof record.id === "number") hasIds = true;
     ids.push(id);
-    if (!rowOfId.has(id)) rowOfId.set(id, row);
+    keys.add(id, line);
+    const template = (record.judge as { template?: unknown } | undefined)?.template;
+    if (typeof template === "string" && templates.size < 16) templates.add(template);
 
     const score = typeof record.score === "number" ? record.score : typeof record.score === "string" && record.score.trim() !== "" ? Number(record.score) : NaN;
     if (Number.isFinite(score)) {
@@ -168,6 +202,9 @@ export async function indexJudgments(file: string): Promise<JudgmentIndex> {
     if (winner) winners.set(row, winner);
     if (typeof record.error === "string" && record.error !== "") failed.set(row, 1);
     const distribution = (record.score_distribution ?? record.winner_distribution) as Record<string, number> | undefined;
+    if (distribution && typeof distribution === "object" && record.score_distribution === distribution && distributionScores.size < 200) {
+      for (const key of Object.keys(distribution)) if (key.trim() !== "" && Number.isFinite(Number(key))) distributionScores.add(Number(key));
+    }
     if (distribution && typeof distribution === "object") {
       const own = winner ? distribution[WINNERS[winner] as string] : Number.isFinite(score) ? distribution[String(score)] : undefined;
       const top = typeof own === "number" ? own : Math.max(...Object.values(distribution).filter((v) => typeof v === "number"));
@@ -180,6 +217,10 @@ export async function indexJudgments(file: string): Promise<JudgmentIndex> {
       if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") continue;
       const existing = categories.get(key);
       if (existing === null) continue;
+      if (typeof value === "number" && !Number.isInteger(value)) {
+        categories.set(key, null);
+        continue;
+      }
       const text = String(value);
       if (text.length > MAX_CATEGORY_LENGTH) {
         categories.set(key, null);
@@ -200,10 +241,18 @@ export async function indexJudgments(file: string): Promise<JudgmentIndex> {
     }
   }
 
+  // Rows that share an id are keyed by line, so that a label belongs to one record.
+  const duplicates = keys.duplicates();
+  if (duplicates.length > 0) for (let row = 0; row < rows; row++) ids[row] = keys.keyOf(ids[row] as string, lines.data[row] as number);
+  for (let row = 0; row < rows; row++) rowOfId.set(ids[row] as string, row);
+
   const keptCategories: CategoryField[] = [];
   for (const [name, field] of categories) {
     // A field with one value per row (ids, texts) tells nothing; one with a single value neither.
     if (!field || name === "id" || name === "score" || name === "winner" || field.values.size < 2) continue;
+    let withValue = 0;
+    for (let row = 0; row < rows; row++) if (field.codes.data[row]) withValue++;
+    if (field.values.size > Math.max(2, withValue / 2)) continue;
     const codes = field.codes.trim(rows);
     const full = new Uint8Array(rows);
     full.set(codes.subarray(0, Math.min(codes.length, rows)));
@@ -223,11 +272,15 @@ export async function indexJudgments(file: string): Promise<JudgmentIndex> {
     failed: failed.trim(rows),
     uncertainty: uncertainty.trim(rows),
     ids,
+    duplicates,
+    stamp,
     rowOfId,
     hasIds,
     categories: keptCategories,
     fields: [...fields],
-    scale: [...seenScores].sort((a, b) => a - b),
+    seenScores: [...seenScores].sort((a, b) => a - b),
+    templates: [...templates],
+    distributionScores: [...distributionScores].sort((a, b) => a - b),
     unreadable,
     hasDistribution,
     dispose() {

@@ -69,6 +69,17 @@ export function judgeSpread(ws: Workspace, row: number): number {
   return hi >= lo ? hi - lo : NaN;
 }
 
+/** The least sure of the judges on a row of file 0: the largest 1 - p(own verdict) of any open file. NaN: no distribution. */
+export function judgeUncertainty(ws: Workspace, row: number): number {
+  let most = NaN;
+  for (const [j, index] of ws.indexes.entries()) {
+    const r = (ws.alignment[j] as Int32Array)[row] as number;
+    const u = r < 0 ? NaN : (index.uncertainty[r] as number);
+    if (!Number.isNaN(u) && !(u <= most)) most = u;
+  }
+  return most;
+}
+
 /** How far the judge (file 0) is from the humans on a row: |score - mean human score|, or 1 when the majority winner differs. NaN: no labels. */
 export function labelGap(ws: Workspace, row: number): number {
   const index = ws.indexes[0] as JudgmentIndex;
@@ -135,7 +146,7 @@ function order(ws: Workspace, rows: number[], how: Order, seed: number): number[
     case "-score":
       return by((r) => index.scores[r] as number, true);
     case "uncertainty":
-      return by((r) => index.uncertainty[r] as number, true);
+      return by((r) => judgeUncertainty(ws, r), true);
     case "disagree-judges":
       return by((r) => judgeSpread(ws, r), true);
     case "disagree-labels":

@@ -3,6 +3,8 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { createViewApp, type ViewAppOptions } from "./api.js";
 import { openWorkspace, type WorkspaceOptions } from "./workspace.js";
+import { labelFileWarnings } from "../records/labels.js";
+import type { LabelScale } from "./scale.js";
 
 export interface StartViewOptions extends WorkspaceOptions, Omit<ViewAppOptions, "workspace" | "allowedHosts"> {
   /** Interface to listen on (default 127.0.0.1: only this machine). */
@@ -15,6 +17,11 @@ export interface RunningView {
   url: string;
   port: number;
   labelsFile: string;
+  /** The scale humans label on, and where it came from (scores; a pairwise first file has winners instead). */
+  scale: LabelScale;
+  pairwise: boolean;
+  /** What the user must know before labelling: records that share an id, damaged label lines. */
+  warnings: string[];
   /** Stops listening and removes the index's temporary files. */
   close(): Promise<void>;
 }
@@ -44,6 +51,9 @@ export async function startView(options: StartViewOptions): Promise<RunningView>
       url: `http://${shownHost === "0.0.0.0" ? "127.0.0.1" : shownHost}:${port}/`,
       port,
       labelsFile: workspace.labels.file,
+      scale: workspace.scale,
+      pairwise: workspace.indexes[0]?.mode === "pairwise",
+      warnings: [...workspace.warnings, ...labelFileWarnings(workspace.labels)],
       close: () =>
         new Promise<void>((done, fail) => {
           server.close((error) => {

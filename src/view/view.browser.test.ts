@@ -2,7 +2,7 @@
  * critic view in a real Chromium: load, filter, open a record, label by keyboard, undo, notes,
  * reload, two annotators, the live report, safe rendering of hostile records, a 200k-row file.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -133,7 +133,8 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
     await page.reload();
     await page.locator(".row.selected").waitFor();
     await page.selectOption("select[name=order]", "row");
-    await expect.poll(() => selectedRow(page)).toBe("0");
+    // The queue opens at the next record I have not labelled, not at the top.
+    await expect.poll(() => selectedRow(page)).toBe("2");
     await expect.poll(() => page.locator('.row[data-row="0"] .c-mine').textContent()).toBe("4");
     await expect.poll(() => page.locator('.row[data-row="1"] .c-mine').textContent()).toBe("2");
     expect(await page.locator('.row[data-row="2"] .c-mine').textContent()).toBe("");
@@ -162,6 +163,8 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
     const report = page.frameLocator("iframe[title='meta-eval report']").locator("body");
     await expect.poll(() => report.textContent(), { timeout: 60_000 }).toContain("Pearson");
     expect(await report.textContent()).toContain("gpt4-sample2");
+    // The command shown beside it is one the CLI takes: with its required -o.
+    expect(await page.getByTestId("measure-command").textContent()).toBe(`critic meta-eval ${files.join(" ")} --gold-file ${labels} -o ${path.join(dir, "meta-eval-report")}`);
     // The report runs no script: its frame is sandboxed.
     expect(await page.locator("iframe[title='meta-eval report']").getAttribute("sandbox")).toBe("");
 
@@ -169,7 +172,8 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
     await page.getByRole("button", { name: "Browse & label" }).click();
     await page.selectOption("select[name=order]", "disagree-judges");
     await page.locator(".row.selected").waitFor();
-    const first = await page.locator(".row.selected .c-verdict").allTextContents();
+    await expect.poll(() => page.locator(".row").first().getAttribute("data-row")).not.toBeNull();
+    const first = await page.locator(".row").first().locator(".c-verdict").allTextContents();
     const spread = Math.abs(Number(first[0]) - Number(first[1]));
     const maxSpread = Math.max(...judge1.map((r, i) => Math.abs((r.score as number) - (readJsonl(files[1]!)[i]!.score as number))));
     expect(spread).toBe(maxSpread);
@@ -190,7 +194,7 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
         feedback: "A is better <b onmouseover=\"window.__pwned=4\">x</b>",
         judge: {
           backend: "openai", model: "m", template: "prometheus-pairwise", raw: "A is better [RESULT] A",
-          samples: [{ feedback: "A first: A is better", winner: "tie", swap: { original: "A", swapped: "B", consistent: false, swappedFeedback: "B first: the other one is better" } }],
+          samples: [{ feedback: "A first: A is better", winner: "tie", swap: { original: "A", swapped: "B", consistent: false, swappedFeedback: "B first: the other one is better. Response A is more accurate than Response B [[A]]" } }],
         },
       },
     ]);
@@ -203,9 +207,55 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
     expect(await page.locator(".detail").textContent()).toContain('<img src=x onerror="window.__pwned = 2">');
     await expect.poll(() => page.locator(".swaps").textContent()).toContain("B first: the other one is better");
     expect(await page.locator(".swaps").textContent()).toContain("A first: A is better");
+    // The swapped order's feedback names the responses as the record does: the judge's "A" was the record's B.
+    expect(await page.locator(".swaps").textContent()).toContain("Response B is more accurate than Response A [[B]]");
+    expect(await page.getByTestId("swap-note").textContent()).toContain("A and B below are the record's own");
     await page.keyboard.press("b");
     await expect.poll(() => readJsonl(path.join(dir, "hostile.labels.jsonl")).length).toBe(1);
     expect(readJsonl(path.join(dir, "hostile.labels.jsonl"))[0]).toMatchObject({ id: "x1", winner: "B", annotator: "ana" });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("labels on the template's whole scale, keeps records that share an id apart, names judges apart, and notices a replaced file", async () => {
+    // A Prometheus judge that only said 3 and 4, "a" twice; a second judge with distributions.
+    const judged = (id: string, score: number, extra: Record<string, unknown> = {}) => ({
+      id, task: ["math", "code"][score % 2], instruction: `question ${id}`, response: `answer ${id}`, feedback: `feedback ${id}`, score, latency_s: score / 7,
+      judge: { backend: "openai", model: "m", template: "prometheus-absolute", raw: "", samples: [] }, ...extra,
+    });
+    const ids = ["a", "a", "b", "c"];
+    const seven = path.join(dir, "judgments-prometheus-7b.jsonl");
+    const thirteen = path.join(dir, "judgments-prometheus-13b.jsonl");
+    writeJsonl(seven, ids.map((id, i) => judged(id, [3, 4, 4, 3][i]!)));
+    writeJsonl(thirteen, ids.map((id, i) => judged(id, 4, { score_distribution: { "4": [0.9, 0.5, 0.6, 0.95][i], "5": 1 - [0.9, 0.5, 0.6, 0.95][i]! } })));
+    const scaleLabels = path.join(dir, "scale.labels.jsonl");
+    const { page, errors } = await open({ files: [seven, thirteen], labels: scaleLabels });
+    await page.selectOption("select[name=order]", "row");
+    await expect.poll(() => selectedRow(page)).toBe("0");
+    expect(await page.locator(".thead .c-verdict").allTextContents()).toEqual(["7b", "13b"]);
+    expect(await page.locator(".thead .c-verdict").first().getAttribute("title")).toBe(seven);
+    expect(await page.locator("select[name=order] option").allTextContents()).toContain("judge least sure first");
+    expect(await page.locator("select[name=field] option").allTextContents()).toEqual(["any field", "task"]);
+    await expect.poll(() => page.getByTestId("warning").first().textContent()).toContain('"a" on lines 1, 2');
+    expect(await page.locator(".labelbar .choice").allTextContents()).toEqual(["1", "2", "3", "4", "5", "note (n)"]);
+    expect(await page.getByTestId("scale-source").textContent()).toBe("scale 1–5, from template prometheus-absolute");
+    await page.screenshot({ path: path.join(dir, "scale.png") });
+
+    // A score the judge never gave, on the first "a": the second keeps no label.
+    await page.keyboard.press("1");
+    await expect.poll(() => readJsonl(scaleLabels).length).toBe(1);
+    expect(readJsonl(scaleLabels)[0]).toMatchObject({ id: "a@line1", score: 1 });
+    await expect.poll(() => page.locator('.row[data-row="0"] .c-mine').textContent()).toBe("1");
+    expect(await page.locator('.row[data-row="1"] .c-mine').textContent()).toBe("");
+
+    // The judge is run again to the same file: the next label is refused and the page shows the new records.
+    const rerun = path.join(dir, "rerun.tmp.jsonl");
+    writeJsonl(rerun, ["x", "y", "z"].map((id) => judged(id, 2)));
+    renameSync(rerun, seven);
+    await page.keyboard.press("5");
+    await expect.poll(() => page.getByRole("status").textContent()).toContain("NOT SAVED");
+    expect(readJsonl(scaleLabels)).toHaveLength(1);
+    await expect.poll(() => page.locator('.row[data-row="0"] .c-id').textContent()).toBe("x");
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -144,11 +144,13 @@ describe("queries and queues", () => {
     expect(prompt).toContain("Is the answer right?");
 
     const post = (body: unknown, type = "application/json") => get("/api/labels", { method: "POST", headers: { "Content-Type": type }, body: JSON.stringify(body) });
-    expect((await post({ row: 0, score: 3 }, "text/plain")).status).toBe(415);
-    expect((await post({ row: 99, score: 3 })).status).toBe(400);
-    expect((await post({ row: 0, score: "3" })).status).toBe(400);
-    expect((await post({ row: 0, winner: "C" })).status).toBe(400);
-    const saved = await post({ row: 0, score: 2, note: "  too short  " });
+    expect((await post({ row: 0, id: "r0", score: 3 }, "text/plain")).status).toBe(415);
+    expect((await post({ row: 99, id: "r0", score: 3 })).status).toBe(400);
+    expect((await post({ row: 0, id: "r0", score: "3" })).status).toBe(400);
+    expect((await post({ row: 0, id: "r0", winner: "C" })).status).toBe(400);
+    expect((await post({ row: 0, score: 3 })).status).toBe(400); // which record the label is for
+    expect((await post({ row: 0, id: "r1", score: 3 })).status).toBe(409); // not the record on that row
+    const saved = await post({ row: 0, id: "r0", score: 2, note: "  too short  " });
     expect(saved.status).toBe(200);
     expect(readJsonl(ws.labels.file).at(-1)).toMatchObject({ id: "r0", score: 2, annotator: "ana", note: "too short" });
     const agreement = (await (await get("/api/agreement")).json()) as { agreement: { names: string[]; fleiss: { items: number } } };

@@ -7,11 +7,13 @@ export type Verdict = VerdictSummary;
 /** The view's API client: JSON over fetch, with the key (when the server wants one) as a bearer token. */
 export interface FileInfo {
   name: string;
+  /** The shortest name that tells the files apart (table columns). */
+  short: string;
   file: string;
   rows: number;
   mode: "absolute" | "pairwise";
-  scale: number[];
   hasDistribution: boolean;
+  duplicates: number;
   unreadable: number;
   categories: Array<{ name: string; values: string[] }>;
   matched: number;
@@ -26,6 +28,10 @@ export interface Labelled {
 export interface Info {
   files: FileInfo[];
   alignedBy: "id" | "row";
+  generation: number;
+  scale: { scores: number[]; source: string; warning?: string };
+  warnings: string[];
+  measureCommand: string[];
   annotator: string;
   labelsFile: string;
   labelProblems: Array<{ line: number; reason: string }>;
@@ -83,9 +89,9 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
 
 export const api = {
   info: () => call<Info>("/api/info"),
-  rows: (params: URLSearchParams) => call<{ total: number; offset: number; rows: RowSummary[] }>(`/api/rows?${params}`),
+  rows: (params: URLSearchParams) => call<{ total: number; offset: number; generation: number; next?: number; rows: RowSummary[] }>(`/api/rows?${params}`),
   record: (row: number) => call<RecordDetail>(`/api/record/${row}`),
-  label: (body: { row: number; score?: number | null; winner?: string | null; note?: string }) =>
+  label: (body: { row: number; id: string; generation: number; score?: number | null; winner?: string | null; note?: string }) =>
     call<{ label: HumanLabel; labelled: Labelled }>("/api/labels", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }),
   agreement: () => call<{ agreement: Agreement | null }>("/api/agreement"),
   measure: () => call<{ html: string; notes: string[] }>("/api/measure"),

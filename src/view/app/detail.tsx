@@ -13,6 +13,7 @@ interface DetailProps {
   info: Info;
   version: number;
   digits: Record<string, number>;
+  scale: Info["scale"];
   noteOpen: boolean;
   onLabel: (verdict: { score?: number; winner?: string }) => void;
   onNote: (note: string) => void;
@@ -20,7 +21,7 @@ interface DetailProps {
   onCloseNote: () => void;
 }
 
-export function Detail({ row, info, version, digits, noteOpen, onLabel, onNote, onOpenNote, onCloseNote }: DetailProps) {
+export function Detail({ row, info, version, digits, scale, noteOpen, onLabel, onNote, onOpenNote, onCloseNote }: DetailProps) {
   const [detail, setDetail] = useState<RecordDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -43,10 +44,12 @@ export function Detail({ row, info, version, digits, noteOpen, onLabel, onNote, 
           ? (["A", "B", "tie"] as const).map((w) => (
               <button class={mine?.winner === w ? "choice on" : "choice"} onClick={() => onLabel({ winner: w })}>{w === "tie" ? "tie (t)" : `${w} (${w.toLowerCase()})`}</button>
             ))
-          : Object.entries(digits).map(([key, score]) => (
-              <button class={mine?.score === score ? "choice on" : "choice"} onClick={() => onLabel({ score })} title={`key ${key}`}>{score}</button>
-            ))}
+          : scale.scores.map((score) => {
+              const key = Object.keys(digits).find((k) => digits[k] === score);
+              return <button class={mine?.score === score ? "choice on" : "choice"} onClick={() => onLabel({ score })} title={key !== undefined ? `key ${key}` : "no key: click"}>{score}</button>;
+            })}
         <button class="choice" onClick={onOpenNote}>note (n)</button>
+        {!pairwise && <span class="scale" data-testid="scale-source">scale {scale.scores[0]}–{scale.scores[scale.scores.length - 1]}, from {scale.source}</span>}
         {others.length > 0 && <span class="others">others: {others.map((l) => `${l.annotator} ${verdictText(l)}`).join(", ")}</span>}
       </div>
       {noteOpen && <NoteEditor initial={mine?.note ?? ""} onSave={onNote} onCancel={onCloseNote} />}
@@ -142,7 +145,15 @@ function JudgeCard({ file, pairwise }: { file: RecordFile; pairwise: boolean }) 
               <p>sample {k + 1}: as given → {s.original ?? "–"}, swapped → {s.swapped ?? "–"} {s.consistent ? "(consistent)" : "(the order changed the verdict)"}</p>
               <div class="orders">
                 <div><h5>A then B</h5><Markdown text={judge?.samples?.[k]?.feedback ?? ""} /></div>
-                <div><h5>B then A</h5>{s.swappedFeedback !== undefined ? <Markdown text={s.swappedFeedback} /> : <p>not graded</p>}</div>
+                <div>
+                  <h5>B then A</h5>
+                  {s.swappedFeedback !== undefined ? (
+                    <>
+                      <p class="muted" data-testid="swap-note">The judge saw B first, as its “A”: A and B below are the record's own.</p>
+                      <Markdown text={inRecordTerms(s.swappedFeedback)} />
+                    </>
+                  ) : <p>not graded</p>}
+                </div>
               </div>
             </div>
           ))}
@@ -150,6 +161,21 @@ function JudgeCard({ file, pairwise }: { file: RecordFile; pairwise: boolean }) 
       )}
     </div>
   );
+}
+
+/**
+ * Feedback written on the swapped order, with A and B named as in the record: the judge's
+ * "Response A" was the record's B. Names of the two sides (Response/Assistant/Answer/Output A,
+ * [[A]]) are swapped; a lone "A" in prose is left alone (it may be the article).
+ */
+export function inRecordTerms(text: string): string {
+  return text
+    .replace(/\b([Rr]esponse|[Aa]ssistant|[Aa]nswer|[Oo]utput|[Mm]odel|[Cc]andidate)(\s+)([AB])\b/g, (_m, word: string, space: string, side: string) => `${word}${space}${swapSide(side)}`)
+    .replace(/\[\[([AB])\]\]/g, (_m, side: string) => `[[${swapSide(side)}]]`);
+}
+
+function swapSide(side: string): string {
+  return side === "A" ? "B" : "A";
 }
 
 const SHOWN = ["instruction", "prompt", "question", "input", "response", "response_a", "response_b", "reference_answer", "criteria"];

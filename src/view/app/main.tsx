@@ -56,11 +56,20 @@ function App() {
   const undo = useRef<UndoStep[]>([]);
   const saving = useRef<Promise<unknown>>(Promise.resolve());
   const loading = useRef(new Set<number>());
+  const generationRef = useRef(0);
+  const startAtNext = useRef(true);
+  const loadPageRef = useRef<(page: number) => void>(() => {});
 
   const loadInfo = useCallback(() => {
     api.info().then((answer) => {
       // Several judges: the records where they disagree most come first.
       if (answer.files.length > 1) setFilters((f) => (f.order === "row" ? { ...f, order: "disagree-judges" } : f));
+      if (generationRef.current !== 0 && answer.generation !== generationRef.current) {
+        // A label refused for it says so first: that message stays.
+        setStatus((s) => (s.startsWith("NOT SAVED") ? s : "a judgments file changed on disk: the view indexed it again and shows the records as they are now"));
+        setGen((g) => g + 1);
+      }
+      generationRef.current = answer.generation;
       setInfo(answer);
     }, (error: unknown) => {
       if (error instanceof ApiError && error.status === 401) setNeedKey(true);
@@ -86,8 +95,20 @@ function App() {
       api.rows(p).then(
         (answer) => {
           loading.current.delete(page);
+          // The server indexed a replaced file again: start over from its new info.
+          if (answer.generation !== generationRef.current) {
+            loadInfo();
+            return;
+          }
           setTotal(answer.total);
           setPages((old) => new Map(old).set(page, answer.rows));
+          // A new query opens at the first record I have not labelled.
+          if (answer.next !== undefined && startAtNext.current) {
+            startAtNext.current = false;
+            selectedRef.current = answer.next;
+            setSelected(answer.next);
+            if (Math.floor(answer.next / PAGE) !== page) loadPageRef.current(Math.floor(answer.next / PAGE));
+          }
         },
         (error: unknown) => {
           loading.current.delete(page);
@@ -98,6 +119,7 @@ function App() {
     },
     [params],
   );
+  loadPageRef.current = loadPage;
 
   // A new query: start again at the top with the first record selected.
   useEffect(() => {
@@ -107,6 +129,7 @@ function App() {
     setTotal(null);
     setSelected(0);
     selectedRef.current = 0;
+    startAtNext.current = true;
     loadPage(0);
   }, [info !== null, loadPage]);
 
@@ -148,7 +171,7 @@ function App() {
     if (remember) undo.current.push({ row: row.row, i, before });
     try {
       // One label request at a time, in the order they were made: an undo never overtakes its label.
-      const request = saving.current.then(() => api.label({ row: row.row, ...state }));
+      const request = saving.current.then(() => api.label({ row: row.row, id: row.id, generation: generationRef.current, ...state }));
       saving.current = request.catch(() => undefined);
       const answer = await request;
       const saved = answer.label.score !== undefined || answer.label.winner !== undefined || answer.label.note !== undefined ? answer.label : null;
@@ -162,6 +185,11 @@ function App() {
     } catch (error) {
       if (remember) undo.current.pop();
       setStatus(`NOT SAVED: ${(error as Error).message}`);
+      // The file changed under the page: show the records as they are now.
+      if (error instanceof ApiError && error.status === 409) {
+        undo.current = [];
+        loadInfo();
+      }
       return false;
     }
   };
@@ -192,14 +220,18 @@ function App() {
       return;
     }
     const row = rowAt(step.i);
-    const target: RowSummary = row && row.row === step.row ? row : ({ row: step.row, i: step.i, mine: null, labels: 0 } as unknown as RowSummary);
+    if (!row || row.row !== step.row) {
+      setStatus("cannot undo: that record is no longer in the list (refresh)");
+      return;
+    }
+    const target = row;
     move(step.i);
     await saveLabel(step.i, target, step.before ?? { score: null }, false);
   };
 
   const first = info?.files[0];
   const pairwise = first?.mode === "pairwise";
-  const digits = useMemo(() => keyScale(first?.scale ?? []), [first]);
+  const digits = useMemo(() => keyScale(info?.scale.scores ?? []), [info]);
 
   const onKey = useRef<(event: KeyboardEvent) => void>(() => {});
   onKey.current = (event: KeyboardEvent) => {
@@ -245,6 +277,8 @@ function App() {
           {info.annotator}: <b data-testid="mine">{info.labelled.mine}</b> labelled · all annotators {info.labelled.total}
         </span>
       </header>
+      {info.warnings.map((w) => <p class="warning" data-testid="warning">{w}</p>)}
+      {!pairwise && info.scale.warning && <p class="warning" data-testid="warning">{info.scale.warning}</p>}
       {info.labelProblems.length > 0 && <p class="warning">{info.labelsFile}: {info.labelProblems.length} line(s) could not be read, first line {info.labelProblems[0]!.line}: {info.labelProblems[0]!.reason}</p>}
       {info.files.slice(1).filter((f) => f.matched < first!.rows).map((f) => <p class="warning">{f.name}: {f.matched} of {first!.rows} records matched by {info.alignedBy}</p>)}
       {tab === "browse" && (
@@ -260,6 +294,7 @@ function App() {
                   info={info}
                   version={detailVersion}
                   digits={digits}
+                  scale={info.scale}
                   noteOpen={noteOpen}
                   onLabel={label}
                   onNote={(note) => void saveNote(note)}
@@ -283,13 +318,14 @@ function App() {
   );
 }
 
-/** Keys that give a score: the digits of the scale (0 for 10 on a 1-10 scale). */
+/** Keys that give a score: the digits of the scale (0 for 10 on a 1-10 scale); scores without a key get a button only. */
 function keyScale(scale: number[]): Record<string, number> {
-  const whole = scale.filter((s) => Number.isInteger(s));
-  const lo = whole.length > 0 ? Math.min(...whole) : 1;
-  const hi = whole.length > 0 ? Math.max(...whole) : 5;
   const keys: Record<string, number> = {};
-  for (let s = Math.max(lo, 0); s <= Math.min(hi, 10); s++) keys[s === 10 ? "0" : String(s)] = s;
+  const hasZero = scale.includes(0);
+  for (const s of scale) {
+    if (Number.isInteger(s) && s >= 0 && s <= 9) keys[String(s)] = s;
+    else if (s === 10 && !hasZero) keys["0"] = s;
+  }
   return keys;
 }
 
@@ -307,7 +343,7 @@ function Toolbar({ info, filters, setFilter, total, onRefresh }: { info: Info; f
   const first = info.files[0]!;
   const [q, setQ] = useState(filters.q);
   const category = first.categories.find((c) => c.name === filters.field);
-  const orders = info.orders.filter((o) => (o !== "disagree-judges" || info.files.length > 1) && (o !== "uncertainty" || first.hasDistribution));
+  const orders = info.orders.filter((o) => (o !== "disagree-judges" || info.files.length > 1) && (o !== "uncertainty" || info.files.some((f) => f.hasDistribution)));
   return (
     <div class="toolbar">
       <form onSubmit={(e) => { e.preventDefault(); setFilter({ q }); }}>
@@ -323,7 +359,7 @@ function Toolbar({ info, filters, setFilter, total, onRefresh }: { info: Info; f
       ) : (
         <select name="score" value={filters.score} onChange={(e) => setFilter({ score: (e.target as HTMLSelectElement).value })}>
           <option value="">any score</option>
-          {first.scale.map((s) => <option value={String(s)}>score {s}</option>)}
+          {info.scale.scores.map((s) => <option value={String(s)}>score {s}</option>)}
         </select>
       )}
       <select name="failed" value={filters.failed} onChange={(e) => setFilter({ failed: (e.target as HTMLSelectElement).value })}>
@@ -405,7 +441,7 @@ function Table({ total, pages, selected, loadPage, onSelect, info }: { total: nu
       <div class="thead">
         <span class="c-id">id</span>
         <span class="c-text">{pairwise ? "prompt · response A | B" : "prompt · response"}</span>
-        {info.files.map((f) => <span class="c-verdict" title={f.file}>{f.name}</span>)}
+        {info.files.map((f) => <span class="c-verdict" title={f.file}>{f.short}</span>)}
         <span class="c-mine">me</span>
       </div>
       <div class="tbody" ref={box} onScroll={(e) => setScroll((e.target as HTMLDivElement).scrollTop)}>
@@ -426,12 +462,17 @@ function Measure({ info }: { info: Info }) {
     <section class="measure">
       <p>
         The meta-eval report of {info.files.map((f) => f.name).join(", ")} against the {info.labelled.total} labels in {info.labelsFile} so far (the same as{" "}
-        <code>critic meta-eval {info.files.map((f) => f.file).join(" ")} --gold-file {info.labelsFile}</code>). <button onClick={run} disabled={state.busy}>{state.busy ? "measuring…" : "measure again"}</button>
+        <code data-testid="measure-command">{info.measureCommand.map(shellQuote).join(" ")}</code>). <button onClick={run} disabled={state.busy}>{state.busy ? "measuring…" : "measure again"}</button>
       </p>
       {state.error && <p class="warning">{state.error}</p>}
       {state.html && <iframe title="meta-eval report" sandbox="" srcdoc={state.html} />}
     </section>
   );
+}
+
+/** A word as a POSIX shell reads it back: quoted when it holds anything but safe characters. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 function Annotators({ info }: { info: Info }) {

@@ -134,25 +134,29 @@ def main():
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
+    import transformers
+
     base = cfg["model"]["model_name_or_path"]
-    remote = cfg["model"].get("trust_remote_code", False)
-    dtype = getattr(torch, cfg["model"].get("dtype") or "float32")
+    load = {"trust_remote_code": cfg["model"].get("trust_remote_code", False)}
+    # transformers 5 names it dtype; 4.x torch_dtype.
+    load["dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"] = getattr(torch, cfg["model"].get("dtype") or "float32")
     if cfg.get("lora"):
         from peft import PeftModel
 
-        model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=n_labels, dtype=dtype, trust_remote_code=remote)
+        model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=n_labels, **load)
+        # merge_and_unload also puts the fully trained score head (modules_to_save) in place.
         model = PeftModel.from_pretrained(model, trained).merge_and_unload()
     else:
-        model = AutoModelForSequenceClassification.from_pretrained(trained, dtype=dtype, trust_remote_code=remote)
+        model = AutoModelForSequenceClassification.from_pretrained(trained, **load)
     tensors = head_tensors(model, kind, n_labels)
 
-    causal = AutoModelForCausalLM.from_pretrained(base, dtype=dtype, trust_remote_code=remote)
+    causal = AutoModelForCausalLM.from_pretrained(base, **load)
     backbone = getattr(model, model.base_model_prefix)
     getattr(causal, causal.base_model_prefix).load_state_dict(backbone.state_dict())
     os.makedirs(out, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out) as hf_dir:
         causal.save_pretrained(hf_dir)
-        AutoTokenizer.from_pretrained(trained if os.path.isfile(os.path.join(trained, "tokenizer_config.json")) else base, trust_remote_code=remote).save_pretrained(hf_dir)
+        AutoTokenizer.from_pretrained(trained if os.path.isfile(os.path.join(trained, "tokenizer_config.json")) else base, trust_remote_code=load["trust_remote_code"]).save_pretrained(hf_dir)
         partial = os.path.join(out, "backbone.gguf.partial")
         subprocess.run([sys.executable, converter, hf_dir, "--outfile", partial, "--outtype", outtype], check=True)
         os.replace(partial, os.path.join(out, "backbone.gguf"))

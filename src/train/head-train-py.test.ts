@@ -193,8 +193,13 @@ describe("package.py writes the judge package", () => {
     // The stand-in head's weight[r][c] = 0.01 (r + 1) + 0.001 c.
     expect(tensors["score.weight"]!.values[1 * 8 + 3]).toBeCloseTo(0.023, 6);
     expect(readFileSync(path.join(dir, "backbone.gguf"), "utf8")).toBe('GGUF{"arch": "Phi3ForCausalLM", "outtype": "q8_0"}');
-    const seen = JSON.parse(readFileSync(path.join(run.runDir, "seen-package.json"), "utf8")) as { adapter: string; causal_backbone: unknown };
+    const seen = JSON.parse(readFileSync(path.join(run.runDir, "seen-package.json"), "utf8")) as { adapter: string; causal_backbone: unknown; from_pretrained: Array<Record<string, unknown>> };
     expect(seen.adapter).toBe(path.join(run.runDir, "output"));
+    // The base as a classifier (for the adapter) and as the causal model it wraps, both in the run's dtype.
+    expect(seen.from_pretrained).toEqual([
+      { name: "microsoft/Phi-3-mini-4k-instruct", num_labels: 5, dtype: "bfloat16", trust_remote_code: false },
+      { name: "microsoft/Phi-3-mini-4k-instruct", causal: true, dtype: "bfloat16", trust_remote_code: false },
+    ]);
     expect(seen.causal_backbone).toEqual({ "layers.0.weight": "merged:microsoft/Phi-3-mini-4k-instruct" });
   });
 

@@ -213,7 +213,11 @@ def make_transformers(new):
             seen["causal_backbone"] = self.model.loaded
             open(os.path.join(d, "config.json"), "w").write(json.dumps({"architectures": ["Phi3ForCausalLM"]}))
 
-    tf.AutoModelForCausalLM = types.SimpleNamespace(from_pretrained=lambda name, **kw: Causal(name))
+    def causal_from_pretrained(name, **kw):
+        seen.setdefault("from_pretrained", []).append({"name": name, "causal": True, **kw})
+        return Causal(name)
+
+    tf.AutoModelForCausalLM = types.SimpleNamespace(from_pretrained=causal_from_pretrained)
     tf.DataCollatorWithPadding = lambda tokenizer: ("DataCollatorWithPadding", tokenizer)
 
     class EarlyStoppingCallback:

@@ -5,14 +5,14 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, runCli } from "../../test/support/cli.js";
 import { readJsonl, writeJsonl } from "../../test/support/jsonl.js";
-import { getTemplate, renderPrompt } from "../templates/index.js";
+import { getTemplate, renderPrompt, type Rubric } from "../templates/index.js";
 import type { ExportManifest } from "./card.js";
 import { exportDataset } from "./export.js";
 import { PHUDGE_SYSTEM_PROMPTS, phudgePrompt } from "./phudge.js";
 import { classifyRowSchema, regressRowSchema } from "./schemas.js";
 
 const dir = mkdtempSync(join(tmpdir(), "critic-export-score-"));
-const RUBRIC = { criteria: "Is the answer correct?", ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`score${n}_description`, `level ${n}`])) };
+const RUBRIC = { criteria: "Is the answer correct?", ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`score${n}_description`, `level ${n}`])) } as Rubric;
 const PROMETHEUS = getTemplate("prometheus-absolute");
 
 const judgment = (i: number, score: number | null, extra: Record<string, unknown> = {}) => ({

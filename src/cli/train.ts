@@ -56,7 +56,7 @@ const err = (line: string) => process.stderr.write(`${line}\n`);
 export function registerTrain(program: Command): void {
   const train = program
     .command("train")
-    .description("train a judge: TRL run folders (SFT, DPO, KTO, reward model, GRPO), launching with progress, hosted fine-tuning")
+    .description("train a judge: TRL run folders (SFT, DPO, KTO, reward model, GRPO), classifier/regressor heads with a judge package, launching with progress, hosted fine-tuning")
     .addHelpText(
       "after",
       [
@@ -65,6 +65,7 @@ export function registerTrain(program: Command): void {
         "  critic train sft --data export/ --base Qwen/Qwen2.5-1.5B-Instruct -o runs/sft --preset lora",
         "  critic train sft --data export/ --base teknium/OpenHermes-2.5-Mistral-7B -o runs/criticon --preset criticon-full",
         "  critic train dpo --data pairs/ --base ./runs/sft/output -o runs/dpo --accelerate zero2 --set beta=0.05 --launch",
+        "  critic train classify --data export-classify/ --base microsoft/Phi-3-mini-4k-instruct -o runs/phudge --preset phudge",
         "  critic train sft --provider openai --data export/ --base gpt-4.1-mini-2025-04-14 --set n_epochs=3",
         "  critic train doctor",
       ].join("\n"),

@@ -66,6 +66,7 @@ export const HEAD_PRESETS: Record<HeadPresetName, HeadPreset> = {
       save_total_limit: v(5, `${TRAIN} (PATIENCE + 1)`),
       load_best_model_at_end: v(true, TRAIN),
       seed: v(13, `${TRAIN} (seed_everything(seed = 13))`),
+      dataloader_num_workers: v(4, `${TRAIN} (dataloader_num_workers = accelerator.num_processes: 4 processes in ${ACCEL})`),
     }),
     lora: {
       r: v(128, `${TRAIN} (lora_rank = 128)`),

@@ -8,7 +8,7 @@ import { collect, finiteNumber, wholeNumber } from "./options.js";
 export function registerExport(program: Command): void {
   program
     .command("export")
-    .description("turn judgments, preference pairs or revisions into training sets (TRL SFT/DPO/KTO/reward, OpenAI, Alpaca) with a train/test split")
+    .description("turn judgments, preference pairs or revisions into training sets (TRL SFT/DPO/KTO/reward, OpenAI, Alpaca, classify/regress heads) with a train/test split")
     .argument("<inputs...>", "judgments (critic judge), pairs (critic generate pairs) or revisions (critic generate revise): .jsonl, .json, .csv, .parquet")
     .requiredOption("-o, --out <dir>", "output folder: train.jsonl, test.jsonl, export.json, README.md (in <dir>/<format>/ when several formats)")
     .option("-f, --format <names>", `one or more of ${FORMAT_NAMES.join(", ")} (repeatable or comma-separated)`, collectFormats)
@@ -25,6 +25,7 @@ export function registerExport(program: Command): void {
     .option("--system-in-user", "critique prompts: system prompt at the head of the user message, no system message")
     .option("--map <new=old>", "rename a field, e.g. --map prompt=instruction (repeatable)", collect, [])
     .option("--rejects <file>", "write bad records here (JSONL, with file, line and reason)")
+    .option("--augment-drop <p>", "classify/regress: PHUDGE's prompt form, train rows dropping the rubric and the reference answer each with probability p (e.g. 0.5)", probability)
     .option("--labels <file>", "human labels from critic view: export only labelled judgments, with the human verdict; corrections (with a note) as SFT targets and as preference pairs against the judge's critique")
     .action(async (inputs: string[], opts: ExportCliOptions) => {
       if (!opts.format || opts.format.length === 0) throw new Error(`no format: pass --format with one or more of ${FORMAT_NAMES.join(", ")}`);
@@ -46,6 +47,7 @@ export function registerExport(program: Command): void {
         map: opts.map.length > 0 ? parseFieldMap(opts.map) : undefined,
         rejects: opts.rejects,
         labels: opts.labels,
+        augmentDrop: opts.augmentDrop,
       });
       process.stderr.write(formatExportSummary(summary));
       // A format with no rows is a failed export, not a quiet empty training set.
@@ -70,6 +72,13 @@ interface ExportCliOptions {
   map: string[];
   rejects?: string;
   labels?: string;
+  augmentDrop?: number;
+}
+
+function probability(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a probability in [0, 1], got "${value}"`);
+  return n;
 }
 
 function collectFormats(value: string, previous: FormatName[] = []): FormatName[] {

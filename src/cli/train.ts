@@ -8,6 +8,8 @@ import { describeLaunch, formatMetric, startLaunch, type LaunchResult } from "..
 import { followHostedJob, runHostedFineTune, type HostedResult } from "../train/openai-ft.js";
 import { PRESET_NAMES } from "../train/presets.js";
 import { writeRunFolder, type RecipeOptions } from "../train/recipe.js";
+import { writeHeadRunFolder } from "../train/head-recipe.js";
+import { HEAD_KINDS, HEAD_LOSSES, HEAD_PRESET_NAMES, type HeadLoss } from "../train/head-presets.js";
 import { TrainStore } from "../train/train-store.js";
 import { collect, finiteNumber, positiveInt } from "./options.js";
 
@@ -29,13 +31,32 @@ interface TrainCliOptions
   pollInterval: number;
 }
 
+interface HeadCliOptions {
+  data: string;
+  base: string;
+  output: string;
+  preset?: string;
+  loss?: HeadLoss;
+  lora: boolean;
+  accelerate?: RecipeOptions["accelerate"];
+  numProcesses?: number;
+  numMachines?: number;
+  mainProcessIp?: string;
+  mainProcessPort?: number;
+  set: string[];
+  force?: boolean;
+  launch?: boolean;
+  launcher?: string;
+  store: string;
+}
+
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
 export function registerTrain(program: Command): void {
   const train = program
     .command("train")
-    .description("train a judge: TRL run folders (SFT, DPO, KTO, reward model, GRPO), launching with progress, hosted fine-tuning")
+    .description("train a judge: TRL run folders (SFT, DPO, KTO, reward model, GRPO), classifier/regressor heads with a judge package, launching with progress, hosted fine-tuning")
     .addHelpText(
       "after",
       [
@@ -44,6 +65,7 @@ export function registerTrain(program: Command): void {
         "  critic train sft --data export/ --base Qwen/Qwen2.5-1.5B-Instruct -o runs/sft --preset lora",
         "  critic train sft --data export/ --base teknium/OpenHermes-2.5-Mistral-7B -o runs/criticon --preset criticon-full",
         "  critic train dpo --data pairs/ --base ./runs/sft/output -o runs/dpo --accelerate zero2 --set beta=0.05 --launch",
+        "  critic train classify --data export-classify/ --base microsoft/Phi-3-mini-4k-instruct -o runs/phudge --preset phudge",
         "  critic train sft --provider openai --data export/ --base gpt-4.1-mini-2025-04-14 --set n_epochs=3",
         "  critic train doctor",
       ].join("\n"),
@@ -103,6 +125,59 @@ export function registerTrain(program: Command): void {
         out(`  ${trainer} on ${written.manifest.base}, ${written.manifest.accelerate} (${written.manifest.numProcesses} process${written.manifest.numProcesses === 1 ? "" : "es"})${written.manifest.preset ? `, preset ${written.manifest.preset}` : ""}`);
         if (!opts.launch) {
           out(`next: critic train doctor, then bash ${rel}/launch.sh (or critic train launch ${rel})`);
+          return;
+        }
+        await launch(written.runDir, opts);
+      });
+  }
+
+  for (const kind of HEAD_KINDS) {
+    train
+      .command(kind)
+      .description(
+        kind === "classify"
+          ? "a judge that is a classifier over the scores (AutoModelForSequenceClassification, EMD or CE loss, LoRA): run folder and judge package"
+          : "a judge that regresses the score (AutoModelForSequenceClassification with one output, MSE loss, LoRA): run folder and judge package",
+      )
+      .requiredOption("--data <dir>", `a \`critic export -f ${kind}\` folder`)
+      .requiredOption("--base <model>", "base model: Hugging Face id or local folder (e.g. microsoft/Phi-3-mini-4k-instruct)")
+      .requiredOption("-o, --output <dir>", "run folder to write")
+      .option("--preset <name>", `hyper-parameters of a published recipe: ${HEAD_PRESET_NAMES.join(", ")}`)
+      .option("--loss <name>", `${HEAD_LOSSES[kind].join(" | ")} (default: the preset's, else ${HEAD_LOSSES[kind][0]})`)
+      .option("--no-lora", "full fine-tuning instead of a LoRA adapter")
+      .option("--accelerate <mode>", `${ACCELERATE_MODES.join(" | ")} (default: the preset's, else single)`)
+      .option("--num-processes <n>", "GPUs in total (multi-gpu, zero2, zero3, multi-node)", positiveInt)
+      .option("--num-machines <n>", "machines (multi-node)", positiveInt)
+      .option("--main-process-ip <ip>", "address of machine 0 (multi-node)")
+      .option("--main-process-port <port>", "port on machine 0 (multi-node, default 29500)", positiveInt)
+      .option("--set <key=value>", "a TrainingArguments or LoraConfig field (or model./early_stopping./package. key), repeatable", collect, [])
+      .option("--force", "overwrite the files of an existing run folder")
+      .option("--launch", "run launch.sh now, with a progress bar and run tracking")
+      .option("--launcher <exe>", "with --launch: run this instead of `bash launch.sh` (it gets launch.sh's path)")
+      .option("--store <file>", "run store (SQLite) where train runs are recorded", DEFAULT_STORE)
+      .action(async (opts: HeadCliOptions) => {
+        const written = await writeHeadRunFolder({
+          kind,
+          data: opts.data,
+          base: opts.base,
+          output: opts.output,
+          set: opts.set,
+          ...(opts.preset ? { preset: opts.preset } : {}),
+          ...(opts.loss ? { loss: opts.loss } : {}),
+          ...(opts.lora === false ? { noLora: true } : {}),
+          ...(opts.accelerate ? { accelerate: opts.accelerate } : {}),
+          ...(opts.numProcesses !== undefined ? { numProcesses: opts.numProcesses } : {}),
+          ...(opts.numMachines !== undefined ? { numMachines: opts.numMachines } : {}),
+          ...(opts.mainProcessIp ? { mainProcessIp: opts.mainProcessIp } : {}),
+          ...(opts.mainProcessPort !== undefined ? { mainProcessPort: opts.mainProcessPort } : {}),
+          ...(opts.force ? { force: true } : {}),
+        });
+        const rel = path.relative(process.cwd(), written.runDir) || ".";
+        const m = written.manifest;
+        out(`wrote ${rel}/: ${written.files.join(", ")}`);
+        out(`  ${kind} (${m.loss} loss${m.lora ? ", LoRA" : ""}) on ${m.base}, ${m.accelerate} (${m.numProcesses} process${m.numProcesses === 1 ? "" : "es"})${m.preset ? `, preset ${m.preset}` : ""}`);
+        if (!opts.launch) {
+          out(`next: critic train doctor, then bash ${rel}/launch.sh (trains, then writes the judge package to ${path.relative(process.cwd(), m.packageDir) || m.packageDir})`);
           return;
         }
         await launch(written.runDir, opts);

@@ -27,8 +27,21 @@ export interface ExportManifest {
   /** Judge templates the critique rows were rendered with (rows per template). */
   templates: Record<string, number>;
   judges: JudgeSummaryRow[];
+  /** classify / regress: what the judge package and `critic train classify|regress` need to know. */
+  head?: HeadInfo;
   /** critic version that wrote the files. */
   critic: string;
+}
+
+/** The score formats' description of their labels and prompts (export.json `head`). */
+export interface HeadInfo {
+  kind: "classify" | "regress";
+  /** The score each label index stands for (classify); null for regress. */
+  labels: number[] | null;
+  scale: { min: number; max: number } | null;
+  /** The template every row was rendered with; null when rows came from several (train refuses those). */
+  template: string | null;
+  template_options: { system_in_user: true; prompt_form?: "phudge"; augment_drop?: number };
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -43,6 +56,7 @@ export function buildManifest(input: {
   testSize: number;
   dedupe: boolean;
   round: boolean;
+  head?: HeadInfo;
 }): ExportManifest {
   const info = FORMATS[input.result.format];
   return {
@@ -61,6 +75,7 @@ export function buildManifest(input: {
     round: input.round,
     templates: input.result.templates,
     judges: input.result.judges,
+    ...(input.head ? { head: input.head } : {}),
     critic: VERSION,
   };
 }
@@ -72,6 +87,8 @@ const TAGS: Record<TrainerName, string[]> = {
   reward: ["trl", "reward-modeling", "preference"],
   "openai-sft": ["openai", "fine-tuning", "sft"],
   "openai-dpo": ["openai", "fine-tuning", "dpo"],
+  classify: ["text-classification", "judge"],
+  regress: ["text-regression", "judge"],
 };
 
 /** Markdown dataset card, with Hugging Face Hub front matter naming the two splits. */
@@ -141,6 +158,21 @@ export function renderCard(m: ExportManifest): string {
     lines.push("");
   } else {
     lines.push("Nothing was skipped for this format.", "");
+  }
+  if (m.head) {
+    const h = m.head;
+    lines.push(
+      "## Labels",
+      "",
+      h.kind === "classify"
+        ? `Label i stands for score ${h.labels?.map((score, i) => `${i} = ${score}`).join(", ")} (template scale ${h.scale?.min}-${h.scale?.max}).`
+        : `The label is the score itself, on the template's scale ${h.scale?.min}-${h.scale?.max}.`,
+      "",
+      h.template === null
+        ? "Warning: the rows were rendered with several templates (see below); a judge package has one. Export again with --template."
+        : `Prompts: template \`${h.template}\`, system prompt at the head of the user message${h.template_options.prompt_form === "phudge" ? `; PHUDGE's prompt form, train rows dropping the rubric and the reference answer each with probability ${h.template_options.augment_drop} (test rows keep both)` : ""}.`,
+      "",
+    );
   }
   const templates = Object.entries(m.templates);
   if (templates.length > 0) {

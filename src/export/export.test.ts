@@ -100,7 +100,7 @@ afterAll(async () => {
 });
 
 describe("exportDataset", () => {
-  it("writes all eleven formats from judgments, pairs and revisions; every row passes its format's schema", async () => {
+  it("writes every format (the thirteen of FORMAT_NAMES) from judgments, pairs and revisions; every row passes its format's schema", async () => {
     const out = join(dir, "all");
     const rejects = join(dir, "all-rejects.jsonl");
     const summary = await exportDataset({

@@ -6,6 +6,9 @@
  * give a row in some requested format) to choose the test prompts; the second converts the records
  * again and writes each row to its split. Records are never held in memory.
  *
+ * classify / regress (score formats) also record in export.json what a judge package needs (labels,
+ * scale, template and its options); see score-rows.ts.
+ *
  * Layout: one format -> <out>/train.jsonl, <out>/test.jsonl, <out>/export.json, <out>/README.md
  * (and train/test.parquet with `parquet`); several formats -> the same files in <out>/<format>/.
  */
@@ -17,8 +20,9 @@ import { createRecordWriter, createRejectsWriter, type RecordWriter } from "../r
 import type { Reject } from "../records/types.js";
 import { loadRubric } from "../templates/index.js";
 import type { JudgeTemplate, Rubric } from "../templates/types.js";
-import { buildManifest, renderCard } from "./card.js";
-import { resolveTemplate, type CritiqueOptions } from "./critique.js";
+import { buildManifest, renderCard, type HeadInfo } from "./card.js";
+import { builtinTemplate, resolveTemplate, type CritiqueOptions } from "./critique.js";
+import { DEFAULT_SCORE_TEMPLATE, scaleLabels } from "./score-rows.js";
 import { buildRows, FORMATS, type BuildOptions } from "./formats.js";
 import { rowSchemaFor } from "./schemas.js";
 import { classifyRecord, type Classified } from "./sources.js";
@@ -61,6 +65,11 @@ export interface ExportOptions extends Omit<CritiqueOptions, "rubric"> {
    * verdict; corrections become preference pairs against the judge's critique (see human-labels.ts).
    */
   labels?: string;
+  /**
+   * classify / regress: PHUDGE's prompt form, train rows dropping the rubric and the reference
+   * answer each with this probability (test rows keep both). Needs the prometheus-absolute template.
+   */
+  augmentDrop?: number;
 }
 
 
@@ -87,6 +96,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
   }
   const testSize = options.testSize ?? 0.1;
   const seed = options.seed ?? 0;
+  checkAugmentDrop(options, formats);
   const build: BuildOptions = {
     conversational: options.conversational ?? false,
     ...(options.ktoThreshold !== undefined ? { ktoThreshold: options.ktoThreshold } : {}),
@@ -95,6 +105,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     ...(options.template !== undefined ? { template: typeof options.template === "string" ? resolveTemplate(options.template) : options.template } : {}),
     ...(options.rubric !== undefined ? { rubric: typeof options.rubric === "string" ? loadRubric(options.rubric) : options.rubric } : {}),
     ...(options.labels !== undefined ? { humanLabels: true } : {}),
+    ...(options.augmentDrop !== undefined ? { augmentDrop: options.augmentDrop, seed } : {}),
   };
   const labels = options.labels !== undefined ? readLabelsFile(options.labels) : undefined;
   const human: Record<HumanOutcome, number> = { agreed: 0, corrected: 0, "corrected-without-note": 0 };
@@ -158,7 +169,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
         const group = promptGroup(example.prompt);
         const split = testGroups.has(group) ? "test" : "train";
         for (const output of outputs) {
-          const built = buildRows(output.format, example, build);
+          const built = buildRows(output.format, example, { ...build, split });
           if ("skip" in built) {
             output.skip(built.skip);
             if (built.skip === "missing-field") {
@@ -234,6 +245,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
       testSize,
       dedupe: options.dedupe ?? false,
       round: build.round ?? false,
+      ...(FORMATS[output.format].family === "score" ? { head: headInfo(output.format as "classify" | "regress", output.templates, build.template, options.augmentDrop) } : {}),
     });
     await writeFile(join(output.dir, "export.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     await writeFile(join(output.dir, "README.md"), renderCard(manifest));
@@ -248,6 +260,29 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     kinds,
     formats: results,
     ...(options.labels !== undefined ? { human: { file: options.labels, warnings: humanWarnings, ...human } } : {}),
+  };
+}
+
+function checkAugmentDrop(options: ExportOptions, formats: FormatName[]): void {
+  const p = options.augmentDrop;
+  if (p === undefined) return;
+  if (!Number.isFinite(p) || p < 0 || p > 1) throw new Error(`--augment-drop must be a probability in [0, 1], got ${p}`);
+  if (!formats.some((f) => FORMATS[f].family === "score")) throw new Error("--augment-drop applies to the classify and regress formats only");
+  const template = options.template === undefined ? DEFAULT_SCORE_TEMPLATE : typeof options.template === "string" ? resolveTemplate(options.template).name : options.template.name;
+  if (template !== DEFAULT_SCORE_TEMPLATE) throw new Error(`--augment-drop cuts Prometheus absolute prompts into PHUDGE's sections; it needs --template ${DEFAULT_SCORE_TEMPLATE}, not ${template}`);
+}
+
+/** export.json `head` of a score format: its labels, scale and the one template its rows were rendered with. */
+function headInfo(kind: "classify" | "regress", templates: Record<string, number>, given: JudgeTemplate | undefined, augmentDrop: number | undefined): HeadInfo {
+  const names = Object.keys(templates);
+  const template = names.length === 1 ? names[0]! : null;
+  const scale = template ? (given?.name === template ? given.scale : builtinTemplate(template)?.scale) ?? null : null;
+  return {
+    kind,
+    labels: kind === "classify" && scale ? scaleLabels(scale) : null,
+    scale: scale ? { min: scale.min, max: scale.max } : null,
+    template,
+    template_options: { system_in_user: true, ...(augmentDrop !== undefined ? { prompt_form: "phudge" as const, augment_drop: augmentDrop } : {}) },
   };
 }
 

@@ -8,15 +8,18 @@
  * criticon-sft and prometheus-sft always use the Criticon / Prometheus templates, from judgments only.
  * Preference formats (dpo, dpo-conversational, kto, reward, openai-dpo) take pairs, accepted
  * revisions with a rejected response, and pairwise judgments (the winner's response is chosen).
+ * Score formats (classify, regress) take scores: absolute judgments, human labels (--labels) or a
+ * dataset's own score field (--map score=<field>); see score-rows.ts.
  */
 import type { ChatMessage } from "../backends/types.js";
 import { getTemplate } from "../templates/index.js";
 import type { JudgeTemplate } from "../templates/types.js";
 import { alpacaText } from "./alpaca.js";
+import { scoreRow, type ScoreRowOptions } from "./score-rows.js";
 import { builtinTemplate, critiqueItem, type CritiqueOptions } from "./critique.js";
 import type { Example, FormatName, PreferenceItem, Row, SftItem, Skip, TrainerName } from "./types.js";
 
-export interface BuildOptions extends CritiqueOptions {
+export interface BuildOptions extends CritiqueOptions, ScoreRowOptions {
   /** Template of the critique rows of the generic SFT formats. Default: each judgment's own (built-in) template. */
   template?: JudgeTemplate;
   /** Conversational variant of sft-prompt-completion and kto (the other formats have one form). */
@@ -37,7 +40,7 @@ export interface FormatInfo {
   trainer: TrainerName;
   /** Whether rows hold message lists; `flag` is the --conversational option. */
   conversational: (flag: boolean) => boolean;
-  family: "sft" | "preference";
+  family: "sft" | "preference" | "score";
   /** Columns and what they hold, for the dataset card. */
   fields: (conversational: boolean) => Record<string, string>;
   /** How the trainer reads it, for the dataset card. */
@@ -149,6 +152,26 @@ export const FORMATS: Record<FormatName, FormatInfo> = {
     }),
     usage: 'OpenAI fine-tuning, method {"type": "dpo"}: upload train.jsonl as training_file, test.jsonl as validation_file.',
   },
+  classify: {
+    trainer: "classify",
+    conversational: always(false),
+    family: "score",
+    fields: () => ({
+      text: "the judge prompt as the model sees it: the template's system prompt, a blank line, the user message (the base model's chat template is applied at training time)",
+      label: "the score's index on the template's scale (score - scale min): 0 for the lowest score",
+    }),
+    usage: "transformers AutoModelForSequenceClassification with one label per score (`critic train classify`).",
+  },
+  regress: {
+    trainer: "regress",
+    conversational: always(false),
+    family: "score",
+    fields: () => ({
+      text: "the judge prompt as the model sees it: the template's system prompt, a blank line, the user message (the base model's chat template is applied at training time)",
+      label: "the score as a number on the template's scale",
+    }),
+    usage: "transformers AutoModelForSequenceClassification with num_labels 1, a regression head (`critic train regress`).",
+  },
 };
 
 const CRITICON = getTemplate("criticon");
@@ -192,6 +215,12 @@ export function preferenceItem(example: Example): PreferenceItem | Skip {
 /** The rows an example gives in a format (KTO: two) and the judge template of a critique, or why it gives none. */
 export function buildRows(format: FormatName, example: Example, options: BuildOptions = {}): { rows: Row[]; template?: string } | Skip {
   const conversational = options.conversational ?? false;
+  if (FORMATS[format].family === "score") {
+    const row = scoreRow(format as "classify" | "regress", example, options);
+    return "skip" in row ? row : { rows: [row.row], template: row.template };
+  }
+  // A human's score without a note has no critique text to train a generative judge on.
+  if (example.kind === "judgment" && example.mode === "absolute" && example.withoutNote) return { skip: "correction-without-note" };
   if (FORMATS[format].family === "sft") {
     const item = sftItem(format, example, options);
     if ("skip" in item) return item;

@@ -25,7 +25,8 @@ export function applyHumanLabels(example: Judgment, labels: readonly HumanLabel[
     if (scores.length === 0) return { skip: "unlabelled", detail: "the labels are winners, the judgment a score" };
     const human = scores.reduce((a, b) => a + b, 0) / scores.length;
     if (human === example.score) return { example, outcome: "agreed" };
-    if (feedback === "") return { skip: "correction-without-note" };
+    // The human score is still a gold label for classify/regress; the critique formats skip it (formats.ts).
+    if (feedback === "") return { example: { ...example, score: human, feedback: "", withoutNote: true, correction: { feedback: example.feedback, score: example.score } }, outcome: "corrected-without-note" };
     return { example: { ...example, score: human, feedback, correction: { feedback: example.feedback, score: example.score } }, outcome: "corrected" };
   }
   const winners = verdicts.map((l) => l.winner).filter((w): w is "A" | "B" | "tie" => w !== undefined);

@@ -112,6 +112,12 @@ export const openaiDpoRowSchema = z
     path: ["non_preferred_output"],
   });
 
+/** classify: the judge prompt and the score's index on the template's scale. */
+export const classifyRowSchema = z.strictObject({ text, label: z.number().int().nonnegative() });
+
+/** regress: the judge prompt and the score. */
+export const regressRowSchema = z.strictObject({ text, label: z.number().finite() });
+
 /** The schema a format's rows must pass (`conversational` picks the variant of sft-prompt-completion and kto). */
 export function rowSchemaFor(format: FormatName, conversational = false): z.ZodType {
   switch (format) {
@@ -135,5 +141,9 @@ export function rowSchemaFor(format: FormatName, conversational = false): z.ZodT
       return openaiSftRowSchema;
     case "openai-dpo":
       return openaiDpoRowSchema;
+    case "classify":
+      return classifyRowSchema;
+    case "regress":
+      return regressRowSchema;
   }
 }

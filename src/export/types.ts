@@ -15,11 +15,13 @@ export const FORMAT_NAMES = [
   "reward",
   "openai-sft",
   "openai-dpo",
+  "classify",
+  "regress",
 ] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
 /** Which trainer reads a format (the `trainer` field of export.json). */
-export type TrainerName = "sft" | "dpo" | "kto" | "reward" | "openai-sft" | "openai-dpo";
+export type TrainerName = "sft" | "dpo" | "kto" | "reward" | "openai-sft" | "openai-dpo" | "classify" | "regress";
 
 export const INPUT_KINDS = ["judgments", "pairs", "revisions"] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
@@ -60,6 +62,11 @@ export type Example =
       samples?: SampleCritique[];
       /** --labels: the judge's own critique where a human corrected it. */
       correction?: { feedback: string; score: number };
+      /**
+       * --labels: a human corrected the score without a note. The score is a gold label for the
+       * classify/regress formats; the critique formats have no target text and skip it.
+       */
+      withoutNote?: true;
     }
   | {
       kind: "judgment";
@@ -106,6 +113,7 @@ export const SKIP_REASONS = {
   "no-human-majority": "--labels: the annotators split evenly on the winner",
   "correction-without-note": "--labels: a human corrected the verdict without a note; the judge's feedback argues for its own verdict, so there is no target text",
   "judge-agreed": "--labels: the human agreed with the judge, so there is no judge-vs-human preference pair",
+  "needs-score": "classify and regress need absolute judgments or gold records with a score",
 } as const;
 export type SkipReason = keyof typeof SKIP_REASONS;
 

@@ -10,10 +10,10 @@ import type { SourcedRecord } from "../records/types.js";
 
 export const EXPORT_FORMATS = [
   "sft-messages", "sft-prompt-completion", "alpaca", "criticon-sft", "prometheus-sft",
-  "dpo", "dpo-conversational", "kto", "reward", "openai-sft", "openai-dpo",
+  "dpo", "dpo-conversational", "kto", "reward", "openai-sft", "openai-dpo", "classify", "regress",
 ] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export const EXPORT_TRAINERS = ["sft", "dpo", "kto", "reward", "openai-sft", "openai-dpo"] as const;
+export const EXPORT_TRAINERS = ["sft", "dpo", "kto", "reward", "openai-sft", "openai-dpo", "classify", "regress"] as const;
 export type ExportTrainer = (typeof EXPORT_TRAINERS)[number];
 
 const manifestSchema = z.looseObject({
@@ -22,7 +22,19 @@ const manifestSchema = z.looseObject({
   conversational: z.boolean().optional(),
   files: z.looseObject({ train: z.string().min(1), test: z.string().min(1).optional() }),
   counts: z.record(z.string(), z.unknown()).optional(),
+  head: z
+    .object({
+      kind: z.enum(["classify", "regress"]),
+      labels: z.array(z.number()).nullable(),
+      scale: z.object({ min: z.number(), max: z.number() }).nullable(),
+      template: z.string().nullable(),
+      template_options: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
 });
+
+/** export.json `head` of a classify / regress export (see src/export/card.ts HeadInfo). */
+export type ExportHead = NonNullable<z.infer<typeof manifestSchema>["head"]>;
 
 export interface ExportDir {
   dir: string;
@@ -32,6 +44,7 @@ export interface ExportDir {
   /** Absolute paths. */
   files: { train: string; test?: string };
   counts: Record<string, unknown>;
+  head?: ExportHead;
 }
 
 export function readExportDir(dir: string): ExportDir {
@@ -59,7 +72,7 @@ export function readExportDir(dir: string): ExportDir {
   }
   // `critic export` always writes test.jsonl; an empty one (counts.test 0) means there is no test split.
   if (files.test && (statSync(files.test).size === 0 || m.counts?.test === 0)) delete files.test;
-  return { dir: root, format: m.format, trainer: m.trainer, conversational: m.conversational ?? false, files, counts: m.counts ?? {} };
+  return { dir: root, format: m.format, trainer: m.trainer, conversational: m.conversational ?? false, files, counts: m.counts ?? {}, ...(m.head ? { head: m.head } : {}) };
 }
 
 /** Which export trainers each TRL trainer can train on. GRPO only needs a prompt column. */
@@ -69,6 +82,8 @@ const ACCEPTS: Record<string, readonly ExportTrainer[]> = {
   kto: ["kto"],
   reward: ["reward"],
   grpo: ["sft", "dpo", "kto"],
+  classify: ["classify"],
+  regress: ["regress"],
 };
 
 const REQUIRED_COLUMNS: Record<string, string[][]> = {
@@ -78,6 +93,8 @@ const REQUIRED_COLUMNS: Record<string, string[][]> = {
   kto: [["prompt", "completion", "label"]],
   reward: [["chosen", "rejected"]],
   grpo: [["prompt"]],
+  classify: [["text", "label"]],
+  regress: [["text", "label"]],
 };
 
 /** Throws a clear error when the export was made for another trainer, or lacks the columns TRL needs. */
@@ -111,6 +128,8 @@ function suggestFormat(trainer: string): string {
     case "kto": return " (--format kto)";
     case "reward": return " (--format reward)";
     case "grpo": return " (any format with a prompt column, e.g. sft-prompt-completion or dpo)";
+    case "classify": return " (--format classify)";
+    case "regress": return " (--format regress)";
     default: return "";
   }
 }

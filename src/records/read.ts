@@ -133,24 +133,37 @@ export async function* fileChunks(file: string, onTruncated: (error: Error) => v
 
 /**
  * Splits bytes into lines (LF or CRLF) with 1-based numbers and the byte offset where each starts;
- * a final line without LF counts.
+ * a final line without LF counts. The bytes of an unfinished line are kept as a list of chunks and
+ * joined once, when its LF arrives, and only the new chunk is searched: a line of n bytes costs
+ * O(n), however many chunks it spans (joining carry + chunk each time cost O(n²)).
  */
 export async function* byteLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; offset: number; bytes: Buffer }> {
-  let carry: Buffer | undefined;
+  let carried: Buffer[] = [];
+  let carriedBytes = 0;
   let line = 0;
-  let consumed = 0; // bytes of the input before `data`
+  let offset = 0; // where the line being gathered starts in the input
+  const take = (last: Buffer): Buffer => {
+    const bytes = carried.length === 0 ? last : Buffer.concat([...carried, last], carriedBytes + last.length);
+    carried = [];
+    carriedBytes = 0;
+    return bytes;
+  };
   for await (const chunk of chunks) {
-    const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
-    for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
-      const end = nl > start && data[nl - 1] === 13 ? nl - 1 : nl;
-      yield { line: ++line, offset: consumed + start, bytes: data.subarray(start, end) };
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const whole = take(chunk.subarray(start, nl));
+      const bytes = whole.length > 0 && whole[whole.length - 1] === 13 ? whole.subarray(0, whole.length - 1) : whole;
+      yield { line: ++line, offset, bytes };
+      offset += whole.length + 1;
       start = nl + 1;
     }
-    consumed += start;
-    carry = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
+    if (start < chunk.length) {
+      // Copied: the stream may reuse the chunk's memory.
+      carried.push(Buffer.from(chunk.subarray(start)));
+      carriedBytes += chunk.length - start;
+    }
   }
-  if (carry) yield { line: ++line, offset: consumed, bytes: carry };
+  if (carriedBytes > 0) yield { line: ++line, offset, bytes: take(Buffer.alloc(0)) };
 }
 
 interface NumberedRow {

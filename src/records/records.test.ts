@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { parquetMetadata } from "hyparquet";
-import { readRecords, parseFieldMap, formatFromPath } from "./read.js";
+import { byteLines, readRecords, parseFieldMap, formatFromPath } from "./read.js";
 import { createRecordWriter, createRejectsWriter } from "./write.js";
 import { validateRecord } from "./validate.js";
 import type { Reject, SourcedRecord } from "./types.js";
@@ -239,5 +239,34 @@ describe("readRecords: damaged and unusual input", () => {
     const { rows, rejects } = await readAll(array);
     expect(rows.map((r) => [r.line, r.record.a])).toEqual([[2, "x,[y]"], [4, "z"]]);
     expect(rejects).toMatchObject([{ line: 3, reason: expect.stringMatching(/element 2 of the array/) }]);
+  });
+});
+
+describe("byteLines", () => {
+  async function* chunksOf(text: string, size: number): AsyncGenerator<Buffer> {
+    const bytes = Buffer.from(text);
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+
+  it("splits lines that span many chunks with their offsets, and joins each line's chunks once (linear in its length)", async () => {
+    const long = "x".repeat(10_000);
+    const text = `a\r\n${long}\r\n\nb${long}\nlast`;
+    const concat = vi.spyOn(Buffer, "concat");
+    const lines: Array<{ line: number; offset: number; text: string }> = [];
+    try {
+      for await (const { line, offset, bytes } of byteLines(chunksOf(text, 7))) lines.push({ line, offset, text: bytes.toString() });
+      // A 10,000-byte line in 7-byte chunks: one join per line, never one per chunk.
+      expect(concat.mock.calls.length).toBeLessThanOrEqual(4);
+    } finally {
+      concat.mockRestore();
+    }
+    expect(lines).toEqual([
+      { line: 1, offset: 0, text: "a" },
+      { line: 2, offset: 3, text: long },
+      { line: 3, offset: 10_005, text: "" },
+      { line: 4, offset: 10_006, text: `b${long}` },
+      { line: 5, offset: 20_008, text: "last" },
+    ]);
+    for (const { offset, text: line } of lines) expect(Buffer.from(text).subarray(offset, offset + line.length).toString()).toBe(line);
   });
 });

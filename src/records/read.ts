@@ -380,11 +380,15 @@ async function* readCsvFrom(file: string, delimiter: string, start: CsvStart, st
   let consumed = 0;
   const restartAfterMalformed = (): CsvStart => {
     const bad = malformed!;
+    // The row that failed starts on the line after the last good row. A quote it opened may have
+    // been closed lines later by another row's quote (the error then names that later line): only
+    // this row is rejected and reading goes on from its next line, so no later row is swallowed.
     const row = lastLine + 1;
-    // An unclosed quote runs to the end of the file: the row is the one that opened it.
+    const resume = row + 1;
     const unclosed = /quote not closed/i.test(bad.message);
-    const resume = unclosed ? row + 1 : Math.max(bad.line, row) + 1;
-    const reason = unclosed ? "a quote opened in this row is never closed" : bad.message.replace(/^Invalid [^:]*: /, "");
+    const reason = unclosed
+      ? "a quote opened in this row is never closed"
+      : bad.message.replace(/^Invalid [^:]*: /, "") + (bad.line > row ? ` (a quote opened in this row runs on to line ${bad.line})` : "");
     onReject({ file, line: row, reason: `malformed CSV row: ${reason}; reading goes on from line ${resume}` });
     parser.destroy();
     source.destroy();

@@ -219,6 +219,20 @@ describe("readRecords: damaged and unusual input", () => {
     expect(big.rejects.map((r) => r.line)).toEqual([2]);
   });
 
+  it("a quote left open on one row rejects that row only, even when a later quote closes it: every row after it is read", async () => {
+    const file = join(dir, "unclosed-then-quoted.csv");
+    writeFileSync(file, 'id,instruction,response\n1,q1,a1\n2,"unclosed,a2\n3,q3,a3\n4,q4,a4\n5,"q ""quoted"" 5",a5\n6,q6,a6\n7,q7,a7\n');
+    for (const variant of [file, `${file}.gz`]) {
+      if (variant.endsWith(".gz")) writeFileSync(variant, gzipSync(readFileSync(file)));
+      const { rows, rejects } = await readAll(variant);
+      expect(rows.map((r) => [r.line, r.record.id, r.record.instruction])).toEqual([
+        [2, "1", "q1"], [4, "3", "q3"], [5, "4", "q4"], [6, "5", 'q "quoted" 5'], [7, "6", "q6"], [8, "7", "q7"],
+      ]);
+      expect(rejects).toHaveLength(1);
+      expect(rejects[0]).toMatchObject({ file: variant, line: 3, reason: expect.stringMatching(/^malformed CSV row: .*reading goes on from line 4$/) });
+    }
+  });
+
   it("rejects CSV rows with invalid UTF-8 but keeps a real U+FFFD when the file is valid", async () => {
     const bad = join(dir, "latin1.csv");
     writeFileSync(bad, Buffer.concat([Buffer.from("instruction,response\nq1,caf"), Buffer.from([0xe9]), Buffer.from("\nq2,r2\n")]));

@@ -1,5 +1,6 @@
+import { createHash, randomUUID } from "node:crypto";
 import { realpathSync } from "node:fs";
-import { open, readFile, rm } from "node:fs/promises";
+import { link, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { checkInputFile, checkMappedFields } from "./read.js";
@@ -29,12 +30,10 @@ export class OutputBusyError extends Error {
 
 export async function lockOutput(output: string, options: LockOptions = {}): Promise<OutputLock> {
   const path = `${output}.lock`;
-  const me = `${process.pid} ${hostname()}\n`;
+  // The nonce makes every taking of the lock distinct, so a takeover can name the one it replaces.
+  const me = `${process.pid} ${hostname()} ${randomUUID()}\n`;
   for (;;) {
-    try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(me);
-      await handle.close();
+    if (await createWhole(path, me)) {
       return {
         path,
         async release() {
@@ -42,21 +41,68 @@ export async function lockOutput(output: string, options: LockOptions = {}): Pro
           if (held === me) await rm(path, { force: true });
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const holder = await readFile(path, "utf8").catch(() => "");
-    const [pidText, host] = holder.trim().split(" ");
-    const pid = Number(pidText);
-    if (!Number.isInteger(pid) || pid <= 0 || (host === hostname() && !isAlive(pid))) {
-      // A lock left by a process that died (or a half-written one): take it over.
-      await rm(path, { force: true });
+    const holder = await readFile(path, "utf8").catch(() => undefined);
+    if (holder === undefined) continue; // released meanwhile: try again
+    const pid = Number(holder.split(" ")[0]);
+    if (isStale(holder)) {
+      await removeStale(path, holder);
       continue;
     }
     if (!options.wait) throw new OutputBusyError(output, pid);
     if (options.signal?.aborted) throw new Error(`stopped while waiting for pid ${pid} to finish writing ${output}`);
     await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
   }
+}
+
+/**
+ * Creates `path` holding `content`, or returns false when it exists. The content is written to a
+ * file of its own first and linked into place, so a lock file is never seen half written.
+ */
+async function createWhole(path: string, content: string): Promise<boolean> {
+  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  await writeFile(temp, content, { flag: "wx" });
+  try {
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/** A lock whose process is gone (kill -9), on this host; or one that is not a lock at all. */
+function isStale(holder: string): boolean {
+  const [pidText, host] = holder.trim().split(" ");
+  const pid = Number(pidText);
+  return !Number.isInteger(pid) || pid <= 0 || (host === hostname() && !isAlive(pid));
+}
+
+/**
+ * Removes the lock file at `path` if it still holds `holder` (a stale lock). Reading it and
+ * removing it are two steps, so two runs that both read the stale lock could otherwise both
+ * remove, the second removing the lock the first had just taken. Only the run that creates
+ * `<path>.takeover-<hash of holder>` may remove it; the claim is removed after the stale lock,
+ * so a run that gets the claim later finds a different holder and removes nothing. A claim whose
+ * own process died is stale in turn and taken over the same way.
+ */
+async function removeStale(path: string, holder: string): Promise<void> {
+  const claim = `${path.replace(/\.takeover-[0-9a-f]+$/, "")}.takeover-${createHash("sha256").update(path).update("\0").update(holder).digest("hex").slice(0, 16)}`;
+  if (await createWhole(claim, `${process.pid} ${hostname()} ${randomUUID()}\n`)) {
+    try {
+      const now = await readFile(path, "utf8").catch(() => undefined);
+      if (now === holder) await rm(path, { force: true });
+    } finally {
+      await rm(claim, { force: true });
+    }
+    return;
+  }
+  const claimant = await readFile(claim, "utf8").catch(() => undefined);
+  if (claimant !== undefined && isStale(claimant)) await removeStale(claim, claimant);
+  // Another run is taking it over: give it a moment.
+  else await new Promise((r) => setTimeout(r, 1));
 }
 
 function isAlive(pid: number): boolean {

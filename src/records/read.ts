@@ -4,9 +4,10 @@ import { readFile, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { parse as parseCsv } from "csv-parse";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from "hyparquet";
 import type { RawRecord, Reject, SourcedRecord } from "./types.js";
 import { didYouMean } from "../util/did-you-mean.js";
+import { MAX_NESTING, nestingDepth, setField } from "./fields.js";
 
 export type RecordFormat = "jsonl" | "json" | "csv" | "tsv" | "parquet";
 
@@ -47,6 +48,11 @@ export async function* readRecords(file: string, options: ReadOptions = {}): Asy
     : readCsv(file, format === "tsv" ? "\t" : ",", onReject);
   let index = 0;
   for await (const { line, record } of rows) {
+    // A record too deep to write (JSON.stringify recurses) is rejected here, before any call is paid.
+    if (nestingDepth(record) > MAX_NESTING) {
+      onReject({ file, line, reason: `the record nests more than ${MAX_NESTING} levels deep; it could not be written out` });
+      continue;
+    }
     yield { index: index++, line, record: options.map ? applyFieldMap(record, options.map) : record };
   }
 }
@@ -93,7 +99,7 @@ export function applyFieldMap(record: RawRecord, map: Record<string, string>): R
   for (const [target, source] of Object.entries(map)) {
     if (source in record) {
       delete out[source];
-      out[target] = record[source];
+      setField(out, target, record[source]);
     }
   }
   return out;
@@ -415,7 +421,7 @@ async function* readCsvFrom(file: string, delimiter: string, start: CsvStart, st
       continue;
     }
     const row: RawRecord = {};
-    header.forEach((name, i) => (row[name] = record[i]));
+    header.forEach((name, i) => setField(row, name, record[i]));
     yield { line, record: row };
   }
   if (malformed) return restartAfterMalformed();
@@ -436,13 +442,25 @@ function incompleteUtf8Tail(data: Buffer): number {
 }
 
 async function* readParquet(file: string): AsyncGenerator<NumberedRow> {
+  const unreadable = (error: unknown) => new Error(`${file}: not a readable Parquet file (${(error as Error).message}); is it damaged or truncated?`);
   const buffer = await asyncBufferFromFile(file);
-  const metadata = await parquetMetadataAsync(buffer);
+  const metadata = await parquetMetadataAsync(buffer).catch((error: unknown) => Promise.reject(unreadable(error)));
+  const columns = parquetSchema(metadata).children.map((child) => child.element.name);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
-    const rows = (await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd })) as RawRecord[];
-    for (const [i, row] of rows.entries()) yield { line: rowStart + i + 1, record: normaliseParquetRow(row) };
+    // Rows as arrays, made into records here: hyparquet's objects lose a column named __proto__.
+    let rows: unknown[][] = [];
+    try {
+      await parquetRead({ file: buffer, metadata, rowStart, rowEnd, columns, rowFormat: "array", onComplete: (data: unknown[][]) => (rows = data) });
+    } catch (error) {
+      throw unreadable(error);
+    }
+    for (const [i, values] of rows.entries()) {
+      const row: RawRecord = {};
+      columns.forEach((name, c) => setField(row, name, values[c]));
+      yield { line: rowStart + i + 1, record: normaliseParquetRow(row) };
+    }
     rowStart = rowEnd;
   }
 }

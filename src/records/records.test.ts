@@ -9,6 +9,7 @@ import { byteLines, readRecords, parseFieldMap, formatFromPath } from "./read.js
 import { createRecordWriter, createRejectsWriter } from "./write.js";
 import { validateRecord } from "./validate.js";
 import type { Reject, SourcedRecord } from "./types.js";
+import { judgeRecordSchema } from "../judge/schema.js";
 
 const shared = new URL("../../../shared/data/", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "critic-records-"));
@@ -282,5 +283,54 @@ describe("byteLines", () => {
       { line: 5, offset: 20_008, text: "last" },
     ]);
     for (const { offset, text: line } of lines) expect(Buffer.from(text).subarray(offset, offset + line.length).toString()).toBe(line);
+  });
+});
+
+describe("records are data: nothing is lost or kills the writer", () => {
+  it("rejects a record nested deeper than the writer can write, with its file and line, and reads the rest", async () => {
+    const file = join(dir, "deep.jsonl");
+    const deep = `{"instruction":"q","response":"r","x":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+    writeFileSync(file, `{"instruction":"q","response":"r"}\n${deep}\n{"instruction":"q2","response":"r2"}\n`);
+    const { rows, rejects } = await readAll(file);
+    expect(rows.map((r) => [r.line, r.record.instruction])).toEqual([[1, "q"], [3, "q2"]]);
+    expect(rejects).toMatchObject([{ file, line: 2, reason: expect.stringMatching(/nests more than 1000 levels deep/) }]);
+    // What is read can be written.
+    const out = join(dir, "deep-out.jsonl");
+    const writer = await createRecordWriter(out);
+    for (const row of rows) await writer.write(row.record);
+    await writer.close();
+    // As deep as allowed still reads and writes.
+    const edge = join(dir, "edge.jsonl");
+    writeFileSync(edge, `{"x":${"[".repeat(999)}${"]".repeat(999)}}\n`);
+    const again = await readAll(edge);
+    expect(again.rejects).toEqual([]);
+    const writer2 = await createRecordWriter(join(dir, "edge-out.jsonl"));
+    await writer2.write(again.rows[0]!.record);
+    await writer2.close();
+  });
+
+  it("keeps a field named __proto__ through reading (JSONL, CSV), validation and writing (JSONL, Parquet)", async () => {
+    const jsonl = join(dir, "proto.jsonl");
+    writeFileSync(jsonl, '{"__proto__":{"polluted":1},"instruction":"q","response":"r"}\n');
+    const csv = join(dir, "proto.csv");
+    writeFileSync(csv, "__proto__,instruction,response\nkept,q,r\n");
+    for (const [file, value] of [[jsonl, { polluted: 1 }], [csv, "kept"]] as const) {
+      const { rows } = await readAll(file);
+      const record = rows[0]!.record;
+      expect(Object.hasOwn(record, "__proto__")).toBe(true);
+      const validated = validateRecord(judgeRecordSchema, rows[0]!, file);
+      expect(validated.ok).toBe(true);
+      const data = (validated as { value: Record<string, unknown> }).value;
+      expect(Object.getOwnPropertyDescriptor(data, "__proto__")?.value).toEqual(value);
+      for (const ext of ["jsonl", "parquet"]) {
+        const out = join(dir, `proto-out-${file.endsWith(".csv") ? "csv" : "jsonl"}.${ext}`);
+        const writer = await createRecordWriter(out);
+        await writer.write(data);
+        await writer.close();
+        const back = (await readAll(out)).rows[0]!.record;
+        const kept = Object.getOwnPropertyDescriptor(back, "__proto__")?.value;
+        expect(typeof kept === "string" && ext === "parquet" && typeof value === "object" ? JSON.parse(kept) : kept).toEqual(value);
+      }
+    }
   });
 });

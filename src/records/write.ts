@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { fileWriter, parquetWriteRows } from "hyparquet-writer";
 import type { SchemaElement } from "hyparquet";
 import type { Reject } from "./types.js";
+import { setField } from "./fields.js";
 
 export interface RecordWriter {
   write(row: Record<string, unknown>): Promise<void>;
@@ -131,7 +132,7 @@ class ParquetWriter implements RecordWriter {
       const out: Record<string, unknown> = {};
       for (const { name, kind } of columns) {
         const value = row[name];
-        out[name] = value === undefined || value === null ? null : kind === "json" || (kind === "string" && typeof value !== "string") ? JSON.stringify(value) : value;
+        setField(out, name, value === undefined || value === null ? null : kind === "json" || (kind === "string" && typeof value !== "string") ? JSON.stringify(value) : value);
       }
       yield out;
     }

@@ -246,7 +246,7 @@ async function runCommand(run: (signal: AbortSignal) => Promise<PipelineSummary>
     const summary = await run(interrupt.signal);
     process.stderr.write(formatGenerateSummary(summary));
     if (summary.status === "interrupted") process.exitCode = 130;
-    else if (summary.failed > 0 || (summary.records > 0 && summary.items === 0)) process.exitCode = 1;
+    else if (summary.inputTruncated || summary.failed > 0 || (summary.records > 0 && summary.items === 0)) process.exitCode = 1;
   } finally {
     interrupt.dispose();
   }
@@ -265,6 +265,7 @@ export function formatGenerateSummary(s: PipelineSummary): string {
     `  judge calls ${j.calls} (${j.cachedCalls} cached), scored ${j.judged}, failed ${j.failed}, parse failures ${j.parseFailures}`,
     `  tokens ${g.promptTokens + j.promptTokens} prompt + ${g.completionTokens + j.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
+  if (s.inputTruncated) lines.push(`the input is incomplete: ${s.inputTruncated}; the records before that point were processed`);
   const stage = s.stage as Partial<ReviseCounters & PairsCounters & QuestionsCounters> & Record<string, unknown>;
   if (s.command === "generate revise") {
     lines.push(`  accepted ${stage.accepted} of ${s.items} (${String(stage.principle)}, ${String(stage.steps)} step(s), accept ${String(stage.accept)}); generation failures ${stage.generationFailures}, judge failures ${stage.scoreFailures}`);

@@ -94,6 +94,7 @@ export function judgeExitCode(s: JudgeSummary): number {
   if (s.batchFile) return 0;
   if (s.cost?.stoppedAtMaxCost) return 1;
   if (s.status === "interrupted") return 130;
+  if (s.inputTruncated) return 1;
   return s.failed > 0 || (s.records > 0 && s.judged === 0) ? 1 : 0;
 }
 
@@ -123,6 +124,7 @@ export function formatSummary(s: JudgeSummary): string {
     `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors} (after ${s.requestRetries} retried server faults)`,
     `  tokens ${s.promptTokens} prompt + ${s.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
+  if (s.inputTruncated) lines.push(`the input is incomplete: ${s.inputTruncated}; the records before that point were judged`);
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (finished calls are cached)`);
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: all ${s.records} records were rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
   if (s.batchResults) {

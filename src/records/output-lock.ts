@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
 import { realpathSync } from "node:fs";
-import { link, readFile, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { checkInputFile, checkMappedFields } from "./read.js";
+import { outputFormatOf, type OutputKind } from "./write.js";
+import { fileErrorMessage } from "../util/fs-error.js";
 
 /**
  * Holds `<output>.lock` for a run's life, so two runs never write one output (they would share
@@ -116,35 +118,89 @@ function isAlive(pid: number): boolean {
 
 /** Refuses an output that is one of the run's inputs (writing it would replace the input). */
 export function assertNotAnInput(output: string, inputs: string[]): void {
-  const out = canonical(output);
-  for (const input of inputs) {
-    if (canonical(input) === out) throw new Error(`the output ${output} is also an input of this run (${input}); it would be overwritten: choose another -o`);
+  assertOwnFiles([{ path: output, role: "the output" }], inputs.map((path) => ({ path, role: "an input" })));
+}
+
+/** A file a run reads or writes, and what it is to the run ("the run store", "an input"). */
+export interface RunFile {
+  path: string;
+  role: string;
+}
+
+/**
+ * Refuses a run whose outputs are one of its other files, or each other (compared by real path):
+ * `-o` naming the run store would destroy every cached call, `-o` naming the input would replace it.
+ */
+export function assertOwnFiles(outputs: RunFile[], others: RunFile[]): void {
+  const seen = new Map<string, RunFile>();
+  for (const file of others) seen.set(canonical(file.path), file);
+  for (const output of outputs) {
+    const other = seen.get(canonical(output.path));
+    if (other) {
+      throw new Error(
+        other.role === "an input"
+          ? `the output ${output.path} is also an input of this run (${other.path}); it would be overwritten: choose another -o`
+          : `${output.role} ${output.path} is also ${other.role} of this run (${other.path}); writing it would destroy that: choose another file`,
+      );
+    }
+    seen.set(canonical(output.path), output);
   }
 }
 
+/** The real path of a file, or of its folder joined with its name when it does not exist yet. */
 function canonical(file: string): string {
   try {
     return realpathSync(file);
   } catch {
-    return resolve(file);
+    try {
+      return join(realpathSync(dirname(resolve(file))), basename(file));
+    } catch {
+      return resolve(file);
+    }
   }
+}
+
+/** What every file-to-file run (judge, the generate pipelines) checks and holds while it runs. */
+export interface RunFiles {
+  input: string;
+  /** The record output first (its lock is taken), then other files written (rejects, failures). */
+  outputs: Array<string | undefined>;
+  map?: Record<string, string>;
+  /** The record output's format when not the one its name asks for. */
+  format?: OutputKind;
+  /** The run store (a path; an open store is not checked), whose -wal and -shm files count too. */
+  store?: string | object;
+  /** Other files the run reads or writes (--batch-file, --batch-results), with their roles. */
+  others?: RunFile[];
 }
 
 /**
  * What every file-to-file run (judge, the generate pipelines) does before it opens a backend:
- * the input exists, `--map` names fields the input has, no output is an input; then `body` runs
- * holding the lock on the first output.
+ * the input exists, the output's name says a format critic writes, `--map` names fields the input
+ * has, no output is another file of the run (the input, the run store); the output's folder is
+ * created; then `body` runs holding the lock on the first output.
  */
-export async function runLocked<T>(
-  files: { input: string; outputs: Array<string | undefined>; map?: Record<string, string> },
-  options: LockOptions,
-  body: () => Promise<T>,
-): Promise<T> {
+export async function runLocked<T>(files: RunFiles, options: LockOptions, body: () => Promise<T>): Promise<T> {
   await checkInputFile(files.input);
-  if (files.map) await checkMappedFields(files.input, files.map);
   const outputs = files.outputs.filter((o): o is string => o !== undefined);
-  for (const output of outputs) assertNotAnInput(output, [files.input]);
-  const lock = await lockOutput(outputs[0]!, options);
+  const output = outputs[0]!;
+  if (!files.format) outputFormatOf(output);
+  if (files.map) await checkMappedFields(files.input, files.map);
+  const store = typeof files.store === "string" && files.store !== ":memory:" ? files.store : undefined;
+  assertOwnFiles(
+    outputs.map((path, i) => ({ path, role: i === 0 ? "the output" : "the output file" })),
+    [
+      { path: files.input, role: "an input" },
+      ...(store ? [{ path: store, role: "the run store" }, { path: `${store}-wal`, role: "the run store's log" }, { path: `${store}-shm`, role: "the run store's shared memory" }] : []),
+      ...(files.others ?? []),
+    ],
+  );
+  try {
+    await mkdir(dirname(resolve(output)), { recursive: true });
+  } catch (error) {
+    throw new Error(fileErrorMessage("create the folder of the output", output, error));
+  }
+  const lock = await lockOutput(output, options);
   try {
     return await body();
   } finally {

@@ -213,7 +213,7 @@ async function* readJsonl(file: string, onReject: (r: Reject) => void): AsyncGen
     pending = next;
   }
   if (truncated) {
-    onReject({ file, line: lastComplete + 1, reason: `input truncated after line ${lastComplete}: ${truncated.message}` });
+    onReject({ file, line: lastComplete + 1, reason: `input truncated after line ${lastComplete}: ${truncated.message}`, truncated: true });
     return;
   }
   if (pending) {
@@ -425,7 +425,7 @@ async function* readCsvFrom(file: string, delimiter: string, start: CsvStart, st
     yield { line, record: row };
   }
   if (malformed) return restartAfterMalformed();
-  if (truncated) onReject({ file, line: lastLine + 1, reason: `input truncated after line ${lastLine}: ${(truncated as Error).message}` });
+  if (truncated) onReject({ file, line: lastLine + 1, reason: `input truncated after line ${lastLine}: ${(truncated as Error).message}`, truncated: true });
   return undefined;
 }
 

@@ -184,8 +184,6 @@ export async function runLocked<T>(files: RunFiles, options: LockOptions, body: 
   await checkInputFile(files.input);
   const outputs = files.outputs.filter((o): o is string => o !== undefined);
   const output = outputs[0]!;
-  if (!files.format) outputFormatOf(output);
-  if (files.map) await checkMappedFields(files.input, files.map);
   const store = typeof files.store === "string" && files.store !== ":memory:" ? files.store : undefined;
   assertOwnFiles(
     outputs.map((path, i) => ({ path, role: i === 0 ? "the output" : "the output file" })),
@@ -195,6 +193,8 @@ export async function runLocked<T>(files: RunFiles, options: LockOptions, body: 
       ...(files.others ?? []),
     ],
   );
+  if (!files.format) outputFormatOf(output);
+  if (files.map) await checkMappedFields(files.input, files.map);
   try {
     await mkdir(dirname(resolve(output)), { recursive: true });
   } catch (error) {

@@ -7,6 +7,7 @@ const MEANINGS: Record<string, string> = {
   EPERM: "permission denied",
   ENOENT: "no such file or folder",
   ENOTDIR: "a part of the path is a file, not a folder",
+  EEXIST: "a file already exists where a folder is needed",
   EISDIR: "it is a folder, not a file",
   EIO: "the device reported an input/output error",
   EMFILE: "too many open files",

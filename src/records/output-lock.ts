@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { checkInputFile, checkMappedFields } from "./read.js";
 import { outputFormatOf, type OutputKind } from "./write.js";
-import { fileErrorMessage } from "../util/fs-error.js";
+import { fileErrorMessage, writable } from "../util/fs-error.js";
 
 /**
  * Holds `<output>.lock` for a run's life, so two runs never write one output (they would share
@@ -198,9 +198,17 @@ export async function runLocked<T>(files: RunFiles, options: LockOptions, body: 
   try {
     await mkdir(dirname(resolve(output)), { recursive: true });
   } catch (error) {
-    throw new Error(fileErrorMessage("create the folder of the output", output, error));
+    throw new Error(writable(dirname(resolve(output)))
+      ? fileErrorMessage("create the folder of the output", output, error)
+      : `cannot create the folder of the output ${output}: the folder above it is read-only`);
   }
-  const lock = await lockOutput(output, options);
+  let lock: OutputLock;
+  try {
+    lock = await lockOutput(output, options);
+  } catch (error) {
+    if (error instanceof OutputBusyError || (error as NodeJS.ErrnoException).code === undefined) throw error;
+    throw new Error(fileErrorMessage("create the lock file", `${output}.lock`, error));
+  }
   try {
     return await body();
   } finally {

@@ -103,6 +103,8 @@ class TextFile {
   private readonly sink: Writable;
   private readonly closed: Promise<void>;
   private failed: Error | undefined;
+  /** The failure was thrown at a write: close does not throw it again (the caller is cleaning up). */
+  private reported = false;
   private buffer: string[] = [];
   private buffered = 0;
   private ended = false;
@@ -120,14 +122,16 @@ class TextFile {
   }
 
   async write(text: string): Promise<void> {
-    this.check();
+    this.check(true);
     this.buffer.push(text);
     this.buffered += text.length;
     if (this.buffered >= 65_536) await this.flush();
   }
 
-  private check(): void {
-    if (this.failed) throw new Error(fileErrorMessage("write", this.file, this.failed));
+  private check(atWrite = false): void {
+    if (!this.failed) return;
+    this.reported ||= atWrite;
+    throw new Error(fileErrorMessage("write", this.file, this.failed));
   }
 
   private async flush(): Promise<void> {
@@ -137,17 +141,18 @@ class TextFile {
     this.buffered = 0;
     // A failed file stream is destroyed and never drains: its close ends the wait.
     if (!this.sink.write(chunk)) await Promise.race([once(this.sink, "drain").catch(() => {}), this.closed]);
-    this.check();
+    this.check(true);
   }
 
   async close(): Promise<void> {
-    if (this.ended) return this.check();
-    this.ended = true;
-    if (!this.failed) await this.flush().catch(() => {});
-    if (this.failed) this.out.destroy();
-    else this.sink.end();
-    await this.closed;
-    this.check();
+    if (!this.ended) {
+      this.ended = true;
+      if (!this.failed) await this.flush().catch(() => {});
+      if (this.failed) this.out.destroy();
+      else this.sink.end();
+      await this.closed;
+    }
+    if (!this.reported) this.check();
   }
 }
 

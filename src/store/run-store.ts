@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { ChatMessage, GenerateRequest, GenerateResult, SamplingParams } from "../backends/types.js";
 import { stableStringify } from "../util/stable-json.js";
-import { fileErrorMessage } from "../util/fs-error.js";
+import { fileErrorMessage, writable } from "../util/fs-error.js";
 
 /** What identifies one model call: same key, same answer, so it is never paid twice. */
 export interface CallIdentity {
@@ -103,7 +103,10 @@ export class RunStore {
       this.db = new Database(path);
       this.db.pragma("journal_mode = WAL");
     } catch (error) {
-      throw new Error(`${fileErrorMessage("open the run store", path, error)} (--store names it)`);
+      const readOnly = path !== ":memory:" && !writable(path);
+      throw new Error(readOnly
+        ? `cannot open the run store ${path}: it is read-only (critic writes the store, and its -wal and -shm files beside it; --store names another)`
+        : `${fileErrorMessage("open the run store", path, error)} (--store names it)`);
     }
     try {
       this.init();

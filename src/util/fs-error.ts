@@ -1,3 +1,6 @@
+import { accessSync, constants, existsSync } from "node:fs";
+import { dirname } from "node:path";
+
 /** What a file-system error code means, in words a person can act on. */
 const MEANINGS: Record<string, string> = {
   ENOSPC: "the disk is full",
@@ -31,3 +34,19 @@ export function fileErrorMessage(action: string, path: string, error: unknown): 
   const detail = meaning ? `${meaning} (${code})` : error instanceof Error ? error.message : String(error);
   return `cannot ${action} ${path}: ${detail}`;
 }
+
+/** Whether the file (or, when it does not exist, the nearest folder above it) may be written. */
+export function writable(path: string): boolean {
+  for (let at = path; ; at = dirname(at)) {
+    if (existsSync(at)) {
+      try {
+        accessSync(at, constants.W_OK);
+        return at === path ? writable(dirname(path)) : true;
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(at) === at) return true;
+  }
+}
+

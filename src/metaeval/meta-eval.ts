@@ -233,10 +233,6 @@ export async function metaEvalRecords(sources: JudgeSource[], options: Omit<Meta
       }
       rows.push(extractRow(record, index, line, extract));
     }
-    if (read === 0) {
-      const first = rejects[0];
-      throw new Error(`meta-eval: ${source.file} holds no records` + (first ? ` (${rejects.length} could not be read; line ${first.line}: ${first.reason})` : " (the file is empty)"));
-    }
     for (const [field, flag] of missing) if (read > 0) throw new Error(`meta-eval: ${missingFieldMessage(`${flag} ${field}`, field, keys, source.file)}`);
     loaded.push({ source, rows, rejects });
   }

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** What a file-system error code means, in words a person can act on. */
@@ -35,18 +35,22 @@ export function fileErrorMessage(action: string, path: string, error: unknown): 
   return `cannot ${action} ${path}: ${detail}`;
 }
 
-/** Whether the file (or, when it does not exist, the nearest folder above it) may be written. */
+/**
+ * Whether `path` may be written: an existing file and its folder (SQLite writes -wal and -shm files
+ * beside a database), or else the nearest existing folder above it.
+ */
 export function writable(path: string): boolean {
-  for (let at = path; ; at = dirname(at)) {
-    if (existsSync(at)) {
-      try {
-        accessSync(at, constants.W_OK);
-        return at === path ? writable(dirname(path)) : true;
-      } catch {
-        return false;
-      }
-    }
-    if (dirname(at) === at) return true;
-  }
+  let at = path;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  if (!canWrite(at)) return false;
+  return at === path && statSync(path).isFile() ? canWrite(dirname(path)) : true;
 }
 
+function canWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -180,11 +180,11 @@ describe("critic judge and meta-eval: nothing lost, nothing silent", () => {
     writeFileSync(empty, "");
     const result = await runCli(["meta-eval", empty, "--gold", "gold", "-o", join(dir, "empty-report")]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`meta-eval: ${empty} holds no records (the file is empty)`);
+    expect(result.stderr).toContain(`meta-eval: ${empty} holds no records (the file is empty); nothing was evaluated`);
     const junk = join(dir, "junk.jsonl");
     writeFileSync(junk, "not json\n");
     const bad = await runCli(["meta-eval", junk, "--gold", "gold", "-o", join(dir, "junk-report")]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(`meta-eval: ${junk} holds no records (1 could not be read; line 1: invalid JSON`);
+    expect(bad.stderr).toContain(`meta-eval: ${junk} holds no records (1 could not be read: see the report)`);
   });
 });

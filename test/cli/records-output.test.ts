@@ -81,6 +81,27 @@ describe("critic judge -o writes the format its name asks for", () => {
   });
 });
 
+describe("critic generate -o: the same decision", () => {
+  it("writes the format its name asks for, and refuses an unknown one or the run store before any call", async () => {
+    const prompts = join(dir, "prompts.jsonl");
+    writeFileSync(prompts, ["a", "b", "c"].map((p) => JSON.stringify({ prompt: `prompt ${p}` })).join("\n"));
+    const store = join(dir, "generate.sqlite");
+    const args = (out: string) => ["generate", "revise", prompts, "-o", out, "--principle", "privacy", "--accept", "always", "--model", "openai:gen", "--base-url", server.baseURL, "--store", store, "--no-progress"];
+    const json = join(dir, "revised.json");
+    const ok = await runCli(args(json));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(json, "utf8")) as Array<{ prompt: string }>).map((r) => r.prompt)).toEqual(["prompt a", "prompt b", "prompt c"]);
+    const calls = server.count;
+    const unknown = await runCli(args(join(dir, "revised.txt")));
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("cannot tell which format to write from the name");
+    const overStore = await runCli(args(store));
+    expect(overStore.code).toBe(1);
+    expect(overStore.stderr).toMatch(/is also the run store of this run/);
+    expect(server.count).toBe(calls);
+  });
+});
+
 describe("critic judge never writes over its own files", () => {
   it("refuses -o naming the run store, its -wal or -shm, or the rejects file, by real path; the store is untouched", async () => {
     const store = join(dir, "precious.sqlite");

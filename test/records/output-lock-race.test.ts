@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,10 +24,13 @@ beforeAll(async () => {
   });
 });
 
-/** A pid that was alive a moment ago and is not now: the holder of a lock left by kill -9. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
-  return Number(child.stdout.toString());
+/**
+ * The pid of a lock left by kill -9: one above the kernel's largest, so that no process started
+ * during the test can take it (a pid that just died may be given to a new process on a busy machine).
+ */
+function deadPid(trial: number): number {
+  const max = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8"));
+  return max + 1 + trial;
 }
 
 /**
@@ -54,7 +57,7 @@ while (!existsSync(${JSON.stringify(stopFile)})) await new Promise((r) => setTim
 describe("lockOutput: taking over a stale lock", () => {
   it(`${PROCESSES} processes racing for each of ${TRIALS} stale locks: exactly one wins each`, async () => {
     const outputs = Array.from({ length: TRIALS }, (_, t) => join(dir, `out-${t}.jsonl`));
-    for (const output of outputs) writeFileSync(`${output}.lock`, `${deadPid()} ${hostname()}\n`);
+    for (const [t, output] of outputs.entries()) writeFileSync(`${output}.lock`, `${deadPid(t)} ${hostname()}\n`);
     const goFile = join(dir, "go");
     const stopFile = join(dir, "stop");
     const children = Array.from({ length: PROCESSES }, (_, k) => {

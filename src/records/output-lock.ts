@@ -194,6 +194,10 @@ export async function runLocked<T>(files: RunFiles, options: LockOptions, body: 
     ],
   );
   if (!files.format) outputFormatOf(output);
+  for (const other of outputs.slice(1)) {
+    // Rejects and failures are JSONL whatever the name; a name that says otherwise would mislead.
+    if (!/\.(jsonl|ndjson)$/i.test(other)) throw new Error(`${other}: rejects and failures are written as JSONL; give the file a .jsonl name`);
+  }
   if (files.map) await checkMappedFields(files.input, files.map);
   try {
     await mkdir(dirname(resolve(output)), { recursive: true });

@@ -73,6 +73,12 @@ describe("critic judge -o writes the format its name asks for", () => {
     expect(server.count).toBe(calls);
   });
 
+  it("refuses a --rejects name that says another format than the JSONL it is written in", async () => {
+    const result = await runCli(judgeArgs(input, join(dir, "rj.jsonl"), join(dir, "rj.sqlite"), "--rejects", join(dir, "bad.csv")));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${join(dir, "bad.csv")}: rejects and failures are written as JSONL; give the file a .jsonl name`);
+  });
+
   it("creates the output's folder", async () => {
     const out = join(dir, "new", "deeper", "out.jsonl");
     const result = await runCli(judgeArgs(input, out, join(dir, "folder.sqlite")));

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, existsSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { parquetMetadata } from "hyparquet";
 import { byteLines, readRecords, parseFieldMap, formatFromPath } from "./read.js";
-import { createRecordWriter, createRejectsWriter } from "./write.js";
+import { createRecordWriter, createRejectsWriter, outputFormatOf } from "./write.js";
 import { validateRecord } from "./validate.js";
 import type { Reject, SourcedRecord } from "./types.js";
 import { judgeRecordSchema } from "../judge/schema.js";
@@ -331,6 +331,35 @@ describe("records are data: nothing is lost or kills the writer", () => {
         const kept = Object.getOwnPropertyDescriptor(back, "__proto__")?.value;
         expect(typeof kept === "string" && ext === "parquet" && typeof value === "object" ? JSON.parse(kept) : kept).toEqual(value);
       }
+    }
+  });
+});
+
+describe("createRecordWriter: formats and failures", () => {
+  it("takes the format from the name, and refuses a name that says none", () => {
+    expect(outputFormatOf("a/out.CSV")).toEqual({ kind: "csv", gzip: false });
+    expect(outputFormatOf("out.json.gz")).toEqual({ kind: "json", gzip: true });
+    expect(outputFormatOf("out.ndjson")).toEqual({ kind: "jsonl", gzip: false });
+    expect(() => outputFormatOf("out.txt")).toThrow(/output out\.txt: cannot tell which format to write from the name/);
+    expect(() => outputFormatOf("out.parquet.gz")).toThrow(/Parquet is compressed already/);
+  });
+
+  it("a full disk (/dev/full) fails the write or the close with the file's name, in every format, and a close after a failed write does not throw again", async () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ id: i, text: "x".repeat(100) }));
+    for (const name of ["full.jsonl", "full.jsonl.gz", "full.json", "full.csv", "full.tsv.gz"]) {
+      const file = join(dir, name);
+      symlinkSync("/dev/full", file);
+      const writer = await createRecordWriter(file);
+      let failure: Error | undefined;
+      try {
+        for (const row of rows) await writer.write(row);
+      } catch (error) {
+        failure = error as Error;
+      }
+      if (failure) await writer.close();
+      else failure = await writer.close().then(() => undefined, (error: Error) => error);
+      expect(failure?.message, name).toBe(`cannot write ${file}: the disk is full (ENOSPC)`);
+      expect(existsSync(`${file}.spool.jsonl`)).toBe(false);
     }
   });
 });

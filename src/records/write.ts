@@ -125,7 +125,7 @@ class TextFile {
     this.check(true);
     this.buffer.push(text);
     this.buffered += text.length;
-    if (this.buffered >= 65_536) await this.flush();
+    if (this.buffered >= 65_536) await this.flush(true);
   }
 
   private check(atWrite = false): void {
@@ -134,20 +134,20 @@ class TextFile {
     throw new Error(fileErrorMessage("write", this.file, this.failed));
   }
 
-  private async flush(): Promise<void> {
+  private async flush(atWrite: boolean): Promise<void> {
     if (this.buffer.length === 0) return;
     const chunk = this.buffer.join("");
     this.buffer = [];
     this.buffered = 0;
     // A failed file stream is destroyed and never drains: its close ends the wait.
     if (!this.sink.write(chunk)) await Promise.race([once(this.sink, "drain").catch(() => {}), this.closed]);
-    this.check(true);
+    this.check(atWrite);
   }
 
   async close(): Promise<void> {
     if (!this.ended) {
       this.ended = true;
-      if (!this.failed) await this.flush().catch(() => {});
+      if (!this.failed) await this.flush(false).catch(() => {});
       if (this.failed) this.out.destroy();
       else this.sink.end();
       await this.closed;
@@ -176,18 +176,29 @@ class JsonlWriter implements RecordWriter {
 class JsonArrayWriter implements RecordWriter {
   private readonly text: TextFile;
   private rows = 0;
+  /** A write failed (and threw): close only closes, as the caller is cleaning up. */
+  private failed = false;
 
   constructor(readonly file: string, gzip: boolean) {
     this.text = new TextFile(file, gzip);
   }
 
-  write(row: Record<string, unknown>): Promise<void> {
-    return this.text.write(`${this.rows++ === 0 ? "[\n" : ",\n"}${JSON.stringify(row)}`);
+  async write(row: Record<string, unknown>): Promise<void> {
+    try {
+      await this.text.write(`${this.rows++ === 0 ? "[\n" : ",\n"}${JSON.stringify(row)}`);
+    } catch (error) {
+      this.failed = true;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
-    await this.text.write(this.rows === 0 ? "[]\n" : "\n]\n").catch(() => {});
-    await this.text.close();
+    if (this.failed) return this.text.close();
+    try {
+      await this.text.write(this.rows === 0 ? "[]\n" : "\n]\n");
+    } finally {
+      await this.text.close();
+    }
   }
 }
 
@@ -205,6 +216,7 @@ async function* spooledRows(spool: string): AsyncGenerator<Record<string, unknow
 class CsvWriter implements RecordWriter {
   private readonly spool: JsonlWriter;
   private readonly columns = new Set<string>();
+  private failed = false;
 
   constructor(private readonly file: string, private readonly delimiter: string, private readonly gzip: boolean) {
     this.spool = new JsonlWriter(`${file}.spool.jsonl`);
@@ -212,12 +224,13 @@ class CsvWriter implements RecordWriter {
 
   async write(row: Record<string, unknown>): Promise<void> {
     for (const name of Object.keys(row)) this.columns.add(name);
-    await this.spool.write(row);
+    await this.spool.write(row).catch((error: unknown) => Promise.reject((this.failed = true, error)));
   }
 
   async close(): Promise<void> {
     try {
       await this.spool.close();
+      if (this.failed) return;
       const columns = [...this.columns];
       const out = new TextFile(this.file, this.gzip);
       try {
@@ -253,6 +266,8 @@ type ColumnKind = "number" | "boolean" | "string" | "json" | "messages";
 class ParquetWriter implements RecordWriter {
   private readonly spool: JsonlWriter;
   private readonly columns = new Map<string, ColumnKind | null>();
+  /** A write failed (and threw): close writes no Parquet file. */
+  private failed = false;
 
   constructor(private readonly file: string) {
     this.spool = new JsonlWriter(`${file}.spool.jsonl`);
@@ -265,11 +280,12 @@ class ParquetWriter implements RecordWriter {
       if (known === undefined || known === null) this.columns.set(name, kind);
       else if (kind !== null && kind !== known) this.columns.set(name, isStructured(known) || isStructured(kind) ? "json" : "string");
     }
-    await this.spool.write(row);
+    await this.spool.write(row).catch((error: unknown) => Promise.reject((this.failed = true, error)));
   }
 
   async close(): Promise<void> {
     await this.spool.close();
+    if (this.failed) return rm(this.spool.file, { force: true });
     const columns = [...this.columns].map(([name, kind]) => ({ name, kind: kind ?? "string" }));
     try {
       if (columns.length === 0) columns.push({ name: "empty", kind: "string" });

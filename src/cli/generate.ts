@@ -114,7 +114,7 @@ function acceptOption(value: string): ReturnType<typeof parseAcceptRule> {
 /** The generator, judge, store and sampling flags every generate subcommand takes. */
 function addPipelineOptions(command: Command, defaultRubric: string): Command {
   return command
-    .requiredOption("-o, --output <file>", "output file (.jsonl, or .parquet)")
+    .requiredOption("-o, --output <file>", "output file: .jsonl, .json, .csv, .tsv or .parquet (.gz for the text ones); the name picks the format")
     .option("-m, --model <spec>", "generator: ./model.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> (default: $CRITIC_MODEL)")
     .option("-j, --judge <spec>", "judge (same forms; default: the --model)")
     .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY")

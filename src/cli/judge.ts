@@ -13,7 +13,7 @@ export function registerJudge(program: Command): void {
     .command("judge")
     .description("grade every record of a dataset with an LLM judge (absolute or pairwise)")
     .argument("<input>", "dataset: .jsonl, .json, .csv or .parquet (optionally .gz)")
-    .requiredOption("-o, --output <file>", "judgments file (.jsonl, or .parquet)")
+    .requiredOption("-o, --output <file>", "judgments file: .jsonl, .json, .csv, .tsv or .parquet (.gz for the text ones); the name picks the format")
     .option("--mode <mode>", "absolute | pairwise (picks the Prometheus template of that mode)")
     .option("--map <new=old>", "rename a field, e.g. --map instruction=orig_instruction (repeatable)", collect, [])
     .option("--rejects <file>", "bad records (default <output>.rejects.jsonl)")

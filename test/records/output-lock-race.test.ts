@@ -1,15 +1,16 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const PROCESSES = 16;
 const TRIALS = 40;
 let dir: string;
 let lockModule: string;
+let bundle: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "critic-lock-race-"));
@@ -18,10 +19,16 @@ beforeAll(async () => {
   const bundleDir = fileURLToPath(new URL("../../build/test-lock/", import.meta.url));
   mkdirSync(bundleDir, { recursive: true });
   lockModule = join(mkdtempSync(bundleDir), "output-lock.mjs");
+  bundle = dirname(lockModule);
   await build({
     entryPoints: [fileURLToPath(new URL("../../src/records/output-lock.ts", import.meta.url))],
     bundle: true, platform: "node", format: "esm", packages: "external", outfile: lockModule, logLevel: "warning",
   });
+});
+
+afterAll(() => {
+  rmSync(bundle, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /**

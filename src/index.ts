@@ -14,7 +14,7 @@ export * from "./pipelines/index.js";
 export * from "./export/index.js";
 export * from "./train/index.js";
 export { readRecords, parseFieldMap, applyFieldMap, formatFromPath, type RecordFormat, type ReadOptions } from "./records/read.js";
-export { createRecordWriter, createRejectsWriter, type RecordWriter } from "./records/write.js";
+export { createRecordWriter, createRejectsWriter, outputFormatOf, type OutputFormat, type OutputKind, type RecordWriter } from "./records/write.js";
 export type { Reject, SourcedRecord } from "./records/types.js";
 export { startView, type StartViewOptions, type RunningView } from "./view/start.js";
 export { openWorkspace, defaultLabelsFile, type OpenWorkspace, type WorkspaceOptions } from "./view/workspace.js";

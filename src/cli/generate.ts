@@ -116,7 +116,7 @@ function acceptOption(value: string): ReturnType<typeof parseAcceptRule> {
 /** The generator, judge, store and sampling flags every generate subcommand takes. */
 function addPipelineOptions(command: Command, defaultRubric: string): Command {
   return command
-    .requiredOption("-o, --output <file>", "output file (.jsonl, or .parquet)")
+    .requiredOption("-o, --output <file>", "output file: .jsonl, .json, .csv, .tsv or .parquet (.gz for the text ones); the name picks the format")
     .option("-m, --model <spec>", "generator: ./model.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> (default: $CRITIC_MODEL)")
     .option("-j, --judge <spec>", "judge (same forms; default: the --model)")
     .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY")
@@ -248,7 +248,7 @@ async function runCommand(run: (signal: AbortSignal) => Promise<PipelineSummary>
     const summary = await run(interrupt.signal);
     process.stderr.write(formatGenerateSummary(summary));
     if (summary.status === "interrupted") process.exitCode = 130;
-    else if (summary.failed > 0 || (summary.records > 0 && summary.items === 0)) process.exitCode = 1;
+    else if (summary.inputTruncated || summary.failed > 0 || (summary.records > 0 && summary.items === 0)) process.exitCode = 1;
   } finally {
     interrupt.dispose();
   }
@@ -269,6 +269,7 @@ export function formatGenerateSummary(s: PipelineSummary): string {
     ...(classifying ? [] : [`  judge calls ${j.calls} (${j.cachedCalls} cached), scored ${j.judged}, failed ${j.failed}, parse failures ${j.parseFailures}`]),
     `  tokens ${g.promptTokens + j.promptTokens} prompt + ${g.completionTokens + j.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
+  if (s.inputTruncated) lines.push(`the input is incomplete: ${s.inputTruncated}; the records before that point were processed`);
   if (s.status === "finished" && s.failed > 0) lines.push(`${s.failed} failed${s.failuresFile ? ` (see ${s.failuresFile})` : ""}: run the same command again to retry them (${RETRY_NOTE})`);
   const stage = s.stage as Partial<ReviseCounters & PairsCounters & QuestionsCounters> & Record<string, unknown>;
   if (s.command === "generate revise") {

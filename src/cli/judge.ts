@@ -15,7 +15,7 @@ export function registerJudge(program: Command): void {
     .command("judge")
     .description("grade every record of a dataset with an LLM judge (absolute or pairwise)")
     .argument("<input>", "dataset: .jsonl, .json, .csv or .parquet (optionally .gz)")
-    .requiredOption("-o, --output <file>", "judgments file (.jsonl, or .parquet)")
+    .requiredOption("-o, --output <file>", "judgments file: .jsonl, .json, .csv, .tsv or .parquet (.gz for the text ones); the name picks the format")
     .option("--mode <mode>", "absolute | pairwise (picks the Prometheus template of that mode)")
     .option("--map <new=old>", "rename a field, e.g. --map instruction=orig_instruction (repeatable)", collect, [])
     .option("--rejects <file>", "bad records (default <output>.rejects.jsonl)")
@@ -96,6 +96,7 @@ export function judgeExitCode(s: JudgeSummary): number {
   if (s.batchFile) return 0;
   if (s.cost?.stoppedAtMaxCost) return 1;
   if (s.status === "interrupted") return 130;
+  if (s.inputTruncated) return 1;
   return s.failed > 0 || (s.records > 0 && s.judged === 0) ? 1 : 0;
 }
 
@@ -136,6 +137,7 @@ export function formatSummary(s: JudgeSummary, asked: SummaryContext = {}): stri
     `  calls ${s.calls} (${s.cachedCalls} cached), parse failures ${s.parseFailures}, parse retries ${s.parseRetries}, backend errors ${s.backendErrors} (after ${s.requestRetries} retried server faults)`,
     `  tokens ${s.promptTokens} prompt + ${s.completionTokens} completion, time ${formatDuration(s.elapsedMs / 1000)}`,
   ];
+  if (s.inputTruncated) lines.push(`the input is incomplete: ${s.inputTruncated}; the records before that point were judged`);
   if (s.failed > 0) lines.push(`${s.failed} failed: run the same command again to retry them (${RETRY_NOTE})`);
   else if (s.records > 0 && s.judged === 0) lines.push(`nothing was judged: ${s.records === 1 ? "the one record was" : `all ${s.records} records were`} rejected${s.rejects ? ` (see ${s.rejects})` : ""}`);
   if (s.batchResults) {

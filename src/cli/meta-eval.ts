@@ -63,6 +63,12 @@ export function registerMetaEval(program: Command): void {
       const gate = requirements.length > 0 ? checkRequirements(result, requirements) : undefined;
       const written = await writeReport(result, opts.output);
       process.stderr.write(summarize(result, written.dir, (performance.now() - started) / 1000));
+      // A judgments file without a single row measured nothing: that is a failure, not "0 of 0".
+      for (const judge of result.judges.filter((j) => j.coverage.rows === 0)) {
+        const unreadable = judge.coverage.unreadableRows;
+        process.stderr.write(`meta-eval: ${judge.file} holds no records (${unreadable > 0 ? `${unreadable} could not be read: see the report` : "the file is empty"}); nothing was evaluated\n`);
+        process.exitCode = 1;
+      }
       if (gate) {
         await writeFile(path.join(written.dir, "gate.json"), `${JSON.stringify(gate, null, 2)}\n`);
         process.stdout.write(formatGate(gate));

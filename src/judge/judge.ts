@@ -9,7 +9,7 @@ import { createBatchRecorder, emptyResultsSummary, identityOf, loadBatchResults,
 import { BatchWaitInterrupted, runBatches } from "./batch-api.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
-import { createRecordWriter, createRejectsWriter } from "../records/write.js";
+import { createRecordWriter, createRejectsWriter, outputFormatOf, type OutputKind } from "../records/write.js";
 import { validateRecord } from "../records/validate.js";
 import { judgeRecordSchema } from "./schema.js";
 import type { Reject, SourcedRecord } from "../records/types.js";
@@ -30,7 +30,8 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   input: string;
   /** Output file; written as `<output>.partial` while running, renamed when complete. */
   output: string;
-  outputFormat?: "jsonl" | "parquet";
+  /** Default: the format the output's name asks for (.jsonl, .json, .csv, .tsv, .parquet; .gz for text). */
+  outputFormat?: OutputKind;
   /** Where bad records go. Default: `<output>.rejects.jsonl` (only created if there are any). */
   rejects?: string;
   /**
@@ -98,6 +99,8 @@ export interface JudgeSummary extends JudgeStats {
   notStarted: number;
   output: string;
   rejects: string | null;
+  /** The input ended early (a cut-off .gz): where and why. The run then exits 1. */
+  inputTruncated?: string;
   elapsedMs: number;
   /** Swapped pairwise runs: share of pairs whose two orders agreed. */
   positionConsistency?: number;
@@ -161,7 +164,14 @@ export const DEFAULT_STORE = ".critic/store.sqlite";
 
 /** Judges every record of a dataset file and writes one judgment per valid record, in input order. */
 export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
-  const files = { input: options.input, outputs: [options.output, options.rejects], map: options.map };
+  const files = {
+    input: options.input, outputs: [options.output, options.rejects ?? `${options.output}.rejects.jsonl`], map: options.map,
+    store: options.store ?? DEFAULT_STORE, ...(options.outputFormat ? { format: options.outputFormat } : {}),
+    others: [
+      ...(options.batchFile ? [{ path: options.batchFile, role: "the --batch-file" }] : []),
+      ...(options.batchResults ? [{ path: options.batchResults, role: "the --batch-results file" }] : []),
+    ],
+  };
   try {
     return await runLocked(files, { wait: options.wait, signal: options.signal }, () => judgeFile(options));
   } catch (error) {
@@ -305,11 +315,12 @@ async function judgeFile(options: JudgeOptions & { history?: false }): Promise<J
   const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
   const rejects = createRejectsWriter(rejectsPath);
   const partial = `${options.output}.partial`;
-  const writer = await createRecordWriter(partial, { format: options.outputFormat ?? formatOf(options.output) });
+  const writer = await createRecordWriter(partial, { format: options.outputFormat ?? outputFormatOf(options.output) });
   const stats = emptyStats();
   const runId = options.history === false ? 0 : store.startRun("judge", describeRun(options, backends, grader));
   let records = 0;
   let rejected = 0;
+  let truncatedInput: string | undefined;
   const pendingRejects: Reject[] = [];
   const total = options.progress === false ? undefined : await countDataLines(options.input);
   const progress = options.progress === false ? undefined : new Progress({ label: "judge", total });
@@ -318,6 +329,7 @@ async function judgeFile(options: JudgeOptions & { history?: false }): Promise<J
     // Rows the reader could not read count as records too, so judged + failed + rejected = records.
     const onReject = (r: Reject) => {
       records++;
+      if (r.truncated) truncatedInput = `${r.file}: ${r.reason}`;
       pendingRejects.push(r);
     };
     for await (const sourced of readRecords(options.input, { map: options.map, onReject })) {
@@ -381,6 +393,7 @@ async function judgeFile(options: JudgeOptions & { history?: false }): Promise<J
     ...stats,
     output: status === "finished" ? options.output : partial,
     rejects: rejected > 0 ? rejectsPath : null,
+    ...(truncatedInput ? { inputTruncated: truncatedInput } : {}),
     elapsedMs: Math.round(performance.now() - started),
     ...(stats.swapPairs > 0 ? { positionConsistency: stats.swapConsistent / stats.swapPairs } : {}),
     requestRetries: sumRetries(backends) - retriesBefore,
@@ -464,10 +477,6 @@ function checkRecord(
     const field = /field "([\w.]+)"/.exec(reason)?.[1];
     return { ok: false, reject: { file, line: sourced.line, ...(field ? { field } : {}), reason, record: sourced.record } };
   }
-}
-
-function formatOf(path: string): "jsonl" | "parquet" {
-  return path.endsWith(".parquet") ? "parquet" : "jsonl";
 }
 
 /** "in=0.15,out=0.6" (dollars per million tokens). */

@@ -14,7 +14,7 @@ import type { Grader } from "../judge/types.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
 import type { RawRecord, Reject } from "../records/types.js";
-import { createRecordWriter, createRejectsWriter } from "../records/write.js";
+import { createRecordWriter, createRejectsWriter, outputFormatOf } from "../records/write.js";
 import { RunStore } from "../store/run-store.js";
 import type { Rubric } from "../templates/types.js";
 import { countDataLines } from "../util/count-lines.js";
@@ -138,6 +138,8 @@ export interface PipelineSummary {
   stage: Record<string, unknown>;
   output: string;
   rejects: string | null;
+  /** The input ended early (a cut-off .gz): where and why. The run then exits 1. */
+  inputTruncated?: string;
   failuresFile: string | null;
   elapsedMs: number;
   runId: number;
@@ -279,7 +281,7 @@ async function* processInOrder<I>(
 
 /** Runs a stage over a dataset file. */
 export async function runPipelineFile<I>(stage: Stage<I>, input: string, options: PipelineOptions): Promise<PipelineSummary> {
-  const files = { input, outputs: [options.output, options.rejects, options.failures], map: options.map };
+  const files = { input, outputs: [options.output, options.rejects, options.failures], map: options.map, store: options.store ?? DEFAULT_PIPELINE_STORE };
   return runLocked(files, { wait: options.wait, signal: options.signal }, () => runPipelineOverFile(stage, input, options));
 }
 
@@ -301,9 +303,10 @@ async function runPipelineOverFile<I>(stage: Stage<I>, input: string, options: P
   const rejects = createRejectsWriter(rejectsPath);
   const failuresWriter = createRejectsWriter(failuresPath);
   const partial = `${options.output}.partial`;
-  const writer = await createRecordWriter(partial, { format: options.output.toLowerCase().endsWith(".parquet") ? "parquet" : "jsonl" });
+  const writer = await createRecordWriter(partial, { format: outputFormatOf(options.output) });
   const runId = store.startRun(stage.command, { input, output: options.output, ...open.describe(), ...stage.describe?.() });
   const pendingRejects: Reject[] = [];
+  let truncatedInput: string | undefined;
   const counts = { records: 0, rejected: 0, items: 0, failed: 0, written: 0, failures: 0 };
   const total = options.progress === false || stage.group ? undefined : await countDataLines(input);
   const progress = options.progress === false ? undefined : new Progress({ label: stage.command, total });
@@ -318,6 +321,7 @@ async function runPipelineOverFile<I>(stage: Stage<I>, input: string, options: P
   const checked = async function* (): AsyncGenerator<SourcedItem<I>> {
     const onReject = (r: Reject) => {
       counts.records++;
+      if (r.truncated) truncatedInput = `${r.file}: ${r.reason}`;
       pendingRejects.push(r);
     };
     for await (const sourced of readRecords(input, { map: options.map, onReject })) {
@@ -374,6 +378,7 @@ async function runPipelineOverFile<I>(stage: Stage<I>, input: string, options: P
     stage: stage.summary?.() ?? {},
     output: status === "finished" ? options.output : partial,
     rejects: counts.rejected > 0 ? rejectsPath : null,
+    ...(truncatedInput ? { inputTruncated: truncatedInput } : {}),
     failuresFile: counts.failures > 0 ? failuresPath : null,
     elapsedMs: Math.round(performance.now() - started),
     runId,

@@ -4,9 +4,10 @@ import { readFile, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { parse as parseCsv } from "csv-parse";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from "hyparquet";
 import type { RawRecord, Reject, SourcedRecord } from "./types.js";
 import { didYouMean } from "../util/did-you-mean.js";
+import { MAX_NESTING, nestingDepth, setField } from "./fields.js";
 
 export type RecordFormat = "jsonl" | "json" | "csv" | "tsv" | "parquet";
 
@@ -47,6 +48,11 @@ export async function* readRecords(file: string, options: ReadOptions = {}): Asy
     : readCsv(file, format === "tsv" ? "\t" : ",", onReject);
   let index = 0;
   for await (const { line, record } of rows) {
+    // A record too deep to write (JSON.stringify recurses) is rejected here, before any call is paid.
+    if (nestingDepth(record) > MAX_NESTING) {
+      onReject({ file, line, reason: `the record nests more than ${MAX_NESTING} levels deep; it could not be written out` });
+      continue;
+    }
     yield { index: index++, line, record: options.map ? applyFieldMap(record, options.map) : record };
   }
 }
@@ -93,7 +99,7 @@ export function applyFieldMap(record: RawRecord, map: Record<string, string>): R
   for (const [target, source] of Object.entries(map)) {
     if (source in record) {
       delete out[source];
-      out[target] = record[source];
+      setField(out, target, record[source]);
     }
   }
   return out;
@@ -133,24 +139,37 @@ export async function* fileChunks(file: string, onTruncated: (error: Error) => v
 
 /**
  * Splits bytes into lines (LF or CRLF) with 1-based numbers and the byte offset where each starts;
- * a final line without LF counts.
+ * a final line without LF counts. The bytes of an unfinished line are kept as a list of chunks and
+ * joined once, when its LF arrives, and only the new chunk is searched: a line of n bytes costs
+ * O(n), however many chunks it spans (joining carry + chunk each time cost O(n²)).
  */
 export async function* byteLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; offset: number; bytes: Buffer }> {
-  let carry: Buffer | undefined;
+  let carried: Buffer[] = [];
+  let carriedBytes = 0;
   let line = 0;
-  let consumed = 0; // bytes of the input before `data`
+  let offset = 0; // where the line being gathered starts in the input
+  const take = (last: Buffer): Buffer => {
+    const bytes = carried.length === 0 ? last : Buffer.concat([...carried, last], carriedBytes + last.length);
+    carried = [];
+    carriedBytes = 0;
+    return bytes;
+  };
   for await (const chunk of chunks) {
-    const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
-    for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
-      const end = nl > start && data[nl - 1] === 13 ? nl - 1 : nl;
-      yield { line: ++line, offset: consumed + start, bytes: data.subarray(start, end) };
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const whole = take(chunk.subarray(start, nl));
+      const bytes = whole.length > 0 && whole[whole.length - 1] === 13 ? whole.subarray(0, whole.length - 1) : whole;
+      yield { line: ++line, offset, bytes };
+      offset += whole.length + 1;
       start = nl + 1;
     }
-    consumed += start;
-    carry = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
+    if (start < chunk.length) {
+      // Copied: the stream may reuse the chunk's memory.
+      carried.push(Buffer.from(chunk.subarray(start)));
+      carriedBytes += chunk.length - start;
+    }
   }
-  if (carry) yield { line: ++line, offset: consumed, bytes: carry };
+  if (carriedBytes > 0) yield { line: ++line, offset, bytes: take(Buffer.alloc(0)) };
 }
 
 interface NumberedRow {
@@ -194,7 +213,7 @@ async function* readJsonl(file: string, onReject: (r: Reject) => void): AsyncGen
     pending = next;
   }
   if (truncated) {
-    onReject({ file, line: lastComplete + 1, reason: `input truncated after line ${lastComplete}: ${truncated.message}` });
+    onReject({ file, line: lastComplete + 1, reason: `input truncated after line ${lastComplete}: ${truncated.message}`, truncated: true });
     return;
   }
   if (pending) {
@@ -367,11 +386,15 @@ async function* readCsvFrom(file: string, delimiter: string, start: CsvStart, st
   let consumed = 0;
   const restartAfterMalformed = (): CsvStart => {
     const bad = malformed!;
+    // The row that failed starts on the line after the last good row. A quote it opened may have
+    // been closed lines later by another row's quote (the error then names that later line): only
+    // this row is rejected and reading goes on from its next line, so no later row is swallowed.
     const row = lastLine + 1;
-    // An unclosed quote runs to the end of the file: the row is the one that opened it.
+    const resume = row + 1;
     const unclosed = /quote not closed/i.test(bad.message);
-    const resume = unclosed ? row + 1 : Math.max(bad.line, row) + 1;
-    const reason = unclosed ? "a quote opened in this row is never closed" : bad.message.replace(/^Invalid [^:]*: /, "");
+    const reason = unclosed
+      ? "a quote opened in this row is never closed"
+      : bad.message.replace(/^Invalid [^:]*: /, "") + (bad.line > row ? ` (a quote opened in this row runs on to line ${bad.line})` : "");
     onReject({ file, line: row, reason: `malformed CSV row: ${reason}; reading goes on from line ${resume}` });
     parser.destroy();
     source.destroy();
@@ -398,11 +421,11 @@ async function* readCsvFrom(file: string, delimiter: string, start: CsvStart, st
       continue;
     }
     const row: RawRecord = {};
-    header.forEach((name, i) => (row[name] = record[i]));
+    header.forEach((name, i) => setField(row, name, record[i]));
     yield { line, record: row };
   }
   if (malformed) return restartAfterMalformed();
-  if (truncated) onReject({ file, line: lastLine + 1, reason: `input truncated after line ${lastLine}: ${(truncated as Error).message}` });
+  if (truncated) onReject({ file, line: lastLine + 1, reason: `input truncated after line ${lastLine}: ${(truncated as Error).message}`, truncated: true });
   return undefined;
 }
 
@@ -419,13 +442,25 @@ function incompleteUtf8Tail(data: Buffer): number {
 }
 
 async function* readParquet(file: string): AsyncGenerator<NumberedRow> {
+  const unreadable = (error: unknown) => new Error(`${file}: not a readable Parquet file (${(error as Error).message}); is it damaged or truncated?`);
   const buffer = await asyncBufferFromFile(file);
-  const metadata = await parquetMetadataAsync(buffer);
+  const metadata = await parquetMetadataAsync(buffer).catch((error: unknown) => Promise.reject(unreadable(error)));
+  const columns = parquetSchema(metadata).children.map((child) => child.element.name);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
-    const rows = (await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd })) as RawRecord[];
-    for (const [i, row] of rows.entries()) yield { line: rowStart + i + 1, record: normaliseParquetRow(row) };
+    // Rows as arrays, made into records here: hyparquet's objects lose a column named __proto__.
+    let rows: unknown[][] = [];
+    try {
+      await parquetRead({ file: buffer, metadata, rowStart, rowEnd, columns, rowFormat: "array", onComplete: (data: unknown[][]) => (rows = data) });
+    } catch (error) {
+      throw unreadable(error);
+    }
+    for (const [i, values] of rows.entries()) {
+      const row: RawRecord = {};
+      columns.forEach((name, c) => setField(row, name, values[c]));
+      yield { line: rowStart + i + 1, record: normaliseParquetRow(row) };
+    }
     rowStart = rowEnd;
   }
 }

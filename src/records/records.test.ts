@@ -1,14 +1,15 @@
-import { mkdtempSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, existsSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { parquetMetadata } from "hyparquet";
-import { readRecords, parseFieldMap, formatFromPath } from "./read.js";
-import { createRecordWriter, createRejectsWriter } from "./write.js";
+import { byteLines, readRecords, parseFieldMap, formatFromPath } from "./read.js";
+import { createRecordWriter, createRejectsWriter, outputFormatOf } from "./write.js";
 import { validateRecord } from "./validate.js";
 import type { Reject, SourcedRecord } from "./types.js";
+import { judgeRecordSchema } from "../judge/schema.js";
 
 const shared = new URL("../../../shared/data/", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "critic-records-"));
@@ -219,6 +220,20 @@ describe("readRecords: damaged and unusual input", () => {
     expect(big.rejects.map((r) => r.line)).toEqual([2]);
   });
 
+  it("a quote left open on one row rejects that row only, even when a later quote closes it: every row after it is read", async () => {
+    const file = join(dir, "unclosed-then-quoted.csv");
+    writeFileSync(file, 'id,instruction,response\n1,q1,a1\n2,"unclosed,a2\n3,q3,a3\n4,q4,a4\n5,"q ""quoted"" 5",a5\n6,q6,a6\n7,q7,a7\n');
+    for (const variant of [file, `${file}.gz`]) {
+      if (variant.endsWith(".gz")) writeFileSync(variant, gzipSync(readFileSync(file)));
+      const { rows, rejects } = await readAll(variant);
+      expect(rows.map((r) => [r.line, r.record.id, r.record.instruction])).toEqual([
+        [2, "1", "q1"], [4, "3", "q3"], [5, "4", "q4"], [6, "5", 'q "quoted" 5'], [7, "6", "q6"], [8, "7", "q7"],
+      ]);
+      expect(rejects).toHaveLength(1);
+      expect(rejects[0]).toMatchObject({ file: variant, line: 3, reason: expect.stringMatching(/^malformed CSV row: .*reading goes on from line 4$/) });
+    }
+  });
+
   it("rejects CSV rows with invalid UTF-8 but keeps a real U+FFFD when the file is valid", async () => {
     const bad = join(dir, "latin1.csv");
     writeFileSync(bad, Buffer.concat([Buffer.from("instruction,response\nq1,caf"), Buffer.from([0xe9]), Buffer.from("\nq2,r2\n")]));
@@ -239,5 +254,112 @@ describe("readRecords: damaged and unusual input", () => {
     const { rows, rejects } = await readAll(array);
     expect(rows.map((r) => [r.line, r.record.a])).toEqual([[2, "x,[y]"], [4, "z"]]);
     expect(rejects).toMatchObject([{ line: 3, reason: expect.stringMatching(/element 2 of the array/) }]);
+  });
+});
+
+describe("byteLines", () => {
+  async function* chunksOf(text: string, size: number): AsyncGenerator<Buffer> {
+    const bytes = Buffer.from(text);
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+
+  it("splits lines that span many chunks with their offsets, and joins each line's chunks once (linear in its length)", async () => {
+    const long = "x".repeat(10_000);
+    const text = `a\r\n${long}\r\n\nb${long}\nlast`;
+    const concat = vi.spyOn(Buffer, "concat");
+    const lines: Array<{ line: number; offset: number; text: string }> = [];
+    try {
+      for await (const { line, offset, bytes } of byteLines(chunksOf(text, 7))) lines.push({ line, offset, text: bytes.toString() });
+      // A 10,000-byte line in 7-byte chunks: one join per line, never one per chunk.
+      expect(concat.mock.calls.length).toBeLessThanOrEqual(4);
+    } finally {
+      concat.mockRestore();
+    }
+    expect(lines).toEqual([
+      { line: 1, offset: 0, text: "a" },
+      { line: 2, offset: 3, text: long },
+      { line: 3, offset: 10_005, text: "" },
+      { line: 4, offset: 10_006, text: `b${long}` },
+      { line: 5, offset: 20_008, text: "last" },
+    ]);
+    for (const { offset, text: line } of lines) expect(Buffer.from(text).subarray(offset, offset + line.length).toString()).toBe(line);
+  });
+});
+
+describe("records are data: nothing is lost or kills the writer", () => {
+  it("rejects a record nested deeper than the writer can write, with its file and line, and reads the rest", async () => {
+    const file = join(dir, "deep.jsonl");
+    const deep = `{"instruction":"q","response":"r","x":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+    writeFileSync(file, `{"instruction":"q","response":"r"}\n${deep}\n{"instruction":"q2","response":"r2"}\n`);
+    const { rows, rejects } = await readAll(file);
+    expect(rows.map((r) => [r.line, r.record.instruction])).toEqual([[1, "q"], [3, "q2"]]);
+    expect(rejects).toMatchObject([{ file, line: 2, reason: expect.stringMatching(/nests more than 1000 levels deep/) }]);
+    // What is read can be written.
+    const out = join(dir, "deep-out.jsonl");
+    const writer = await createRecordWriter(out);
+    for (const row of rows) await writer.write(row.record);
+    await writer.close();
+    // As deep as allowed still reads and writes.
+    const edge = join(dir, "edge.jsonl");
+    writeFileSync(edge, `{"x":${"[".repeat(999)}${"]".repeat(999)}}\n`);
+    const again = await readAll(edge);
+    expect(again.rejects).toEqual([]);
+    const writer2 = await createRecordWriter(join(dir, "edge-out.jsonl"));
+    await writer2.write(again.rows[0]!.record);
+    await writer2.close();
+  });
+
+  it("keeps a field named __proto__ through reading (JSONL, CSV), validation and writing (JSONL, Parquet)", async () => {
+    const jsonl = join(dir, "proto.jsonl");
+    writeFileSync(jsonl, '{"__proto__":{"polluted":1},"instruction":"q","response":"r"}\n');
+    const csv = join(dir, "proto.csv");
+    writeFileSync(csv, "__proto__,instruction,response\nkept,q,r\n");
+    for (const [file, value] of [[jsonl, { polluted: 1 }], [csv, "kept"]] as const) {
+      const { rows } = await readAll(file);
+      const record = rows[0]!.record;
+      expect(Object.hasOwn(record, "__proto__")).toBe(true);
+      const validated = validateRecord(judgeRecordSchema, rows[0]!, file);
+      expect(validated.ok).toBe(true);
+      const data = (validated as { value: Record<string, unknown> }).value;
+      expect(Object.getOwnPropertyDescriptor(data, "__proto__")?.value).toEqual(value);
+      for (const ext of ["jsonl", "parquet"]) {
+        const out = join(dir, `proto-out-${file.endsWith(".csv") ? "csv" : "jsonl"}.${ext}`);
+        const writer = await createRecordWriter(out);
+        await writer.write(data);
+        await writer.close();
+        const back = (await readAll(out)).rows[0]!.record;
+        const kept = Object.getOwnPropertyDescriptor(back, "__proto__")?.value;
+        expect(typeof kept === "string" && ext === "parquet" && typeof value === "object" ? JSON.parse(kept) : kept).toEqual(value);
+      }
+    }
+  });
+});
+
+describe("createRecordWriter: formats and failures", () => {
+  it("takes the format from the name, and refuses a name that says none", () => {
+    expect(outputFormatOf("a/out.CSV")).toEqual({ kind: "csv", gzip: false });
+    expect(outputFormatOf("out.json.gz")).toEqual({ kind: "json", gzip: true });
+    expect(outputFormatOf("out.ndjson")).toEqual({ kind: "jsonl", gzip: false });
+    expect(() => outputFormatOf("out.txt")).toThrow(/output out\.txt: cannot tell which format to write from the name/);
+    expect(() => outputFormatOf("out.parquet.gz")).toThrow(/Parquet is compressed already/);
+  });
+
+  it("a full disk (/dev/full) fails the write or the close with the file's name, in every format, and a close after a failed write does not throw again", async () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ id: i, text: "x".repeat(100) }));
+    for (const name of ["full.jsonl", "full.jsonl.gz", "full.json", "full.csv", "full.tsv.gz"]) {
+      const file = join(dir, name);
+      symlinkSync("/dev/full", file);
+      const writer = await createRecordWriter(file);
+      let failure: Error | undefined;
+      try {
+        for (const row of rows) await writer.write(row);
+      } catch (error) {
+        failure = error as Error;
+      }
+      if (failure) await writer.close();
+      else failure = await writer.close().then(() => undefined, (error: Error) => error);
+      expect(failure?.message, name).toBe(`cannot write ${file}: the disk is full (ENOSPC)`);
+      expect(existsSync(`${file}.spool.jsonl`)).toBe(false);
+    }
   });
 });

@@ -17,4 +17,6 @@ export interface Reject {
   field?: string;
   reason: string;
   record?: RawRecord;
+  /** The input ends early here (a cut-off .gz): the rows after it are lost, so the run fails. */
+  truncated?: true;
 }

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { ChatMessage, GenerateRequest, GenerateResult, SamplingParams } from "../backends/types.js";
 import { stableStringify } from "../util/stable-json.js";
+import { fileErrorMessage, writable } from "../util/fs-error.js";
 
 /** What identifies one model call: same key, same answer, so it is never paid twice. */
 export interface CallIdentity {
@@ -94,11 +95,39 @@ export class RunStore {
   private readonly commitGroup: (calls: Map<string, [string, string]>) => void;
   private readonly pending = new Map<string, [result: string, createdAt: string]>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** A commit that failed (a full disk): later calls stay in memory and the run ends failed. */
+  private writeFailure: Error | undefined;
+  /** finishRun has recorded (and thrown) writeFailure. */
+  private failureReported = false;
 
   private constructor(readonly path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
+    try {
+      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+      this.db.pragma("journal_mode = WAL");
+    } catch (error) {
+      const readOnly = path !== ":memory:" && !writable(path);
+      throw new Error(readOnly
+        ? `cannot open the run store ${path}: it is read-only (critic writes the store, and its -wal and -shm files beside it; --store names another)`
+        : `${fileErrorMessage("open the run store", path, error)} (--store names it)`);
+    }
+    try {
+      this.init();
+    } catch (error) {
+      this.db.close();
+      throw new Error(fileErrorMessage("set up the run store", path, error));
+    }
+    this.getCallStmt = this.db.prepare("SELECT result FROM calls WHERE key = ?");
+    this.createdAtStmt = this.db.prepare("SELECT created_at FROM calls WHERE key = ?");
+    this.putCallStmt = this.db.prepare(
+      "INSERT OR REPLACE INTO calls (key, result, created_at) VALUES (?, ?, ?)",
+    );
+    this.commitGroup = this.db.transaction((calls: Map<string, [string, string]>) => {
+      for (const [key, [result, createdAt]] of calls) this.putCallStmt.run(key, result, createdAt);
+    });
+  }
+
+  private init(): void {
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(`
@@ -132,14 +161,6 @@ export class RunStore {
         summary TEXT
       );
     `);
-    this.getCallStmt = this.db.prepare("SELECT result FROM calls WHERE key = ?");
-    this.createdAtStmt = this.db.prepare("SELECT created_at FROM calls WHERE key = ?");
-    this.putCallStmt = this.db.prepare(
-      "INSERT OR REPLACE INTO calls (key, result, created_at) VALUES (?, ?, ?)",
-    );
-    this.commitGroup = this.db.transaction((calls: Map<string, [string, string]>) => {
-      for (const [key, [result, createdAt]] of calls) this.putCallStmt.run(key, result, createdAt);
-    });
   }
 
   static open(path: string): RunStore {
@@ -171,16 +192,35 @@ export class RunStore {
    */
   putCall(key: string, call: CachedCall): void {
     this.pending.set(key, [JSON.stringify(call), new Date().toISOString()]);
-    if (this.pending.size >= GROUP_SIZE) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), GROUP_MS);
+    if (this.writeFailure) return;
+    if (this.pending.size >= GROUP_SIZE) this.tryFlush();
+    else this.flushTimer ??= setTimeout(() => this.tryFlush(), GROUP_MS);
   }
 
-  /** Commits the calls not yet on disk. */
+  /**
+   * Commits the calls not yet on disk. A failed commit (the disk is full) is kept, not thrown at
+   * the call that happened to trigger it: the run goes on with its calls in memory, and
+   * finishRun records it as failed and throws.
+   */
+  private tryFlush(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      this.writeFailure ??= new Error(fileErrorMessage("write to the run store", this.path, error));
+    }
+  }
+
+  /** Commits the calls not yet on disk; throws (naming the store) when they cannot be written. */
   flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    if (this.writeFailure) throw this.writeFailure;
     if (this.pending.size === 0) return;
-    this.commitGroup(this.pending);
+    try {
+      this.commitGroup(this.pending);
+    } catch (error) {
+      throw (this.writeFailure = new Error(fileErrorMessage("write to the run store", this.path, error)));
+    }
     this.pending.clear();
   }
 
@@ -219,16 +259,40 @@ export class RunStore {
   }
 
   startRun(command: string, options: Record<string, unknown>): number {
-    const info = this.db
-      .prepare("INSERT INTO runs (command, options, status, started_at) VALUES (?, ?, 'running', ?)")
-      .run(command, JSON.stringify(options), new Date().toISOString());
-    return Number(info.lastInsertRowid);
+    try {
+      const info = this.db
+        .prepare("INSERT INTO runs (command, options, status, started_at) VALUES (?, ?, 'running', ?)")
+        .run(command, JSON.stringify(options), new Date().toISOString());
+      return Number(info.lastInsertRowid);
+    } catch (error) {
+      throw new Error(fileErrorMessage("write to the run store", this.path, error));
+    }
   }
 
+  /**
+   * Records how a run ended. When the store could not take the run's calls (see tryFlush), the run
+   * is recorded as failed, with the reason, and the reason is thrown (unless the caller is already
+   * recording a failure).
+   */
   finishRun(id: number, status: RunStatus, summary: Record<string, unknown>): void {
-    this.db
-      .prepare("UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?")
-      .run(status, new Date().toISOString(), JSON.stringify(summary), id);
+    if (!this.writeFailure) this.tryFlush();
+    const failure = this.writeFailure;
+    if (failure) {
+      this.failureReported = true;
+      // The calls that could not be written are dropped: their space may be what the history row needs.
+      this.pending.clear();
+      if (status !== "failed") summary = { ...summary, error: failure.message };
+      status = "failed";
+    }
+    try {
+      this.db
+        .prepare("UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?")
+        .run(status, new Date().toISOString(), JSON.stringify(summary), id);
+    } catch (error) {
+      const message = fileErrorMessage("write to the run store", this.path, error);
+      throw new Error(failure ? `${failure.message}; the run could not be marked failed in its history either` : message);
+    }
+    if (failure && summary.error === failure.message) throw failure;
   }
 
   listRuns(limit = 20): RunInfo[] {
@@ -246,8 +310,12 @@ export class RunStore {
     }));
   }
 
+  /** Commits what is pending and closes; after a failed commit, closes without it. */
   close(): void {
-    this.flush();
+    if (!this.writeFailure) this.tryFlush();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.pending.clear();
     this.db.close();
+    if (this.writeFailure && !this.failureReported) throw this.writeFailure;
   }
 }

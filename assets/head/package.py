@@ -127,7 +127,7 @@ def main():
                  "pip install -r llama.cpp/requirements.txt) and pass --llama-cpp or set LLAMA_CPP")
     out = os.path.abspath(cli.out or os.path.join(run_dir, "package"))
     outtype = cli.outtype or (cfg.get("package") or {}).get("outtype", "q8_0")
-    trained = (cfg.get("training") or {}).get("output_dir") or os.path.join(run_dir, "output")
+    trained = os.path.join(run_dir, (cfg.get("training") or {}).get("output_dir") or "output")
     kind = cfg["kind"]
     n_labels = len(cfg["head"]["labels"]) if kind == "classify" else 1
 

@@ -105,7 +105,8 @@ def main():
     model_cfg = dict(cfg["model"])
     lora_cfg = dict(cfg.get("lora") or {})
     training = dict(cfg.get("training") or {})
-    training.setdefault("output_dir", os.path.join(here, "output"))
+    # Paths in config.yaml are relative to its folder, so a copied run folder still finds its data.
+    training["output_dir"] = os.path.join(here, training.get("output_dir") or "output")
 
     import torch
     from datasets import load_dataset
@@ -138,9 +139,9 @@ def main():
             return tokenizer(texts, truncation=max_length is not None, max_length=max_length, add_special_tokens=False)
         return tokenizer(batch["text"], truncation=max_length is not None, max_length=max_length)
 
-    files = {"train": cfg["data"]["train"]}
+    files = {"train": os.path.normpath(os.path.join(here, cfg["data"]["train"]))}
     if cfg["data"].get("test"):
-        files["test"] = cfg["data"]["test"]
+        files["test"] = os.path.normpath(os.path.join(here, cfg["data"]["test"]))
     dataset = load_dataset("json", data_files=files)
     dataset = dataset.map(encode, batched=True, remove_columns=["text"])
 

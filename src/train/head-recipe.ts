@@ -12,7 +12,7 @@ import { checkExportFor, readExportDir, type ExportDir } from "./export-dir.js";
 import { HEAD_ASSETS_DIR, HEAD_SECTIONS, loadHeadFields, parseHeadSetting, resolveHeadKey, type HeadFields, type HeadSection } from "./head-fields.js";
 import { getHeadPreset, HEAD_KINDS, HEAD_LOSSES, headDefaults, type HeadKind, type HeadLoss, type HeadPreset } from "./head-presets.js";
 import type { PresetValue } from "./presets.js";
-import { RUN_MANIFEST, yamlValue } from "./recipe.js";
+import { relativeTo, RUN_MANIFEST, yamlValue } from "./recipe.js";
 
 export interface HeadRecipeOptions {
   kind: HeadKind;
@@ -95,7 +95,9 @@ export async function writeHeadRunFolder(options: HeadRecipeOptions): Promise<Wr
   for (const section of HEAD_SECTIONS) for (const key of sections[section].keys()) resolveHeadKey(key, fields, section);
 
   const runDir = path.resolve(options.output);
-  sections.training.set("output_dir", { value: path.join(runDir, "output"), source: "checkpoints and the final model (a LoRA adapter with the score head)" });
+  // Paths in config.yaml are relative to the run folder (train.py and package.py resolve them there),
+  // so a folder copied to a GPU machine with its export beside it still finds both.
+  sections.training.set("output_dir", { value: "output", source: "checkpoints and the final model (a LoRA adapter with the score head), relative to this folder" });
 
   const user = new Set<string>();
   for (const text of options.set ?? []) {
@@ -149,7 +151,7 @@ export async function writeHeadRunFolder(options: HeadRecipeOptions): Promise<Wr
     numProcesses,
     transformers: fields.transformers.split(" ")[0]!,
     peft: fields.peft,
-    outputDir: String(training.get("output_dir")!.value),
+    outputDir: path.resolve(runDir, String(training.get("output_dir")!.value)),
     packageDir: path.join(runDir, "package"),
     lora: !options.noLora,
     createdAt: new Date().toISOString(),
@@ -161,7 +163,7 @@ export async function writeHeadRunFolder(options: HeadRecipeOptions): Promise<Wr
     writeFileSync(path.join(runDir, name), text);
     files.push(name);
   };
-  write("config.yaml", configYaml({ kind, loss, exp, head, preset, sections, notes, fields, base: options.base, mode }));
+  write("config.yaml", configYaml({ kind, loss, exp, head, preset, sections, notes, fields, base: options.base, mode, runDir }));
   write("accelerate.yaml", accelerate);
   for (const script of ["train.py", "package.py"]) {
     copyFileSync(path.join(HEAD_ASSETS_DIR, script), path.join(runDir, script));
@@ -201,6 +203,7 @@ function configYaml(args: {
   fields: HeadFields;
   base: string;
   mode: AccelerateMode;
+  runDir: string;
 }): string {
   const { kind, exp, head, preset, sections, fields } = args;
   const out: string[] = [];
@@ -213,8 +216,8 @@ function configYaml(args: {
   if (preset) out.push(`# Preset ${preset.name}: ${preset.description}.`);
   for (const note of args.notes) out.push(`# Note: ${note}`);
   out.push("", `kind: ${kind}`, `loss: ${yamlValue(args.loss.value)}  # ${args.loss.source}`, "");
-  out.push(`# The ${exp.format} export from ${exp.dir}: rows {text, label}.`, "data:", `  train: ${yamlValue(exp.files.train)}`);
-  if (exp.files.test) out.push(`  test: ${yamlValue(exp.files.test)}`);
+  out.push(`# The ${exp.format} export from ${relativeTo(args.runDir, exp.dir)} (paths relative to this folder): rows {text, label}.`, "data:", `  train: ${yamlValue(relativeTo(args.runDir, exp.files.train))}`);
+  if (exp.files.test) out.push(`  test: ${yamlValue(relativeTo(args.runDir, exp.files.test))}`);
   out.push("", "# From the export's export.json: what the head's outputs mean and how prompts are rendered (judge.json takes these).", "head:");
   if (kind === "classify") out.push(`  labels: ${yamlValue(head.labels)}  # row i of the head stands for labels[i]`);
   out.push(`  scale: ${yamlValue(head.scale)}`, `  template: ${yamlValue(head.template)}`, `  template_options: ${yamlValue(head.template_options)}`);

@@ -5,7 +5,7 @@
  * are checked against hand-computed values; package.py writes a judge package per HEAD_PACKAGE_SPEC.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -248,5 +248,24 @@ describe("writeHeadRunFolder checks before writing", () => {
     const result = spawnSync("python3", [standin, "train", "new", run.runDir, path.join(run.runDir, "x.json")], { encoding: "utf8" });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("training.evaluation_strategy (did you mean eval_strategy or eval_on_start?)");
+  });
+});
+
+describe("a head run folder copied to another machine", () => {
+  it("config.yaml's data and output paths are relative to the folder, so the copy trains on the copied data", async () => {
+    const project = path.join(root, "head-project");
+    const data = path.join(project, "data", "classify");
+    mkdirSync(data, { recursive: true });
+    cpSync(exports.classify, data, { recursive: true });
+    const run = await writeHeadRunFolder({ kind: "classify", data, base: "org/base", output: path.join(project, "runs", "classify") });
+    const config = readFileSync(path.join(run.runDir, "config.yaml"), "utf8");
+    expect(config).not.toContain(project);
+    // The GPU machine: the same layout somewhere else, the original gone.
+    const elsewhere = path.join(root, "head-gpu-box", "project");
+    cpSync(project, elsewhere, { recursive: true });
+    rmSync(project, { recursive: true });
+    const seen = runTrain("new", path.join(elsewhere, "runs", "classify"));
+    expect(seen.train_rows + (seen.eval_rows ?? 0)).toBe(40);
+    expect(seen.args.output_dir).toBe(path.join(elsewhere, "runs", "classify", "output"));
   });
 });

@@ -285,7 +285,7 @@ function configYaml(args: {
 }
 
 /** `file` as a POSIX path relative to `dir` (what train.py joins to the folder it runs from). */
-function relativeTo(dir: string, file: string): string {
+export function relativeTo(dir: string, file: string): string {
   return path.relative(dir, file).split(path.sep).join("/");
 }
 

@@ -53,12 +53,13 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
     case "mt-bench-pairwise":
       return `${feedback}\n\n[[${verdict === "tie" ? "C" : verdict}]]`;
     case "arena-hard":
+    case "arena-hard-v0.1":
       return `${feedback}\n\nMy final verdict is: [[${verdict}]]`;
   }
 }
 
 /** Formats whose verdicts include a tie. */
-const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard"];
+const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard", "arena-hard-v0.1"];
 
 /**
  * The critique SFT item of a judgment under `template`: prompt messages and target, or why there is none.
@@ -74,7 +75,7 @@ export function critiqueItem(template: JudgeTemplate, example: Example, options:
   if (example.mode === "pairwise") {
     if (example.winner === "tie" && !TIE_FORMATS.includes(template.output)) return { skip: "tie" };
     verdict = example.winner;
-    if (template.output === "arena-hard") {
+    if ((template.output === "arena-hard" || template.output === "arena-hard-v0.1")) {
       // The level (A>>B or A>B) cannot be made up from a plain winner.
       const level = example.record.verdict;
       if (typeof level !== "string" || !/^(A>>B|A>B|A=B|B>A|B>>A)$/.test(level)) {

@@ -3,6 +3,7 @@ import {
   createGrader, DEFAULT_MAX_FEEDBACK_CHARS, getTemplate, grammarFor, loadRubric, loadTemplateFile,
   type JudgeTemplate, type Rubric,
 } from "../templates/index.js";
+import type { ParseMode } from "../parse/index.js";
 import { DEFAULT_MAX_TOKENS } from "./engine.js";
 import type { Grader, Mode } from "./types.js";
 
@@ -18,6 +19,8 @@ export interface GraderOptions {
    * template's text format. Off by default: published judges were trained on the text format.
    */
   structured?: boolean;
+  /** How verdicts are read: "authors" (default), as each format's own code reads them, or "strict" (closing line only). */
+  parse?: ParseMode;
   /** The token budget of one judgment; the output grammar is sized to finish within it. */
   maxTokens?: number;
 }
@@ -34,7 +37,7 @@ export function resolveGrader(options: GraderOptions): Grader {
     throw new Error(`template "${template.name}" grades ${template.mode}, but --mode ${options.mode} was given`);
   }
   const rubric = typeof options.rubric === "string" ? loadRubric(options.rubric) : options.rubric;
-  const built = createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric);
+  const built = createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric, {}, { parse: options.parse });
   const grader = { ...built, buildMessages: rememberMessages(built.buildMessages), ...(rubric ? { rubric } : {}) };
   return options.structured ? grader : { ...grader, constraint: { gbnf: grader.constraint?.gbnf } };
 }

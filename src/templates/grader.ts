@@ -1,26 +1,38 @@
 import type { Grader, ParsedOutput } from "../judge/types.js";
-import { getParser } from "../parse/index.js";
+import { getParser, type ParseMode } from "../parse/index.js";
 import { jsonSchemaFor } from "./grammars.js";
 import { renderPrompt, type RenderOptions } from "./render.js";
-import type { VerdictRequest } from "../backends/types.js";
+import type { ChatMessage, VerdictRequest } from "../backends/types.js";
 import type { JudgeTemplate, OutputFormat, Rubric, Scale } from "./types.js";
 
-/** Binds a template (and optional rubric) into the Grader the judge engine runs. */
-export function createGrader(template: JudgeTemplate, rubric?: Rubric | string, options: RenderOptions = {}): Grader {
-  const parser = getParser(template.output, template.scale);
+export interface GraderParseOptions {
+  /** How verdicts are read (default "authors": as the format's own code reads them). */
+  parse?: ParseMode;
+}
+
+/** Binds a template (and optional rubric) into the Grader the engine runs. */
+export function createGrader(template: JudgeTemplate, rubric?: Rubric | string, options: RenderOptions = {}, parseOptions: GraderParseOptions = {}): Grader {
+  const parser = getParser(template.output, template.scale, { mode: parseOptions.parse ?? "authors" });
+  // The record texts each prompt was filled with, so a verdict quoted from them can be told from the judge's own.
+  const judgedTexts = new WeakMap<ChatMessage[], string[]>();
   return {
     mode: template.mode,
     template: template.name,
-    buildMessages: (record) => renderPrompt(template, record, rubric, options),
+    buildMessages: (record) => {
+      const filled: string[] = [];
+      const messages = renderPrompt(template, record, rubric, options, filled);
+      judgedTexts.set(messages, filled);
+      return messages;
+    },
     constraint: {
       gbnf: template.gbnf,
       jsonSchema: template.output === "autoj" ? undefined : jsonSchemaFor(template.output, template.scale),
     },
-    parse: (text): ParsedOutput => parser(text),
+    parse: (text, messages): ParsedOutput => parser(text, messages ? { judged: judgedTexts.get(messages) } : undefined),
     ...(template.mode === "pairwise" || template.scale ? { verdict: verdictRequest(template.output, template.scale) } : {}),
     labelOf: (candidate) => {
       if (template.output === "mt-bench-pairwise" && candidate === "C") return "tie";
-      if (template.output === "arena-hard") return candidate === "A=B" ? "tie" : candidate[0]!;
+      if (template.output === "arena-hard" || template.output === "arena-hard-v0.1") return candidate === "A=B" ? "tie" : candidate[0]!;
       return candidate;
     },
   };
@@ -47,6 +59,7 @@ export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequ
     case "mt-bench-pairwise":
       return { candidates: ["A", "B", "C"], suffix: "]]" };
     case "arena-hard":
+    case "arena-hard-v0.1":
       return { candidates: ARENA_HARD_LEVELS, suffix: "]]" };
   }
 }

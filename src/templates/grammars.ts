@@ -75,6 +75,7 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
     case "mt-bench-pairwise":
       return `root ::= feedback "\\n\\n[[" winner "]]"\nwinner ::= "A" | "B" | "C"\n${feedback}\n`;
     case "arena-hard":
+    case "arena-hard-v0.1":
       return `root ::= feedback "\\n\\nMy final verdict is: [[" verdict "]]"\nverdict ::= "A>>B" | "A>B" | "A=B" | "B>A" | "B>>A"\n${feedback}\n`;
   }
 }
@@ -88,7 +89,7 @@ export function jsonSchemaFor(format: OutputFormat, scale?: Scale): Record<strin
       required: ["feedback", "winner"],
     };
   }
-  if (format === "arena-hard") {
+  if (format === "arena-hard" || format === "arena-hard-v0.1") {
     return {
       type: "object",
       properties: { feedback: { type: "string" }, verdict: { type: "string", enum: ["A>>B", "A>B", "A=B", "B>A", "B>>A"] } },

@@ -78,6 +78,14 @@ const BUILTIN: readonly JudgeTemplate[] = [
     output: "arena-hard",
     gbnf: grammarFor("arena-hard"),
   },
+  {
+    // The same prompt, read by v0.1's get_score: every [[label]] in the output must agree.
+    name: "arena-hard-v0.1",
+    mode: "pairwise",
+    ...ARENA_HARD,
+    output: "arena-hard-v0.1",
+    gbnf: grammarFor("arena-hard-v0.1"),
+  },
 ];
 
 export function builtinTemplateNames(): string[] {

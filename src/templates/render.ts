@@ -92,6 +92,10 @@ function resolveRubric(
   return undefined;
 }
 
+function isRubricPart(name: string): boolean {
+  return name === "rubric" || name === "criteria" || (RUBRIC_DESCRIPTION_FIELDS as readonly string[]).includes(name);
+}
+
 function missing(template: JudgeTemplate, field: string, hint = ""): Error {
   return new Error(`template "${template.name}": record is missing field "${field}"${hint}`);
 }
@@ -102,13 +106,20 @@ export function renderPrompt(
   record: Record<string, unknown>,
   rubric?: Rubric | string,
   options: RenderOptions = {},
+  /** Receives every record text filled into the prompt (not the rubric): what the judge judges. */
+  filled?: string[],
 ): ChatMessage[] {
   const view = conversationView(record);
   if (view) record = { ...view.fields, ...record };
   const references = referenceAnswers(record);
   const text = templateText(template, references.length > 0, view?.turns ?? 1);
   const lookup = (name: string): string => {
-    if (name === "rubric" || name === "criteria" || (RUBRIC_DESCRIPTION_FIELDS as readonly string[]).includes(name)) {
+    const value = fieldValue(name);
+    if (filled && !isRubricPart(name)) filled.push(value);
+    return value;
+  };
+  const fieldValue = (name: string): string => {
+    if (isRubricPart(name)) {
       return rubricPart(template, record, rubric, name);
     }
     const turn = /^ref_answer_(\d)$/.exec(name);

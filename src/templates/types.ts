@@ -13,7 +13,9 @@ export type OutputFormat =
   /** Explanation, then `[[A]]`, `[[B]]` or `[[C]]` (a tie) in the closing line (MT-Bench pairwise). */
   | "mt-bench-pairwise"
   /** Explanation, then one of `[[A>>B]]` `[[A>B]]` `[[A=B]]` `[[B>A]]` `[[B>>A]]` in the closing line (Arena-Hard). */
-  | "arena-hard";
+  | "arena-hard"
+  /** Arena-Hard read by v0.1's rule: every `[[label]]` in the output must agree. */
+  | "arena-hard-v0.1";
 
 export type TemplateMode = "absolute" | "pairwise";
 

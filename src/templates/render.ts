@@ -56,6 +56,7 @@ const FIELD_OF: Record<string, string> = {
   answer: "response",
   answer_a: "response_a",
   answer_b: "response_b",
+  relevant_context: "context",
 };
 
 /** The record's field for a placeholder: its name, its lower-case form ({response_A} reads response_a), or the field it stands for. */
@@ -112,7 +113,7 @@ export function renderPrompt(
   const view = conversationView(record);
   if (view) record = { ...view.fields, ...record };
   const references = referenceAnswers(record);
-  const text = templateText(template, references.length > 0, view?.turns ?? 1);
+  const text = templateText(template, references.length > 0, view?.turns ?? 1, hasValue(record.context));
   const lookup = (name: string): string => {
     const value = fieldValue(name);
     if (filled && !isRubricPart(name)) filled.push(value);
@@ -147,8 +148,13 @@ export function renderPrompt(
 }
 
 /** The form of a template a record uses: reference answer or not, one exchange or a two-turn conversation. */
-function templateText(template: JudgeTemplate, hasReference: boolean, turns: number): TemplateText {
+function templateText(template: JudgeTemplate, hasReference: boolean, turns: number, hasContext: boolean): TemplateText {
   const variants = template.variants;
+  if (hasContext && variants?.context) {
+    if (hasReference) throw new Error(`template "${template.name}": field "context": its context form has no reference answer; give a record context or reference_answer, not both`);
+    if (turns > 1) throw new Error(`template "${template.name}": field "context": its context form judges one exchange, not a conversation`);
+    return variants.context;
+  }
   if (turns > 1 && variants?.multiTurn) {
     if (turns !== 2) {
       throw new Error(`template "${template.name}": field "messages": its multi-turn prompt holds two user turns, this conversation has ${turns} (prometheus and criticon judge any length)`);

@@ -38,6 +38,8 @@ export interface TemplateVariants {
   reference?: TemplateText;
   multiTurn?: TemplateText;
   multiTurnReference?: TemplateText;
+  /** For a record with a `context` field (a document the response should be judged against). */
+  context?: TemplateText;
 }
 
 /** A prompt template is data: texts with {placeholders}, its scale and how to read its output. */

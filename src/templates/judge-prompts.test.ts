@@ -1,0 +1,67 @@
+/**
+ * Templates added from their authors' repositories, rendered back against the authors' own texts.
+ * The fixtures under test/fixtures/judge-prompts/ hold each prompt as it is in the cited file at
+ * the cited commit (extracted from that file, not retyped); each template, filled with a record,
+ * must equal the authors' text filled as their code fills it (Python str.format), byte for byte.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { getTemplate } from "./registry.js";
+import { renderPrompt } from "./render.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+interface Fixture {
+  source: { repository: string; commit: string; path: string };
+  prompts: Record<string, string>;
+}
+
+function fixture(name: string): Fixture {
+  return JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/judge-prompts", `${name}.json`), "utf8")) as Fixture;
+}
+
+/** Python's str.format: {name} filled, {{ and }} literal braces. */
+function pyFormat(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{|\}\}|\{(\w+)\}/g, (whole, name: string | undefined) => {
+    if (name === undefined) return whole[0]!;
+    if (!(name in values)) throw new Error(`no value for {${name}}`);
+    return values[name]!;
+  });
+}
+
+/** Values with braces and markers in them: they must come through as they are. */
+const INSTRUCTION = "Summarise the memo {in one line}.";
+const RESPONSE = "The memo asks for [RESULT] 5 and {braces}.";
+const CONTEXT = "Memo: budgets are due Friday.\n\nSecond paragraph.";
+
+describe("prometheus RAG forms (###Relevant Context:) for records with a context", () => {
+  const source = fixture("prometheus-rag");
+  it("cites the file and commit the texts came from", () => {
+    expect(source.source).toEqual({ repository: "prometheus-eval/prometheus-eval", commit: "62a85d118c497d17c1dddf1dbe61de1a77812fc9", path: "libs/prometheus-eval/prometheus_eval/prompts.py" });
+  });
+
+  it("absolute: ABSOLUTE_PROMPT_WO_REF_RAG with the rubric in SCORE_RUBRIC_TEMPLATE layout", () => {
+    const rubric = { criteria: "Is it faithful to the memo?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" };
+    const messages = renderPrompt(getTemplate("prometheus-absolute"), { instruction: INSTRUCTION, response: RESPONSE, context: CONTEXT }, rubric);
+    const rubricText = "[Is it faithful to the memo?]\nScore 1: a\nScore 2: b\nScore 3: c\nScore 4: d\nScore 5: e";
+    expect(messages).toEqual([
+      { role: "system", content: source.prompts.ABS_SYSTEM_PROMPT },
+      { role: "user", content: pyFormat(source.prompts.ABSOLUTE_PROMPT_WO_REF_RAG!, { instruction: INSTRUCTION, response: RESPONSE, relevant_context: CONTEXT, rubric: rubricText }) },
+    ]);
+  });
+
+  it("pairwise: RELATIVE_PROMPT_WO_REF_RAG with the criteria", () => {
+    const messages = renderPrompt(getTemplate("prometheus-pairwise"), { instruction: INSTRUCTION, response_a: RESPONSE, response_b: "B {x}", context: CONTEXT, criteria: "Faithful?" });
+    expect(messages).toEqual([
+      { role: "system", content: source.prompts.REL_SYSTEM_PROMPT },
+      { role: "user", content: pyFormat(source.prompts.RELATIVE_PROMPT_WO_REF_RAG!, { instruction: INSTRUCTION, response_A: RESPONSE, response_B: "B {x}", relevant_context: CONTEXT, rubric: "[Faithful?]" }) },
+    ]);
+  });
+
+  it("a record with both context and a reference answer is refused: no published form has both", () => {
+    expect(() => renderPrompt(getTemplate("prometheus-absolute"), { instruction: "q", response: "r", context: "c", reference_answer: "ref", rubric: "[x]" }))
+      .toThrow(/field "context": its context form has no reference answer/);
+  });
+});

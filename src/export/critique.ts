@@ -50,6 +50,9 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
     case "autoj":
     case "mt-bench":
       return `${feedback}\n\nRating: [[${verdict}]]`;
+    case "selene":
+    case "selene-pairwise":
+      return `**Reasoning:** ${feedback}\n\n**Result:** ${verdict}`;
     case "mt-bench-pairwise":
       return `${feedback}\n\n[[${verdict === "tie" ? "C" : verdict}]]`;
     case "arena-hard":

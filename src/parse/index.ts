@@ -4,6 +4,7 @@ import { parseAutoJ } from "./autoj.js";
 import { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
 import { jsonObjectOutput } from "./json-verdict.js";
 import { parsePairwise } from "./pairwise.js";
+import { parseSelenePairwise, parseSeleneScore } from "./selene.js";
 import type { ParseContext } from "./quoted.js";
 import { splitReasoning } from "./reasoning.js";
 import { stripEndTokens } from "./special-tokens.js";
@@ -19,7 +20,7 @@ export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { ParseContext } from "./quoted.js";
 export type { AbsoluteParse, PairwiseParse, ParseFailure, ScoreRange } from "./types.js";
 
-export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1";
+export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise";
 export type Parser = (text: string, context?: ParseContext) => AbsoluteParse | PairwiseParse;
 
 /**
@@ -80,8 +81,14 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
       return strict ? (text) => parseBracketedVerdict(text, name) : (text, context) => jsonOr(text, () => parseArenaHardV2(text, context), () => parseBracketedVerdict(text, name));
     case "arena-hard-v0.1":
       return strict ? (text) => parseBracketedVerdict(text, "arena-hard") : (text, context) => jsonOr(text, () => parseArenaHardV01(text, context), () => parseBracketedVerdict(text, "arena-hard"));
+    case "selene": {
+      const range = needScale(name, scale);
+      return (text, context) => parseSeleneScore(text, range, strict, context);
+    }
+    case "selene-pairwise":
+      return (text, context) => parseSelenePairwise(text, strict, context);
     default:
-      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1`);
+      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise`);
   }
 }
 

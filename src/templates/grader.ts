@@ -50,11 +50,13 @@ export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequ
   switch (output) {
     case "result":
     case "score":
+    case "selene":
       return { candidates: scores() };
     case "autoj":
     case "mt-bench":
       return { candidates: scores(), suffix: "]]" };
     case "pairwise":
+    case "selene-pairwise":
       return { candidates: ["A", "B"] };
     case "mt-bench-pairwise":
       return { candidates: ["A", "B", "C"], suffix: "]]" };

@@ -81,13 +81,17 @@ describe("grammars constrain a real llama.cpp model", () => {
     { format: "mt-bench", scale: { min: 1, max: 10 }, template: "mt-bench", record: { instruction: "Greet me.", response: "Hello!" } },
     { format: "mt-bench-pairwise", template: "mt-bench-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "arena-hard", template: "arena-hard", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "selene", scale: { min: 1, max: 5 }, template: "selene", record: { instruction: "What is 2+2?", response: "5", criteria: "Is it correct?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" } },
+    { format: "selene-pairwise", template: "selene-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8", criteria: "Is it prime?" } },
   ];
 
   it.each(cases)("$format output from a $template prompt always parses", async ({ format, scale, template, record }) => {
     const grammar = await llama.createGrammar({ grammar: grammarFor(format, { scale, maxFeedbackChars: 40 }) });
-    const [system, user] = renderPrompt(getTemplate(template), record);
+    const messages = renderPrompt(getTemplate(template), record);
+    const user = messages.at(-1)!;
+    const system = messages.length > 1 ? messages[0] : undefined;
     const parse = getParser(format, scale);
-    session.setChatHistory([{ type: "system", text: system!.content }]);
+    session.setChatHistory(system ? [{ type: "system", text: system.content }] : []);
     const text = await session.prompt(user!.content, { grammar, maxTokens: 60, temperature: 1, seed: 1 });
     const result = parse(text);
     expect(result, text).toMatchObject({ ok: true });

@@ -72,6 +72,12 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
       if (!scale) throw new Error(`grammar: format "${format}" needs a scale`);
       return `root ::= feedback "\\n\\nRating: [[" score "]]"\nscore ::= ${scoreAlternatives(scale)}\n${feedback}\n`;
     }
+    case "selene": {
+      if (!scale) throw new Error(`grammar: format "${format}" needs a scale`);
+      return `root ::= "**Reasoning:** " feedback "\\n\\n**Result:** " score\nscore ::= ${scoreAlternatives(scale)}\n${feedback}\n`;
+    }
+    case "selene-pairwise":
+      return `root ::= "**Reasoning:** " feedback "\\n\\n**Result:** " winner\nwinner ::= "A" | "B"\n${feedback}\n`;
     case "mt-bench-pairwise":
       return `root ::= feedback "\\n\\n[[" winner "]]"\nwinner ::= "A" | "B" | "C"\n${feedback}\n`;
     case "arena-hard":
@@ -82,10 +88,10 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
 
 /** JSON schema of the structured verdict, for backends with JSON output (Ollama `format`). */
 export function jsonSchemaFor(format: OutputFormat, scale?: Scale): Record<string, unknown> {
-  if (format === "pairwise" || format === "mt-bench-pairwise") {
+  if (format === "pairwise" || format === "mt-bench-pairwise" || format === "selene-pairwise") {
     return {
       type: "object",
-      properties: { feedback: { type: "string" }, winner: { type: "string", enum: format === "pairwise" ? ["A", "B"] : ["A", "B", "tie"] } },
+      properties: { feedback: { type: "string" }, winner: { type: "string", enum: format !== "mt-bench-pairwise" ? ["A", "B"] : ["A", "B", "tie"] } },
       required: ["feedback", "winner"],
     };
   }

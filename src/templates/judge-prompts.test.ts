@@ -65,3 +65,29 @@ describe("prometheus RAG forms (###Relevant Context:) for records with a context
       .toThrow(/field "context": its context form has no reference answer/);
   });
 });
+
+describe("selene / selene-pairwise are atla-ai/selene-mini's prompt-templates/*.yaml", () => {
+  const source = fixture("selene");
+  const rubric = { criteria: "Is it {concise}?", score1_description: "s1", score2_description: "s2", score3_description: "s3", score4_description: "s4", score5_description: "s5" };
+  const rubricValues = { rubric_objective: rubric.criteria, ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`rubric_score_${n}_description`, `s${n}`])) };
+
+  it("cites the commit the texts came from", () => {
+    expect(source.source.commit).toBe("1425d208ee0929fca282eb14cc5efab7310c0060");
+  });
+
+  it("absolute-scoring, and absolute-scoring-with-reference for a record with a reference answer (no system prompt)", () => {
+    const t = getTemplate("selene");
+    expect(renderPrompt(t, { instruction: INSTRUCTION, response: RESPONSE }, rubric)).toEqual([
+      { role: "user", content: pyFormat(source.prompts["absolute-scoring"]!, { user_input: INSTRUCTION, assistant_response: RESPONSE, ...rubricValues }) },
+    ]);
+    expect(renderPrompt(t, { instruction: INSTRUCTION, response: RESPONSE, reference_answer: "Ref {r}" }, rubric)).toEqual([
+      { role: "user", content: pyFormat(source.prompts["absolute-scoring-with-reference"]!, { user_input: INSTRUCTION, assistant_response: RESPONSE, reference_response: "Ref {r}", ...rubricValues }) },
+    ]);
+  });
+
+  it("pairwise, with the record's criteria", () => {
+    expect(renderPrompt(getTemplate("selene-pairwise"), { instruction: INSTRUCTION, response_a: RESPONSE, response_b: "B", criteria: "Which is kinder?" })).toEqual([
+      { role: "user", content: pyFormat(source.prompts.pairwise!, { user_input: INSTRUCTION, assistant_response_a: RESPONSE, assistant_response_b: "B", rubric_objective: "Which is kinder?" }) },
+    ]);
+  });
+});

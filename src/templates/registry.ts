@@ -11,6 +11,7 @@ import {
   REL_SYSTEM_PROMPT,
 } from "./prometheus.js";
 import { ARENA_HARD } from "./arena-hard.js";
+import { SELENE_ABSOLUTE, SELENE_ABSOLUTE_REFERENCE, SELENE_PAIRWISE } from "./selene.js";
 import {
   MT_BENCH_PAIR_MATH_V1, MT_BENCH_PAIR_MATH_V1_MULTI_TURN, MT_BENCH_PAIR_V2, MT_BENCH_PAIR_V2_MULTI_TURN,
   MT_BENCH_SINGLE_MATH_V1, MT_BENCH_SINGLE_MATH_V1_MULTI_TURN, MT_BENCH_SINGLE_V1, MT_BENCH_SINGLE_V1_MULTI_TURN,
@@ -90,6 +91,23 @@ const BUILTIN: readonly JudgeTemplate[] = [
     ...ARENA_HARD,
     output: "arena-hard-v0.1",
     gbnf: grammarFor("arena-hard-v0.1"),
+  },
+  {
+    // Atla Selene / Selene Mini; absolute-scoring-with-reference for a record with a reference answer.
+    name: "selene",
+    mode: "absolute",
+    ...SELENE_ABSOLUTE,
+    variants: { reference: SELENE_ABSOLUTE_REFERENCE },
+    scale: FIVE_POINT,
+    output: "selene",
+    gbnf: grammarFor("selene", { scale: FIVE_POINT }),
+  },
+  {
+    name: "selene-pairwise",
+    mode: "pairwise",
+    ...SELENE_PAIRWISE,
+    output: "selene-pairwise",
+    gbnf: grammarFor("selene-pairwise"),
   },
 ];
 

@@ -57,6 +57,18 @@ const FIELD_OF: Record<string, string> = {
   answer_a: "response_a",
   answer_b: "response_b",
   relevant_context: "context",
+  // Atla Selene's names.
+  user_input: "instruction",
+  assistant_response: "response",
+  assistant_response_a: "response_a",
+  assistant_response_b: "response_b",
+  reference_response: "reference_answer",
+};
+
+/** Rubric placeholders of other published templates, as critic's rubric parts (Selene's {rubric_score_1_description}). */
+const RUBRIC_PART_OF: Record<string, string> = {
+  rubric_objective: "criteria",
+  ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`rubric_score_${n}_description`, `score${n}_description`])),
 };
 
 /** The record's field for a placeholder: its name, its lower-case form ({response_A} reads response_a), or the field it stands for. */
@@ -93,7 +105,15 @@ function resolveRubric(
   return undefined;
 }
 
+/** The criteria alone: of the rubric given, or the record's `criteria`. */
+function criteriaText(template: JudgeTemplate, record: Record<string, unknown>, given: Rubric | string | undefined): string {
+  if (given !== undefined) return typeof given === "string" ? given.split("\n")[0]!.replace(/^\[(.*)\]$/, "$1") : given.criteria;
+  if (typeof record.criteria === "string" && hasValue(record.criteria)) return record.criteria;
+  return rubricPart(template, record, given, "criteria");
+}
+
 function isRubricPart(name: string): boolean {
+  if (name in RUBRIC_PART_OF) return true;
   return name === "rubric" || name === "criteria" || (RUBRIC_DESCRIPTION_FIELDS as readonly string[]).includes(name);
 }
 
@@ -120,8 +140,9 @@ export function renderPrompt(
     return value;
   };
   const fieldValue = (name: string): string => {
+    if (name === "rubric_objective") return criteriaText(template, record, rubric);
     if (isRubricPart(name)) {
-      return rubricPart(template, record, rubric, name);
+      return rubricPart(template, record, rubric, RUBRIC_PART_OF[name] ?? name);
     }
     const turn = /^ref_answer_(\d)$/.exec(name);
     if (turn) {

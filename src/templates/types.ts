@@ -15,7 +15,11 @@ export type OutputFormat =
   /** Explanation, then one of `[[A>>B]]` `[[A>B]]` `[[A=B]]` `[[B>A]]` `[[B>>A]]` in the closing line (Arena-Hard). */
   | "arena-hard"
   /** Arena-Hard read by v0.1's rule: every `[[label]]` in the output must agree. */
-  | "arena-hard-v0.1";
+  | "arena-hard-v0.1"
+  /** `**Reasoning:** …` then `**Result:** n` (Atla Selene, absolute). */
+  | "selene"
+  /** `**Reasoning:** …` then `**Result:** A|B` (Atla Selene, pairwise). */
+  | "selene-pairwise";
 
 export type TemplateMode = "absolute" | "pairwise";
 

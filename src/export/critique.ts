@@ -50,6 +50,8 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
     case "autoj":
     case "mt-bench":
       return `${feedback}\n\nRating: [[${verdict}]]`;
+    case "flow-judge":
+      return `<feedback>\n${feedback}\n</feedback>\n<score>\n${verdict}\n</score>`;
     case "selene":
     case "selene-pairwise":
       return `**Reasoning:** ${feedback}\n\n**Result:** ${verdict}`;

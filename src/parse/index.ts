@@ -4,6 +4,7 @@ import { parseAutoJ } from "./autoj.js";
 import { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
 import { jsonObjectOutput } from "./json-verdict.js";
 import { parsePairwise } from "./pairwise.js";
+import { parseFlowJudge } from "./tagged.js";
 import { parseSelenePairwise, parseSeleneScore } from "./selene.js";
 import type { ParseContext } from "./quoted.js";
 import { splitReasoning } from "./reasoning.js";
@@ -20,7 +21,7 @@ export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { ParseContext } from "./quoted.js";
 export type { AbsoluteParse, PairwiseParse, ParseFailure, ScoreRange } from "./types.js";
 
-export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise";
+export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise" | "flow-judge";
 export type Parser = (text: string, context?: ParseContext) => AbsoluteParse | PairwiseParse;
 
 /**
@@ -87,8 +88,12 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
     }
     case "selene-pairwise":
       return (text, context) => parseSelenePairwise(text, strict, context);
+    case "flow-judge": {
+      const range = needScale(name, scale);
+      return (text, context) => parseFlowJudge(text, range, strict, context);
+    }
     default:
-      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise`);
+      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise, flow-judge`);
   }
 }
 

@@ -55,6 +55,8 @@ export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequ
     case "autoj":
     case "mt-bench":
       return { candidates: scores(), suffix: "]]" };
+    case "flow-judge":
+      return { candidates: scores(), suffix: "\n</score>" };
     case "pairwise":
     case "selene-pairwise":
       return { candidates: ["A", "B"] };

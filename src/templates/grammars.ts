@@ -37,7 +37,7 @@ function scoreAlternatives(scale: Scale): string {
  */
 const MAX_REPETITION = 1999;
 
-function feedbackRules(maxChars: number): string {
+function feedbackRules(maxChars: number, charClass = "[^\\[\\]]"): string {
   if (!Number.isInteger(maxChars) || maxChars < 1) throw new Error(`grammar: invalid maxFeedbackChars ${maxChars}`);
   const rules: string[] = [];
   let remaining = maxChars;
@@ -51,12 +51,15 @@ function feedbackRules(maxChars: number): string {
     remaining -= MAX_REPETITION;
   }
   if (maxChars > MAX_REPETITION) rules.push(`fblock ::= fchar{${MAX_REPETITION}}`);
-  rules.push(`fchar ::= [^\\[\\]]`);
+  rules.push(`fchar ::= ${charClass}`);
   return rules.join("\n");
 }
 
+const TAG_FORMATS: ReadonlySet<OutputFormat> = new Set(["flow-judge"]);
+
 export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): string {
-  const feedback = feedbackRules(options.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS);
+  // Tag formats keep `<` out of the feedback, so it can never open a tag of its own.
+  const feedback = feedbackRules(options.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS, TAG_FORMATS.has(format) ? "[^\\[\\]<]" : undefined);
   const scale = options.scale;
   switch (format) {
     case "result":
@@ -75,6 +78,10 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
     case "selene": {
       if (!scale) throw new Error(`grammar: format "${format}" needs a scale`);
       return `root ::= "**Reasoning:** " feedback "\\n\\n**Result:** " score\nscore ::= ${scoreAlternatives(scale)}\n${feedback}\n`;
+    }
+    case "flow-judge": {
+      if (!scale) throw new Error(`grammar: format "${format}" needs a scale`);
+      return `root ::= "<feedback>\\n" feedback "\\n</feedback>\\n<score>\\n" score "\\n</score>"\nscore ::= ${scoreAlternatives(scale)}\n${feedback}\n`;
     }
     case "selene-pairwise":
       return `root ::= "**Reasoning:** " feedback "\\n\\n**Result:** " winner\nwinner ::= "A" | "B"\n${feedback}\n`;

@@ -91,3 +91,47 @@ describe("selene / selene-pairwise are atla-ai/selene-mini's prompt-templates/*.
     ]);
   });
 });
+
+describe("flow-judge templates are flowaicom/flow-judge's prompt and preset metrics", () => {
+  const source = fixture("flow-judge") as Fixture & {
+    presets: Record<string, { criteria: string; rubric: { score: number; description: string }[]; required_inputs: string[] }>;
+    rendered: { preset: string; prompt: string };
+  };
+
+  it("a preset renders as BaseFlowJudge._format_prompt rendered it (the fixture's prompt came from the authors' own functions)", () => {
+    expect(source.rendered.preset).toBe("RESPONSE_CORRECTNESS_3POINT");
+    const messages = renderPrompt(getTemplate("flow-judge-correctness-3point"), { instruction: "QUERY", reference_answer: "REF", response: "RESP" });
+    expect(messages).toEqual([{ role: "user", content: source.rendered.prompt }]);
+  });
+
+  it("every preset: its criteria, rubric lines, inputs and scale", () => {
+    expect(Object.keys(source.presets)).toHaveLength(9);
+    for (const [key, preset] of Object.entries(source.presets)) {
+      const [, metric, kind] = key.split("_") as [string, string, string];
+      const template = getTemplate(`flow-judge-${metric.toLowerCase()}-${kind.toLowerCase()}`);
+      const record: Record<string, string> = { response: RESPONSE };
+      const values = preset.required_inputs.map((tag) => [tag, `${tag} {value}`] as const);
+      for (const [tag, value] of values) record[tag === "query" ? "instruction" : tag] = value;
+      const rubric = [...preset.rubric].sort((a, b) => a.score - b.score).map((item) => `- Score ${item.score}: ${item.description}`).join("\n");
+      const expected = pyFormat(source.prompts.USER_PROMPT_TEMPLATE!, {
+        INPUTS: values.map(([tag, value]) => `<${tag}>\n${value}\n</${tag}>`).join("\n"),
+        OUTPUT: `<response>\n${RESPONSE}\n</response>`,
+        EVALUATION_CRITERIA: preset.criteria,
+        RUBRIC: rubric,
+      });
+      expect(renderPrompt(template, record), key).toEqual([{ role: "user", content: expected }]);
+      expect(template.scale, key).toEqual({ min: kind === "BINARY" ? 0 : 1, max: kind === "BINARY" ? 1 : kind === "3POINT" ? 3 : 5 });
+    }
+  });
+
+  it("flow-judge with your rubric: the query, then the context when the record has one", () => {
+    const rubric = { criteria: "Is it grounded?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" };
+    const messages = renderPrompt(getTemplate("flow-judge"), { instruction: INSTRUCTION, context: CONTEXT, response: RESPONSE }, rubric);
+    expect(messages[0]!.content).toBe(pyFormat(source.prompts.USER_PROMPT_TEMPLATE!, {
+      INPUTS: `<query>\n${INSTRUCTION}\n</query>\n<context>\n${CONTEXT}\n</context>`,
+      OUTPUT: `<response>\n${RESPONSE}\n</response>`,
+      EVALUATION_CRITERIA: "Is it grounded?",
+      RUBRIC: "- Score 1: a\n- Score 2: b\n- Score 3: c\n- Score 4: d\n- Score 5: e",
+    }));
+  });
+});

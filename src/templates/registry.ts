@@ -11,6 +11,7 @@ import {
   REL_SYSTEM_PROMPT,
 } from "./prometheus.js";
 import { ARENA_HARD } from "./arena-hard.js";
+import { FLOW_PRESETS, FLOW_USER_PROMPT, flowRubric } from "./flow-judge.js";
 import { SELENE_ABSOLUTE, SELENE_ABSOLUTE_REFERENCE, SELENE_PAIRWISE } from "./selene.js";
 import {
   MT_BENCH_PAIR_MATH_V1, MT_BENCH_PAIR_MATH_V1_MULTI_TURN, MT_BENCH_PAIR_V2, MT_BENCH_PAIR_V2_MULTI_TURN,
@@ -109,6 +110,31 @@ const BUILTIN: readonly JudgeTemplate[] = [
     output: "selene-pairwise",
     gbnf: grammarFor("selene-pairwise"),
   },
+  {
+    // Flow Judge with your rubric (five points): {INPUTS} holds the query, then context and reference_answer when the record has them.
+    name: "flow-judge",
+    mode: "absolute",
+    user: FLOW_USER_PROMPT,
+    taggedInputs: { required: ["query"], optional: ["context", "reference_answer"] },
+    scale: FIVE_POINT,
+    output: "flow-judge",
+    gbnf: grammarFor("flow-judge", { scale: FIVE_POINT }),
+  },
+  // Flow Judge's preset metrics: criteria and rubric fixed, the inputs each preset requires.
+  ...FLOW_PRESETS.map((preset): JudgeTemplate => {
+    const scores = preset.rubric.map((item) => item.score);
+    const scale = { min: Math.min(...scores), max: Math.max(...scores) };
+    return {
+      name: preset.template,
+      mode: "absolute",
+      user: FLOW_USER_PROMPT,
+      fixed: { EVALUATION_CRITERIA: preset.criteria, RUBRIC: flowRubric(preset.rubric) },
+      taggedInputs: { required: preset.inputs },
+      scale,
+      output: "flow-judge",
+      gbnf: grammarFor("flow-judge", { scale }),
+    };
+  }),
 ];
 
 export function builtinTemplateNames(): string[] {

@@ -1,5 +1,6 @@
 import type { ChatMessage } from "../backends/types.js";
 import { SCORE_RUBRIC_TEMPLATE } from "./prometheus.js";
+import { flowRubric, flowVars } from "./flow-judge.js";
 import { conversationView } from "./conversation.js";
 import type { JudgeTemplate, Rubric, TemplateText } from "./types.js";
 import { RUBRIC_DESCRIPTION_FIELDS, rubricFromRecord } from "./rubrics.js";
@@ -68,6 +69,7 @@ const FIELD_OF: Record<string, string> = {
 /** Rubric placeholders of other published templates, as critic's rubric parts (Selene's {rubric_score_1_description}). */
 const RUBRIC_PART_OF: Record<string, string> = {
   rubric_objective: "criteria",
+  EVALUATION_CRITERIA: "criteria",
   ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`rubric_score_${n}_description`, `score${n}_description`])),
 };
 
@@ -105,6 +107,15 @@ function resolveRubric(
   return undefined;
 }
 
+/** A five-point rubric in Flow Judge's format_rubric layout. */
+function flowRubricOf(template: JudgeTemplate, record: Record<string, unknown>, given: Rubric | string | undefined): string {
+  const rubric = resolveRubric(template, record, given);
+  if (rubric === undefined || typeof rubric === "string") {
+    throw missing(template, "rubric", ": Flow Judge's rubric needs a structured rubric (--rubric, or the record's criteria and score1_description..score5_description)");
+  }
+  return flowRubric([1, 2, 3, 4, 5].map((score) => ({ score, description: rubric[`score${score}_description` as keyof Rubric] })));
+}
+
 /** The criteria alone: of the rubric given, or the record's `criteria`. */
 function criteriaText(template: JudgeTemplate, record: Record<string, unknown>, given: Rubric | string | undefined): string {
   if (given !== undefined) return typeof given === "string" ? given.split("\n")[0]!.replace(/^\[(.*)\]$/, "$1") : given.criteria;
@@ -135,11 +146,27 @@ export function renderPrompt(
   const references = referenceAnswers(record);
   const text = templateText(template, references.length > 0, view?.turns ?? 1, hasValue(record.context));
   const lookup = (name: string): string => {
+    if (template.fixed && name in template.fixed) return template.fixed[name]!;
     const value = fieldValue(name);
-    if (filled && !isRubricPart(name)) filled.push(value);
+    if (filled && !isRubricPart(name) && !(template.taggedInputs && name === "RUBRIC")) filled.push(value);
     return value;
   };
+  const text_ = (field: string): string => {
+    const value = record[field];
+    if (value === undefined || value === null) throw missing(template, field);
+    if (typeof value === "string") return value;
+    if (typeof value === "number" || typeof value === "boolean") return String(value);
+    throw new Error(`template "${template.name}": field "${field}" must be text, got ${Array.isArray(value) ? "an array" : typeof value}`);
+  };
   const fieldValue = (name: string): string => {
+    const tagged = template.taggedInputs;
+    if (tagged && name === "INPUTS") {
+      const present = (tagged.optional ?? []).filter((tag) => hasValue(record[tag]));
+      return flowVars([...tagged.required, ...present].map((tag) => [tag, text_(tag === "query" ? "instruction" : tag)]));
+    }
+    if (tagged && name === "OUTPUT") return flowVars([["response", text_("response")]]);
+    if (tagged && name === "RUBRIC") return flowRubricOf(template, record, rubric);
+    if (name === "EVALUATION_CRITERIA") return criteriaText(template, record, rubric);
     if (name === "rubric_objective") return criteriaText(template, record, rubric);
     if (isRubricPart(name)) {
       return rubricPart(template, record, rubric, RUBRIC_PART_OF[name] ?? name);

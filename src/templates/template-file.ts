@@ -8,7 +8,7 @@ const scaleSchema = z
   .strictObject({ min: z.int(), max: z.int() })
   .refine((scale) => scale.min < scale.max, { message: "min must be below max" });
 
-const ABSOLUTE_OUTPUTS = ["result", "score", "autoj", "mt-bench", "selene"] as const;
+const ABSOLUTE_OUTPUTS = ["result", "score", "autoj", "mt-bench", "selene", "flow-judge"] as const;
 const PAIRWISE_OUTPUTS = ["pairwise", "mt-bench-pairwise", "arena-hard", "arena-hard-v0.1", "selene-pairwise"] as const;
 
 const templateFileSchema = z

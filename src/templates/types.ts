@@ -19,7 +19,9 @@ export type OutputFormat =
   /** `**Reasoning:** …` then `**Result:** n` (Atla Selene, absolute). */
   | "selene"
   /** `**Reasoning:** …` then `**Result:** A|B` (Atla Selene, pairwise). */
-  | "selene-pairwise";
+  | "selene-pairwise"
+  /** `<feedback>…</feedback>` then `<score>n</score>` (Flow Judge). */
+  | "flow-judge";
 
 export type TemplateMode = "absolute" | "pairwise";
 
@@ -60,6 +62,14 @@ export interface JudgeTemplate {
   userNoReference?: string;
   /** Forms used instead of system + user for records with a reference answer or a conversation. */
   variants?: TemplateVariants;
+  /** Placeholder values the template fixes (a Flow Judge preset's {EVALUATION_CRITERIA} and {RUBRIC}). */
+  fixed?: Record<string, string>;
+  /**
+   * Flow Judge's layout: {INPUTS} holds these record fields as `<tag>\nvalue\n</tag>` blocks
+   * (`query` is the instruction), {OUTPUT} the response as `<response>` and {RUBRIC} the rubric as
+   * `- Score n: description` lines.
+   */
+  taggedInputs?: { required: string[]; optional?: string[] };
   /** Score range, for absolute templates. */
   scale?: Scale;
   output: OutputFormat;

@@ -50,6 +50,12 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
     case "autoj":
     case "mt-bench":
       return `${feedback}\n\nRating: [[${verdict}]]`;
+    case "autoj-pairwise":
+      return `${feedback}\n\nSo, the final decision is ${verdict === "tie" ? "Tie" : verdict === "A" ? "Response 1" : "Response 2"}`;
+    case "pandalm":
+      return `${verdict === "tie" ? "Tie" : verdict === "A" ? "1" : "2"}\n\n### Reason: ${feedback}`;
+    case "judgelm":
+      throw new Error("judgelm targets need two scores, which a judgment does not keep");
     case "flow-judge":
       return `<feedback>\n${feedback}\n</feedback>\n<score>\n${verdict}\n</score>`;
     case "selene":
@@ -64,7 +70,7 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
 }
 
 /** Formats whose verdicts include a tie. */
-const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard", "arena-hard-v0.1"];
+const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard", "arena-hard-v0.1", "autoj-pairwise", "pandalm"];
 
 /**
  * The critique SFT item of a judgment under `template`: prompt messages and target, or why there is none.
@@ -74,6 +80,7 @@ const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard",
 export function critiqueItem(template: JudgeTemplate, example: Example, options: CritiqueOptions = {}): SftItem | Skip {
   if (example.kind !== "judgment") return { skip: "needs-judgment" };
   if (example.mode !== template.mode) return { skip: "mode-mismatch", detail: `template "${template.name}" grades ${template.mode}, the judgment is ${example.mode}` };
+  if (template.output === "judgelm") return { skip: "no-verdict", detail: "judgelm targets need the two scores of its first line, which a judgment does not keep" };
   const feedback = example.feedback.trim();
   if (feedback === "") return { skip: "empty-text", detail: "empty feedback" };
   let verdict: number | string;

@@ -135,3 +135,29 @@ export function parseAutoJRating(text: string, range: ScoreRange, context?: Pars
   if (!/^[+-]?(?:\d+\.?\d*|\.\d+)$/.test(match.value)) return failure(text, `rating "${match.value}" is not a number`);
   return checkRange(text, Number(match.value), range, `rating ${match.text}`) ?? { ok: true, feedback: feedbackAround(text, match), score: Number(match.value) };
 }
+
+const AUTOJ_DECISION = "final decision is ";
+const AUTOJ_WINNERS: [string, "A" | "B" | "tie"][] = [["response 1", "A"], ["response 2", "B"], ["tie", "tie"]];
+
+/**
+ * Auto-J pairwise, extract_pariwise_result (GAIR-NLP/auto-j@2ae17a3965d933232e9cd50302aa0f176249c83b,
+ * codes/usage/example.py): after the last "final decision is ", lower-cased, "response 1", "response 2"
+ * or "tie". `strict`: that decision is in the closing line.
+ */
+export function parseAutoJPairwise(text: string, strict = false, context?: ParseContext): PairwiseParse {
+  const matches: LabelMatch[] = [];
+  for (let at = text.indexOf(AUTOJ_DECISION); at >= 0; at = text.indexOf(AUTOJ_DECISION, at + 1)) {
+    const after = text.slice(at + AUTOJ_DECISION.length, at + AUTOJ_DECISION.length + 40);
+    const rest = after.trim();
+    const winner = AUTOJ_WINNERS.find(([prefix]) => rest.toLowerCase().startsWith(prefix));
+    const label = winner ? rest.slice(0, winner[0].length) : "";
+    matches.push({ text: `${AUTOJ_DECISION}${label}`, value: winner?.[1] ?? "", index: at });
+  }
+  const match = withoutQuoted(context, (keep) => matches.filter(keep).at(-1));
+  if (!match) return failure(text, 'no decision in the output (expected "So, the final decision is Response 1 / Response 2 / Tie")');
+  if (match.value === "") return failure(text, 'the last "final decision is" is not followed by Response 1, Response 2 or Tie');
+  if (strict && text.slice(match.index).trim().includes("\n")) return failure(text, "the decision is not in the closing line");
+  const start = text.lastIndexOf("\n", match.index) + 1;
+  const feedback = text.slice(0, start).trim();
+  return { ok: true, feedback: feedback === "" ? text.trim() : feedback, winner: match.value as "A" | "B" | "tie" };
+}

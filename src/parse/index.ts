@@ -1,9 +1,10 @@
 import { parseAbsolute } from "./absolute.js";
-import { parseArenaHardV01, parseArenaHardV2, parseAutoJRating, parseFastChatPair, parseFastChatRating } from "./authors.js";
+import { parseArenaHardV01, parseArenaHardV2, parseAutoJPairwise, parseAutoJRating, parseFastChatPair, parseFastChatRating } from "./authors.js";
 import { parseAutoJ } from "./autoj.js";
 import { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
 import { jsonObjectOutput } from "./json-verdict.js";
 import { parsePairwise } from "./pairwise.js";
+import { parseJudgeLM, parsePandaLM } from "./first-line.js";
 import { parseFlowJudge } from "./tagged.js";
 import { parseSelenePairwise, parseSeleneScore } from "./selene.js";
 import type { ParseContext } from "./quoted.js";
@@ -21,7 +22,7 @@ export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { ParseContext } from "./quoted.js";
 export type { AbsoluteParse, PairwiseParse, ParseFailure, ScoreRange } from "./types.js";
 
-export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise" | "flow-judge";
+export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise" | "flow-judge" | "autoj-pairwise" | "judgelm" | "pandalm";
 export type Parser = (text: string, context?: ParseContext) => AbsoluteParse | PairwiseParse;
 
 /**
@@ -88,12 +89,18 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
     }
     case "selene-pairwise":
       return (text, context) => parseSelenePairwise(text, strict, context);
+    case "autoj-pairwise":
+      return (text, context) => parseAutoJPairwise(text, strict, context);
+    case "judgelm":
+      return (text) => parseJudgeLM(text, scale);
+    case "pandalm":
+      return parsePandaLM;
     case "flow-judge": {
       const range = needScale(name, scale);
       return (text, context) => parseFlowJudge(text, range, strict, context);
     }
     default:
-      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise, flow-judge`);
+      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise, flow-judge, autoj-pairwise, judgelm, pandalm`);
   }
 }
 

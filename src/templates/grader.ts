@@ -26,22 +26,34 @@ export function createGrader(template: JudgeTemplate, rubric?: Rubric | string, 
     },
     constraint: {
       gbnf: template.gbnf,
-      jsonSchema: template.output === "autoj" ? undefined : jsonSchemaFor(template.output, template.scale),
+      jsonSchema: JSON_FORMATS.has(template.output) ? jsonSchemaFor(template.output, template.scale) : undefined,
     },
     parse: (text, messages): ParsedOutput => parser(text, messages ? { judged: judgedTexts.get(messages) } : undefined),
-    ...(template.mode === "pairwise" || template.scale ? { verdict: verdictRequest(template.output, template.scale) } : {}),
+    ...verdictFields(template),
     labelOf: (candidate) => {
       if (template.output === "mt-bench-pairwise" && candidate === "C") return "tie";
+      if (template.output === "autoj-pairwise") return AUTOJ_LABELS[candidate] ?? candidate;
       if (template.output === "arena-hard" || template.output === "arena-hard-v0.1") return candidate === "A=B" ? "tie" : candidate[0]!;
       return candidate;
     },
   };
 }
 
+/** Formats whose parsers also read a structured-output backend's JSON answer. */
+const JSON_FORMATS: ReadonlySet<OutputFormat> = new Set(["result", "score", "pairwise", "mt-bench", "mt-bench-pairwise", "arena-hard", "arena-hard-v0.1"]);
+
+const AUTOJ_LABELS: Record<string, string> = { "Response 1": "A", "Response 2": "B", Tie: "tie" };
+
+function verdictFields(template: JudgeTemplate): { verdict?: VerdictRequest } {
+  if (template.mode !== "pairwise" && !template.scale) return {};
+  const verdict = verdictRequest(template.output, template.scale);
+  return verdict ? { verdict } : {};
+}
+
 const ARENA_HARD_LEVELS = ["A>>B", "A>B", "A=B", "B>A", "B>>A"];
 
 /** The verdict values a format's grammar lets the output end with, and the text after them. */
-export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequest {
+export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequest | undefined {
   const scores = () => {
     const values: string[] = [];
     for (let v = scale!.min; v <= scale!.max; v++) values.push(String(v));
@@ -65,5 +77,11 @@ export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequ
     case "arena-hard":
     case "arena-hard-v0.1":
       return { candidates: ARENA_HARD_LEVELS, suffix: "]]" };
+    case "autoj-pairwise":
+      return { candidates: Object.keys(AUTOJ_LABELS) };
+    case "judgelm":
+    case "pandalm":
+      // The verdict opens the output: there is no verdict position at its end to read.
+      return undefined;
   }
 }

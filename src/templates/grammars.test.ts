@@ -83,6 +83,10 @@ describe("grammars constrain a real llama.cpp model", () => {
     { format: "arena-hard", template: "arena-hard", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "selene", scale: { min: 1, max: 5 }, template: "selene", record: { instruction: "What is 2+2?", response: "5", criteria: "Is it correct?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" } },
     { format: "flow-judge", scale: { min: 1, max: 3 }, template: "flow-judge-correctness-3point", record: { instruction: "What is 2+2?", response: "5", reference_answer: "4" } },
+    { format: "autoj", scale: { min: 1, max: 10 }, template: "autoj", record: { instruction: "Greet me.", response: "Hello!" } },
+    { format: "autoj-pairwise", template: "autoj-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "judgelm", scale: { min: 1, max: 10 }, template: "judgelm", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "pandalm", template: "pandalm", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "selene-pairwise", template: "selene-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8", criteria: "Is it prime?" } },
   ];
 

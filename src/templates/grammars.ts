@@ -83,6 +83,15 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
       if (!scale) throw new Error(`grammar: format "${format}" needs a scale`);
       return `root ::= "<feedback>\\n" feedback "\\n</feedback>\\n<score>\\n" score "\\n</score>"\nscore ::= ${scoreAlternatives(scale)}\n${feedback}\n`;
     }
+    case "autoj-pairwise":
+      return `root ::= feedback "\\n\\nSo, the final decision is " winner\nwinner ::= "Response 1" | "Response 2" | "Tie"\n${feedback}\n`;
+    case "judgelm": {
+      // The verdict comes first, so there is no verdict position at the end to read a distribution at.
+      const ten = scale ?? { min: 1, max: 10 };
+      return `root ::= score " " score "\\n" feedback\nscore ::= ${scoreAlternatives(ten)}\n${feedback}\n`;
+    }
+    case "pandalm":
+      return `root ::= winner "\\n\\n### Reason: " feedback\nwinner ::= "1" | "2" | "Tie"\n${feedback}\n`;
     case "selene-pairwise":
       return `root ::= "**Reasoning:** " feedback "\\n\\n**Result:** " winner\nwinner ::= "A" | "B"\n${feedback}\n`;
     case "mt-bench-pairwise":
@@ -95,10 +104,10 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
 
 /** JSON schema of the structured verdict, for backends with JSON output (Ollama `format`). */
 export function jsonSchemaFor(format: OutputFormat, scale?: Scale): Record<string, unknown> {
-  if (format === "pairwise" || format === "mt-bench-pairwise" || format === "selene-pairwise") {
+  if (["pairwise", "mt-bench-pairwise", "selene-pairwise", "autoj-pairwise", "judgelm", "pandalm"].includes(format)) {
     return {
       type: "object",
-      properties: { feedback: { type: "string" }, winner: { type: "string", enum: format !== "mt-bench-pairwise" ? ["A", "B"] : ["A", "B", "tie"] } },
+      properties: { feedback: { type: "string" }, winner: { type: "string", enum: format === "pairwise" || format === "selene-pairwise" ? ["A", "B"] : ["A", "B", "tie"] } },
       required: ["feedback", "winner"],
     };
   }

@@ -135,3 +135,52 @@ describe("flow-judge templates are flowaicom/flow-judge's prompt and preset metr
     }));
   });
 });
+
+describe("autoj / autoj-pairwise are GAIR-NLP/auto-j's constants_prompt.py", () => {
+  const source = fixture("autoj");
+  it("single and pairwise_tie, filled as build_autoj_input fills them (before the [INST] wrapper)", () => {
+    expect(source.source.commit).toBe("2ae17a3965d933232e9cd50302aa0f176249c83b");
+    expect(renderPrompt(getTemplate("autoj"), { instruction: INSTRUCTION, response: RESPONSE })).toEqual([
+      { role: "user", content: pyFormat(source.prompts.single!, { prompt: INSTRUCTION, response: RESPONSE }) },
+    ]);
+    expect(renderPrompt(getTemplate("autoj-pairwise"), { instruction: INSTRUCTION, response_a: RESPONSE, response_b: "second {b}" })).toEqual([
+      { role: "user", content: pyFormat(source.prompts.pairwise_tie!, { prompt: INSTRUCTION, response: RESPONSE, response_another: "second {b}" }) },
+    ]);
+  });
+});
+
+describe("judgelm is baaivision/JudgeLM's conv_judge_pair and conv_judge_pair_w_reference", () => {
+  const source = JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/judge-prompts/judgelm.json"), "utf8")) as {
+    source: { commit: string };
+    conversations: Record<string, { system: string; prompt: string; prompt_template: string; appendix: string }>;
+  };
+  // gen_model_judgement.py: conv.system + '\n' + template.format(...) + conv.appendix
+  const judgelm = (name: string, values: Record<string, string>) => {
+    const conv = source.conversations[name]!;
+    return conv.system + "\n" + pyFormat(conv.prompt_template, { ...values, prompt: conv.prompt }) + conv.appendix;
+  };
+  it("renders the text gen_model_judgement.py gives the model, with and without a reference", () => {
+    expect(source.source.commit).toBe("00c45169de47641f62223f57cc15b608bc3cc69d");
+    expect(renderPrompt(getTemplate("judgelm"), { instruction: INSTRUCTION, response_a: RESPONSE, response_b: "two" })).toEqual([
+      { role: "user", content: judgelm("conv_judge_pair", { question: INSTRUCTION, answer_1: RESPONSE, answer_2: "two" }) },
+    ]);
+    expect(renderPrompt(getTemplate("judgelm"), { instruction: INSTRUCTION, response_a: RESPONSE, response_b: "two", reference_answer: "ref {r}" })).toEqual([
+      { role: "user", content: judgelm("conv_judge_pair_w_reference", { question: INSTRUCTION, reference: "ref {r}", answer_1: RESPONSE, answer_2: "two" }) },
+    ]);
+  });
+});
+
+describe("pandalm is WeOpenML/PandaLM's build_pandalm_prompt", () => {
+  const source = JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/judge-prompts/pandalm.json"), "utf8")) as {
+    source: { commit: string };
+    rendered: Record<"without_input" | "with_input", { instruction: string; input: string; resp1: string; resp2: string; prompt: string }>;
+  };
+  it("renders what build_pandalm_prompt built from the same values, with and without an input", () => {
+    expect(source.source.commit).toBe("3871806e72b4832f815ecafd24d3503c73403f48");
+    for (const form of ["without_input", "with_input"] as const) {
+      const r = source.rendered[form];
+      const record = { instruction: r.instruction, ...(r.input ? { input: r.input } : {}), response_a: r.resp1, response_b: r.resp2 };
+      expect(renderPrompt(getTemplate("pandalm"), record), form).toEqual([{ role: "user", content: r.prompt }]);
+    }
+  });
+});

@@ -12,6 +12,7 @@ import {
 } from "./prometheus.js";
 import { ARENA_HARD } from "./arena-hard.js";
 import { FLOW_PRESETS, FLOW_USER_PROMPT, flowRubric } from "./flow-judge.js";
+import { AUTOJ_PAIRWISE, AUTOJ_SINGLE, JUDGELM, JUDGELM_PROMPT, JUDGELM_REFERENCE, PANDALM, PANDALM_INPUT } from "./pairwise-judges.js";
 import { SELENE_ABSOLUTE, SELENE_ABSOLUTE_REFERENCE, SELENE_PAIRWISE } from "./selene.js";
 import {
   MT_BENCH_PAIR_MATH_V1, MT_BENCH_PAIR_MATH_V1_MULTI_TURN, MT_BENCH_PAIR_V2, MT_BENCH_PAIR_V2_MULTI_TURN,
@@ -109,6 +110,46 @@ const BUILTIN: readonly JudgeTemplate[] = [
     ...SELENE_PAIRWISE,
     output: "selene-pairwise",
     gbnf: grammarFor("selene-pairwise"),
+  },
+  {
+    // Auto-J single-response rating: its critique, then "Rating: [[n]]" (1-10).
+    name: "autoj",
+    mode: "absolute",
+    ...AUTOJ_SINGLE,
+    fields: { prompt: "instruction" },
+    scale: TEN_POINT,
+    output: "autoj",
+    gbnf: grammarFor("autoj", { scale: TEN_POINT }),
+  },
+  {
+    // Auto-J pairwise_tie: Response 1 is response_a, Response 2 response_b.
+    name: "autoj-pairwise",
+    mode: "pairwise",
+    ...AUTOJ_PAIRWISE,
+    fields: { prompt: "instruction", response: "response_a", response_another: "response_b" },
+    output: "autoj-pairwise",
+    gbnf: grammarFor("autoj-pairwise"),
+  },
+  {
+    // JudgeLM: Assistant 1 is response_a, Assistant 2 response_b; conv_judge_pair_w_reference for a record with a reference answer.
+    name: "judgelm",
+    mode: "pairwise",
+    ...JUDGELM,
+    variants: { reference: JUDGELM_REFERENCE },
+    fields: { answer_1: "response_a", answer_2: "response_b", reference: "reference_answer" },
+    fixed: { prompt: JUDGELM_PROMPT },
+    scale: TEN_POINT,
+    output: "judgelm",
+    gbnf: grammarFor("judgelm", { scale: TEN_POINT }),
+  },
+  {
+    // PandaLM: Response 1 is response_a, Response 2 response_b; the "### Input:" form for a record with an input.
+    name: "pandalm",
+    mode: "pairwise",
+    ...PANDALM,
+    variants: { input: PANDALM_INPUT },
+    output: "pandalm",
+    gbnf: grammarFor("pandalm"),
   },
   {
     // Flow Judge with your rubric (five points): {INPUTS} holds the query, then context and reference_answer when the record has them.

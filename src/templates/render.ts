@@ -74,7 +74,9 @@ const RUBRIC_PART_OF: Record<string, string> = {
 };
 
 /** The record's field for a placeholder: its name, its lower-case form ({response_A} reads response_a), or the field it stands for. */
-function fieldFor(record: Record<string, unknown>, name: string): string {
+function fieldFor(record: Record<string, unknown>, name: string, template?: JudgeTemplate): string {
+  const mapped = template?.fields?.[name];
+  if (mapped !== undefined) return mapped;
   if (name in record) return name;
   const lower = name.toLowerCase();
   return lower in record ? lower : FIELD_OF[lower] ?? lower;
@@ -144,7 +146,7 @@ export function renderPrompt(
   const view = conversationView(record);
   if (view) record = { ...view.fields, ...record };
   const references = referenceAnswers(record);
-  const text = templateText(template, references.length > 0, view?.turns ?? 1, hasValue(record.context));
+  const text = templateText(template, references.length > 0, view?.turns ?? 1, hasValue(record.context), hasValue(record.input));
   const lookup = (name: string): string => {
     if (template.fixed && name in template.fixed) return template.fixed[name]!;
     const value = fieldValue(name);
@@ -178,7 +180,7 @@ export function renderPrompt(
       return ref;
     }
     if (name === "reference_answer" && Array.isArray(record.reference_answer)) return references.at(-1) ?? "";
-    const field = fieldFor(record, name);
+    const field = fieldFor(record, name, template);
     const value = record[field];
     if (value === undefined || value === null) throw missing(template, field);
     if (typeof value === "string") return value;
@@ -196,8 +198,9 @@ export function renderPrompt(
 }
 
 /** The form of a template a record uses: reference answer or not, one exchange or a two-turn conversation. */
-function templateText(template: JudgeTemplate, hasReference: boolean, turns: number, hasContext: boolean): TemplateText {
+function templateText(template: JudgeTemplate, hasReference: boolean, turns: number, hasContext: boolean, hasInput: boolean): TemplateText {
   const variants = template.variants;
+  if (hasInput && variants?.input) return variants.input;
   if (hasContext && variants?.context) {
     if (hasReference) throw new Error(`template "${template.name}": field "context": its context form has no reference answer; give a record context or reference_answer, not both`);
     if (turns > 1) throw new Error(`template "${template.name}": field "context": its context form judges one exchange, not a conversation`);

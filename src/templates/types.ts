@@ -21,7 +21,13 @@ export type OutputFormat =
   /** `**Reasoning:** …` then `**Result:** A|B` (Atla Selene, pairwise). */
   | "selene-pairwise"
   /** `<feedback>…</feedback>` then `<score>n</score>` (Flow Judge). */
-  | "flow-judge";
+  | "flow-judge"
+  /** Comparison, then "So, the final decision is Response 1 / Response 2 / Tie" (Auto-J pairwise). */
+  | "autoj-pairwise"
+  /** First line "s1 s2" (two 1-10 scores), then the explanation (JudgeLM). */
+  | "judgelm"
+  /** First line `1`, `2` or `Tie`, then the reason and a reference (PandaLM). */
+  | "pandalm";
 
 export type TemplateMode = "absolute" | "pairwise";
 
@@ -46,6 +52,8 @@ export interface TemplateVariants {
   multiTurnReference?: TemplateText;
   /** For a record with a `context` field (a document the response should be judged against). */
   context?: TemplateText;
+  /** For a record with an `input` field (PandaLM's "### Input:"). */
+  input?: TemplateText;
 }
 
 /** A prompt template is data: texts with {placeholders}, its scale and how to read its output. */
@@ -62,6 +70,8 @@ export interface JudgeTemplate {
   userNoReference?: string;
   /** Forms used instead of system + user for records with a reference answer or a conversation. */
   variants?: TemplateVariants;
+  /** Record field of each placeholder whose name says something else (Auto-J's {response_another} is response_b). */
+  fields?: Record<string, string>;
   /** Placeholder values the template fixes (a Flow Judge preset's {EVALUATION_CRITERIA} and {RUBRIC}). */
   fixed?: Record<string, string>;
   /**

@@ -54,6 +54,10 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
       return `${feedback}\n\nSo, the final decision is ${verdict === "tie" ? "Tie" : verdict === "A" ? "Response 1" : "Response 2"}`;
     case "pandalm":
       return `${verdict === "tie" ? "Tie" : verdict === "A" ? "1" : "2"}\n\n### Reason: ${feedback}`;
+    case "alpaca-eval":
+      return `[\n    {'model': 'model_1', 'rank': ${verdict === "A" ? 1 : 2}},\n    {'model': 'model_2', 'rank': ${verdict === "A" ? 2 : 1}}\n]`;
+    case "alpaca-eval-logprob":
+      return verdict === "A" ? "m" : "M";
     case "judgelm":
       throw new Error("judgelm targets need two scores, which a judgment does not keep");
     case "flow-judge":

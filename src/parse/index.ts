@@ -4,6 +4,7 @@ import { parseAutoJ } from "./autoj.js";
 import { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
 import { jsonObjectOutput } from "./json-verdict.js";
 import { parsePairwise } from "./pairwise.js";
+import { parseAlpacaEvalRanking, parseAlpacaEvalToken } from "./alpaca-eval.js";
 import { parseJudgeLM, parsePandaLM } from "./first-line.js";
 import { parseFlowJudge } from "./tagged.js";
 import { parseSelenePairwise, parseSeleneScore } from "./selene.js";
@@ -22,7 +23,7 @@ export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { ParseContext } from "./quoted.js";
 export type { AbsoluteParse, PairwiseParse, ParseFailure, ScoreRange } from "./types.js";
 
-export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise" | "flow-judge" | "autoj-pairwise" | "judgelm" | "pandalm";
+export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise" | "flow-judge" | "autoj-pairwise" | "judgelm" | "pandalm" | "alpaca-eval" | "alpaca-eval-logprob";
 export type Parser = (text: string, context?: ParseContext) => AbsoluteParse | PairwiseParse;
 
 /**
@@ -89,6 +90,10 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
     }
     case "selene-pairwise":
       return (text, context) => parseSelenePairwise(text, strict, context);
+    case "alpaca-eval":
+      return parseAlpacaEvalRanking;
+    case "alpaca-eval-logprob":
+      return parseAlpacaEvalToken;
     case "autoj-pairwise":
       return (text, context) => parseAutoJPairwise(text, strict, context);
     case "judgelm":
@@ -100,7 +105,7 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
       return (text, context) => parseFlowJudge(text, range, strict, context);
     }
     default:
-      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise, flow-judge, autoj-pairwise, judgelm, pandalm`);
+      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise, flow-judge, autoj-pairwise, judgelm, pandalm, alpaca-eval, alpaca-eval-logprob`);
   }
 }
 

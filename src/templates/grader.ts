@@ -33,6 +33,7 @@ export function createGrader(template: JudgeTemplate, rubric?: Rubric | string, 
     labelOf: (candidate) => {
       if (template.output === "mt-bench-pairwise" && candidate === "C") return "tie";
       if (template.output === "autoj-pairwise") return AUTOJ_LABELS[candidate] ?? candidate;
+      if (template.output === "alpaca-eval-logprob") return candidate === "m" ? "A" : candidate === "M" ? "B" : candidate;
       if (template.output === "arena-hard" || template.output === "arena-hard-v0.1") return candidate === "A=B" ? "tie" : candidate[0]!;
       return candidate;
     },
@@ -79,6 +80,10 @@ export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequ
       return { candidates: ARENA_HARD_LEVELS, suffix: "]]" };
     case "autoj-pairwise":
       return { candidates: Object.keys(AUTOJ_LABELS) };
+    case "alpaca-eval-logprob":
+      // logprob_parser's m / (m + M) is the share of A in this distribution.
+      return { candidates: ["m", "M"] };
+    case "alpaca-eval":
     case "judgelm":
     case "pandalm":
       // The verdict opens the output: there is no verdict position at its end to read.

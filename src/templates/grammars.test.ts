@@ -87,6 +87,8 @@ describe("grammars constrain a real llama.cpp model", () => {
     { format: "autoj-pairwise", template: "autoj-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "judgelm", scale: { min: 1, max: 10 }, template: "judgelm", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "pandalm", template: "pandalm", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "alpaca-eval", template: "alpaca-eval", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "alpaca-eval-logprob", template: "alpaca-eval-weighted", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "selene-pairwise", template: "selene-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8", criteria: "Is it prime?" } },
   ];
 

@@ -92,6 +92,10 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
     }
     case "pandalm":
       return `root ::= winner "\\n\\n### Reason: " feedback\nwinner ::= "1" | "2" | "Tie"\n${feedback}\n`;
+    case "alpaca-eval":
+      return `root ::= "[\\n    {'model': 'model_1', 'rank': 1},\\n    {'model': 'model_2', 'rank': 2}\\n]" | "[\\n    {'model': 'model_1', 'rank': 2},\\n    {'model': 'model_2', 'rank': 1}\\n]"\n`;
+    case "alpaca-eval-logprob":
+      return `root ::= "m" | "M"\n`;
     case "selene-pairwise":
       return `root ::= "**Reasoning:** " feedback "\\n\\n**Result:** " winner\nwinner ::= "A" | "B"\n${feedback}\n`;
     case "mt-bench-pairwise":
@@ -104,10 +108,10 @@ export function grammarFor(format: OutputFormat, options: GrammarOptions = {}): 
 
 /** JSON schema of the structured verdict, for backends with JSON output (Ollama `format`). */
 export function jsonSchemaFor(format: OutputFormat, scale?: Scale): Record<string, unknown> {
-  if (["pairwise", "mt-bench-pairwise", "selene-pairwise", "autoj-pairwise", "judgelm", "pandalm"].includes(format)) {
+  if (["pairwise", "mt-bench-pairwise", "selene-pairwise", "autoj-pairwise", "judgelm", "pandalm", "alpaca-eval", "alpaca-eval-logprob"].includes(format)) {
     return {
       type: "object",
-      properties: { feedback: { type: "string" }, winner: { type: "string", enum: format === "pairwise" || format === "selene-pairwise" ? ["A", "B"] : ["A", "B", "tie"] } },
+      properties: { feedback: { type: "string" }, winner: { type: "string", enum: ["pairwise", "selene-pairwise", "alpaca-eval", "alpaca-eval-logprob"].includes(format) ? ["A", "B"] : ["A", "B", "tie"] } },
       required: ["feedback", "winner"],
     };
   }

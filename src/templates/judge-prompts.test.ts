@@ -184,3 +184,15 @@ describe("pandalm is WeOpenML/PandaLM's build_pandalm_prompt", () => {
     }
   });
 });
+
+describe("alpaca-eval / alpaca-eval-weighted are AlpacaEval's annotator prompts", () => {
+  const source = JSON.parse(fs.readFileSync(path.join(repoRoot, "test/fixtures/judge-prompts/alpaca-eval.json"), "utf8")) as {
+    source: { commit: string };
+    rendered: Record<string, { values: Record<string, string>; messages: { role: string; content: string }[] }>;
+  };
+  it.each([["alpaca-eval", "alpaca_eval_gpt4"], ["alpaca-eval-weighted", "weighted_alpaca_eval_gpt4_turbo"]])("%s renders the messages prompt_to_chatml made of %s's file", (name, annotator) => {
+    expect(source.source.commit).toBe("cd543a149df89434d8a54582c0151c0b945c3d20");
+    const { values, messages } = source.rendered[annotator]!;
+    expect(renderPrompt(getTemplate(name), { instruction: values.instruction, response_a: values.output_1, response_b: values.output_2 })).toEqual(messages);
+  });
+});

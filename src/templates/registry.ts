@@ -13,6 +13,7 @@ import {
 import { ARENA_HARD } from "./arena-hard.js";
 import { FLOW_PRESETS, FLOW_USER_PROMPT, flowRubric } from "./flow-judge.js";
 import { AUTOJ_PAIRWISE, AUTOJ_SINGLE, JUDGELM, JUDGELM_PROMPT, JUDGELM_REFERENCE, PANDALM, PANDALM_INPUT } from "./pairwise-judges.js";
+import { ALPACA_EVAL_GPT4, WEIGHTED_ALPACA_EVAL_GPT4_TURBO } from "./alpaca-eval.js";
 import { SELENE_ABSOLUTE, SELENE_ABSOLUTE_REFERENCE, SELENE_PAIRWISE } from "./selene.js";
 import {
   MT_BENCH_PAIR_MATH_V1, MT_BENCH_PAIR_MATH_V1_MULTI_TURN, MT_BENCH_PAIR_V2, MT_BENCH_PAIR_V2_MULTI_TURN,
@@ -150,6 +151,24 @@ const BUILTIN: readonly JudgeTemplate[] = [
     variants: { input: PANDALM_INPUT },
     output: "pandalm",
     gbnf: grammarFor("pandalm"),
+  },
+  {
+    // AlpacaEval's alpaca_eval_gpt4 annotator: output_1 is response_a, output_2 response_b.
+    name: "alpaca-eval",
+    mode: "pairwise",
+    ...ALPACA_EVAL_GPT4,
+    fields: { output_1: "response_a", output_2: "response_b" },
+    output: "alpaca-eval",
+    gbnf: grammarFor("alpaca-eval"),
+  },
+  {
+    // AlpacaEval's weighted_alpaca_eval_gpt4_turbo: one token m / M; the winner distribution is its preference.
+    name: "alpaca-eval-weighted",
+    mode: "pairwise",
+    ...WEIGHTED_ALPACA_EVAL_GPT4_TURBO,
+    fields: { output_1: "response_a", output_2: "response_b" },
+    output: "alpaca-eval-logprob",
+    gbnf: grammarFor("alpaca-eval-logprob"),
   },
   {
     // Flow Judge with your rubric (five points): {INPUTS} holds the query, then context and reference_answer when the record has them.

@@ -27,7 +27,11 @@ export type OutputFormat =
   /** First line "s1 s2" (two 1-10 scores), then the explanation (JudgeLM). */
   | "judgelm"
   /** First line `1`, `2` or `Tie`, then the reason and a reference (PandaLM). */
-  | "pandalm";
+  | "pandalm"
+  /** A Python list ranking model_1 and model_2 (AlpacaEval's alpaca_eval_gpt4, ranking_parser). */
+  | "alpaca-eval"
+  /** One token, `m` or `M` (AlpacaEval's weighted_alpaca_eval_gpt4_turbo, read by its logprobs). */
+  | "alpaca-eval-logprob";
 
 export type TemplateMode = "absolute" | "pairwise";
 

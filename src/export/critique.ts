@@ -54,6 +54,8 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
       return `${feedback}\n\nSo, the final decision is ${verdict === "tie" ? "Tie" : verdict === "A" ? "Response 1" : "Response 2"}`;
     case "pandalm":
       return `${verdict === "tie" ? "Tie" : verdict === "A" ? "1" : "2"}\n\n### Reason: ${feedback}`;
+    case "rm-r1":
+      return `${feedback}\n\n<answer>[[${verdict}]]</answer>`;
     case "alpaca-eval":
       return `[\n    {'model': 'model_1', 'rank': ${verdict === "A" ? 1 : 2}},\n    {'model': 'model_2', 'rank': ${verdict === "A" ? 2 : 1}}\n]`;
     case "alpaca-eval-logprob":

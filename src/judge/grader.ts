@@ -66,11 +66,20 @@ function resolveTemplate(options: GraderOptions): JudgeTemplate {
  * Every token emits at least one character, so a feedback bounded to (budget - margin)
  * characters leaves room for the verdict: grammar-constrained output always ends with a
  * verdict instead of being cut off mid-feedback. (Characters outside ASCII may take several
- * byte tokens; such an overrun is a recorded parse failure, never a silent score.)
+ * byte tokens; such an overrun is a recorded parse failure, never a silent score.) A reasoning
+ * judge's `<think>` block takes three quarters of what the budget leaves, the feedback the rest:
+ * --max-tokens says how much reasoning is allowed.
  */
 function fitGrammar(template: JudgeTemplate, maxTokens: number): JudgeTemplate {
   const VERDICT_MARGIN = 16;
-  const limit = Math.min(template.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS, Math.max(8, maxTokens - VERDICT_MARGIN));
-  if (limit === (template.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS)) return template;
+  const feedbackMax = template.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS;
+  const room = Math.max(16, maxTokens - VERDICT_MARGIN);
+  if (template.reasoning) {
+    const reasoningChars = Math.max(8, Math.floor(room * 0.75));
+    const limit = Math.min(feedbackMax, Math.max(8, room - reasoningChars));
+    return { ...template, gbnf: grammarFor(template.output, { scale: template.scale, maxFeedbackChars: limit, reasoningChars }), maxFeedbackChars: limit };
+  }
+  const limit = Math.min(feedbackMax, Math.max(8, maxTokens - VERDICT_MARGIN));
+  if (limit === feedbackMax) return template;
   return { ...template, gbnf: grammarFor(template.output, { scale: template.scale, maxFeedbackChars: limit }), maxFeedbackChars: limit };
 }

@@ -161,3 +161,26 @@ export function parseAutoJPairwise(text: string, strict = false, context?: Parse
   const feedback = text.slice(0, start).trim();
   return { ok: true, feedback: feedback === "" ? text.trim() : feedback, winner: match.value as "A" | "B" | "tie" };
 }
+
+const RM_R1_LABEL = /\[\[([AB])\]\]/g;
+
+/**
+ * RM-R1, process_judgement's default branch (RM-R1-UIUC/RM-R1@d4c2542f0608e019074b9b2322fe6502e6ab7ab0,
+ * eval/reward-bench/rewardbench/generative.py): `[[A]]` and `[[B]]` both present is an error ("Prevent
+ * Hacking"), else the one present. critic reads the answer after the reasoning, so labels in the
+ * `<think>` block do not count. `strict`: the output ends with `<answer>[[X]]</answer>`.
+ */
+export function parseRmR1(text: string, strict = false, context?: ParseContext): PairwiseParse {
+  const matches = labelMatches(text, RM_R1_LABEL);
+  const match = withoutQuoted(context, (keep) => {
+    const kept = matches.filter(keep);
+    const labels = new Set(kept.map((m) => m.value));
+    return labels.size === 1 ? kept.at(-1) : undefined;
+  });
+  if (!match) {
+    return failure(text, matches.length === 0 ? "no verdict in the output (expected <answer>[[A]]</answer> or <answer>[[B]]</answer>)" : "the output gives both [[A]] and [[B]]; RM-R1 reads that as no verdict");
+  }
+  if (strict && !/<answer>\s*\[\[[AB]\]\]\s*<\/answer>$/.test(text.trimEnd())) return failure(text, "the output does not end with <answer>[[A]]</answer> or <answer>[[B]]</answer>");
+  const feedback = text.slice(0, match.index).replace(/<answer>\s*$/, "").trim();
+  return { ok: true, feedback, winner: match.value as "A" | "B" };
+}

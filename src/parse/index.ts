@@ -1,5 +1,5 @@
 import { parseAbsolute } from "./absolute.js";
-import { parseArenaHardV01, parseArenaHardV2, parseAutoJPairwise, parseAutoJRating, parseFastChatPair, parseFastChatRating } from "./authors.js";
+import { parseArenaHardV01, parseArenaHardV2, parseAutoJPairwise, parseAutoJRating, parseRmR1, parseFastChatPair, parseFastChatRating } from "./authors.js";
 import { parseAutoJ } from "./autoj.js";
 import { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
 import { jsonObjectOutput } from "./json-verdict.js";
@@ -23,7 +23,7 @@ export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { ParseContext } from "./quoted.js";
 export type { AbsoluteParse, PairwiseParse, ParseFailure, ScoreRange } from "./types.js";
 
-export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise" | "flow-judge" | "autoj-pairwise" | "judgelm" | "pandalm" | "alpaca-eval" | "alpaca-eval-logprob";
+export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise" | "flow-judge" | "autoj-pairwise" | "judgelm" | "pandalm" | "alpaca-eval" | "alpaca-eval-logprob" | "rm-r1";
 export type Parser = (text: string, context?: ParseContext) => AbsoluteParse | PairwiseParse;
 
 /**
@@ -90,6 +90,8 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
     }
     case "selene-pairwise":
       return (text, context) => parseSelenePairwise(text, strict, context);
+    case "rm-r1":
+      return (text, context) => parseRmR1(text, strict, context);
     case "alpaca-eval":
       return parseAlpacaEvalRanking;
     case "alpaca-eval-logprob":
@@ -105,7 +107,7 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
       return (text, context) => parseFlowJudge(text, range, strict, context);
     }
     default:
-      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise, flow-judge, autoj-pairwise, judgelm, pandalm, alpaca-eval, alpaca-eval-logprob`);
+      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise, flow-judge, autoj-pairwise, judgelm, pandalm, alpaca-eval, alpaca-eval-logprob, rm-r1`);
   }
 }
 

@@ -80,6 +80,8 @@ export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequ
       return { candidates: ARENA_HARD_LEVELS, suffix: "]]" };
     case "autoj-pairwise":
       return { candidates: Object.keys(AUTOJ_LABELS) };
+    case "rm-r1":
+      return { candidates: ["A", "B"], suffix: "]]</answer>" };
     case "alpaca-eval-logprob":
       // logprob_parser's m / (m + M) is the share of A in this distribution.
       return { candidates: ["m", "M"] };

@@ -89,8 +89,19 @@ describe("grammars constrain a real llama.cpp model", () => {
     { format: "pandalm", template: "pandalm", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "alpaca-eval", template: "alpaca-eval", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "alpaca-eval-logprob", template: "alpaca-eval-weighted", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "rm-r1", template: "rm-r1", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "selene-pairwise", template: "selene-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8", criteria: "Is it prime?" } },
   ];
+
+  it("a reasoning judge's output: a bounded <think> block, then a verdict that parses", async () => {
+    const grammar = await llama.createGrammar({ grammar: grammarFor("rm-r1", { maxFeedbackChars: 20, reasoningChars: 30 }) });
+    const [user] = renderPrompt(getTemplate("rm-r1-reasoning"), { instruction: "Name a prime.", response_a: "7", response_b: "8" });
+    session.setChatHistory([]);
+    const text = await session.prompt(user!.content, { grammar, maxTokens: 80, temperature: 1, seed: 1 });
+    expect(text).toContain("</think>");
+    expect(text.indexOf("</think>")).toBeLessThanOrEqual("<think>".length + 30);
+    expect(getParser("rm-r1")(text), text).toMatchObject({ ok: true });
+  });
 
   it.each(cases)("$format output from a $template prompt always parses", async ({ format, scale, template, record }) => {
     const grammar = await llama.createGrammar({ grammar: grammarFor(format, { scale, maxFeedbackChars: 40 }) });

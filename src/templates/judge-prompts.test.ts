@@ -196,3 +196,19 @@ describe("alpaca-eval / alpaca-eval-weighted are AlpacaEval's annotator prompts"
     expect(renderPrompt(getTemplate(name), { instruction: values.instruction, response_a: values.output_1, response_b: values.output_2 })).toEqual(messages);
   });
 });
+
+describe("rm-r1 / rm-r1-reasoning are RM-R1's format_judge_answers prompts", () => {
+  const source = fixture("rm-r1");
+  it("RM-R1-Instruct: system and user; RM-R1-Reasoning: the user prompt alone", () => {
+    expect(source.source.commit).toBe("d4c2542f0608e019074b9b2322fe6502e6ab7ab0");
+    const values = { question: INSTRUCTION, answer_a: RESPONSE, answer_b: "B {b}" };
+    const record = { instruction: INSTRUCTION, response_a: RESPONSE, response_b: "B {b}" };
+    expect(renderPrompt(getTemplate("rm-r1"), record)).toEqual([
+      { role: "system", content: source.prompts.RM_R1_INSTRUCT_SYSTEM_PROMPT },
+      { role: "user", content: pyFormat(source.prompts.RM_R1_SINGLE_TURN_INSTRUCT_USER_PROMPT!, values) },
+    ]);
+    expect(renderPrompt(getTemplate("rm-r1-reasoning"), record)).toEqual([
+      { role: "user", content: pyFormat(source.prompts.RM_R1_SINGLE_TURN_REASONING_USER_PROMPT!, values) },
+    ]);
+  });
+});

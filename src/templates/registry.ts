@@ -1,5 +1,5 @@
 import { CRITICON_INSTRUCTION_TEMPLATE, CRITICON_SYSTEM_PROMPT } from "./criticon.js";
-import { grammarFor } from "./grammars.js";
+import { DEFAULT_MAX_REASONING_CHARS, grammarFor } from "./grammars.js";
 import {
   ABS_SYSTEM_PROMPT,
   PROMETHEUS_ABSOLUTE_PROMPT,
@@ -14,6 +14,7 @@ import { ARENA_HARD } from "./arena-hard.js";
 import { FLOW_PRESETS, FLOW_USER_PROMPT, flowRubric } from "./flow-judge.js";
 import { AUTOJ_PAIRWISE, AUTOJ_SINGLE, JUDGELM, JUDGELM_PROMPT, JUDGELM_REFERENCE, PANDALM, PANDALM_INPUT } from "./pairwise-judges.js";
 import { ALPACA_EVAL_GPT4, WEIGHTED_ALPACA_EVAL_GPT4_TURBO } from "./alpaca-eval.js";
+import { RM_R1_INSTRUCT, RM_R1_REASONING } from "./rm-r1.js";
 import { SELENE_ABSOLUTE, SELENE_ABSOLUTE_REFERENCE, SELENE_PAIRWISE } from "./selene.js";
 import {
   MT_BENCH_PAIR_MATH_V1, MT_BENCH_PAIR_MATH_V1_MULTI_TURN, MT_BENCH_PAIR_V2, MT_BENCH_PAIR_V2_MULTI_TURN,
@@ -169,6 +170,25 @@ const BUILTIN: readonly JudgeTemplate[] = [
     fields: { output_1: "response_a", output_2: "response_b" },
     output: "alpaca-eval-logprob",
     gbnf: grammarFor("alpaca-eval-logprob"),
+  },
+  {
+    // RM-R1-Instruct: Chatbot A is response_a, Chatbot B response_b.
+    name: "rm-r1",
+    mode: "pairwise",
+    ...RM_R1_INSTRUCT,
+    fields: { answer_a: "response_a", answer_b: "response_b" },
+    output: "rm-r1",
+    gbnf: grammarFor("rm-r1"),
+  },
+  {
+    // RM-R1-Reasoning (DeepSeek-distilled): it thinks in <think>…</think> first.
+    name: "rm-r1-reasoning",
+    mode: "pairwise",
+    ...RM_R1_REASONING,
+    fields: { answer_a: "response_a", answer_b: "response_b" },
+    output: "rm-r1",
+    reasoning: true,
+    gbnf: grammarFor("rm-r1", { reasoningChars: DEFAULT_MAX_REASONING_CHARS }),
   },
   {
     // Flow Judge with your rubric (five points): {INPUTS} holds the query, then context and reference_answer when the record has them.

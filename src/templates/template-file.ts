@@ -9,7 +9,7 @@ const scaleSchema = z
   .refine((scale) => scale.min < scale.max, { message: "min must be below max" });
 
 const ABSOLUTE_OUTPUTS = ["result", "score", "autoj", "mt-bench", "selene", "flow-judge"] as const;
-const PAIRWISE_OUTPUTS = ["pairwise", "mt-bench-pairwise", "arena-hard", "arena-hard-v0.1", "selene-pairwise"] as const;
+const PAIRWISE_OUTPUTS = ["pairwise", "mt-bench-pairwise", "arena-hard", "arena-hard-v0.1", "selene-pairwise", "autoj-pairwise", "judgelm", "pandalm", "alpaca-eval", "alpaca-eval-logprob", "rm-r1"] as const;
 
 const templateFileSchema = z
   .strictObject({

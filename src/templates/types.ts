@@ -31,7 +31,9 @@ export type OutputFormat =
   /** A Python list ranking model_1 and model_2 (AlpacaEval's alpaca_eval_gpt4, ranking_parser). */
   | "alpaca-eval"
   /** One token, `m` or `M` (AlpacaEval's weighted_alpaca_eval_gpt4_turbo, read by its logprobs). */
-  | "alpaca-eval-logprob";
+  | "alpaca-eval-logprob"
+  /** Evaluation, then `<answer>[[A]]</answer>` or `<answer>[[B]]</answer>` (RM-R1). */
+  | "rm-r1";
 
 export type TemplateMode = "absolute" | "pairwise";
 
@@ -89,6 +91,11 @@ export interface JudgeTemplate {
   output: OutputFormat;
   /** llama.cpp grammar that forces output the parser accepts. */
   gbnf: string;
+  /**
+   * A reasoning judge: the output grammar allows a bounded `<think>…</think>` block before the
+   * output (its bound comes from --max-tokens); parsers always read the answer after it.
+   */
+  reasoning?: boolean;
   /** Longest feedback the grammar allows (default DEFAULT_MAX_FEEDBACK_CHARS). */
   maxFeedbackChars?: number;
 }

@@ -135,3 +135,20 @@ describe("a verdict quoted from the judged text does not outvote the judge's own
     expect(grader.parse("A handles the empty list.\n\nMy final verdict is: [[A>B]]")).toMatchObject({ ok: true, verdict: "A>B" });
   });
 });
+
+describe("the authors' rules on hostile outputs", () => {
+  it("finish within the test timeout on long runs, many labels and a long judged text (linear patterns, one check per distinct label)", () => {
+    const formats = ["mt-bench", "mt-bench-pairwise", "arena-hard", "arena-hard-v0.1", "autoj", "autoj-pairwise", "selene", "flow-judge", "rm-r1", "judgelm", "pandalm", "alpaca-eval"] as const;
+    const spaces = " ".repeat(100_000);
+    const hostile = [
+      `[[${spaces}4${spaces}x`, `[${"A>".repeat(50_000)}`, "[[".repeat(50_000), "Rating: [[".repeat(20_000), "final decision is ".repeat(10_000),
+      `<score>${spaces}`, "**Result:** x\n".repeat(20_000), "[".repeat(100_000) + "{'".repeat(10_000),
+      Array.from({ length: 20_000 }, (_, i) => `[[${i}]] [[A>B]] <score>${i}</score> Rating: [[${i}]] **Result:** ${i}\n`).join(""),
+    ];
+    const context = { judged: ["x".repeat(100_000) + "[[A>B]]"] };
+    for (const name of formats) {
+      const parse = getParser(name, { min: 1, max: 10 });
+      for (const text of hostile) expect(parse(text, context)).toHaveProperty("ok");
+    }
+  });
+});

@@ -22,13 +22,26 @@ export function isQuoted(match: LabelMatch, context: ParseContext | undefined): 
   return (context?.judged ?? []).some((text) => text.includes(match.text));
 }
 
+/** More distinct labels than this in one output and the defence stands aside (each check scans the judged texts). */
+const MAX_DISTINCT_LABELS = 256;
+
 /**
  * Runs `rule` keeping only the labels not quoted from the judged text; when that finds nothing,
  * runs it again on every label.
  */
 export function withoutQuoted<T>(context: ParseContext | undefined, rule: (keep: (match: LabelMatch) => boolean) => T | undefined): T | undefined {
   if (context?.judged && context.judged.length > 0) {
-    const result = rule((match) => !isQuoted(match, context));
+    const seen = new Map<string, boolean>();
+    const keep = (match: LabelMatch): boolean => {
+      let quoted = seen.get(match.text);
+      if (quoted === undefined) {
+        if (seen.size >= MAX_DISTINCT_LABELS) return true;
+        quoted = isQuoted(match, context);
+        seen.set(match.text, quoted);
+      }
+      return !quoted;
+    };
+    const result = rule(keep);
     if (result !== undefined) return result;
   }
   return rule(() => true);

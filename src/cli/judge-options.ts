@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
 import type { JudgeOptions } from "../judge/judge.js";
+import { PARSE_MODES, type ParseMode } from "../parse/index.js";
 import { collect, finiteNumber, positiveInt, temperatureOption, topPOption, wholeNumber } from "./options.js";
 
 /** The model and grading flags shared by every command that runs a judge (judge, bench run); `repeatModel` says what several --model do. */
@@ -18,6 +19,7 @@ export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel
     .option("-k, --samples <k>", "sampled judgments per record (mean score / majority verdict)", positiveInt, 1)
     .option("--swap [auto]", "pairwise: grade both orders; disagreeing orders give a tie. --swap auto: the second order only where the judge's winner probability is below --swap-threshold")
     .option("--swap-threshold <p>", "--swap auto: winner probability from which one order is enough (default 0.9)", probability)
+    .option("--parse <mode>", "authors: read verdicts as each format's own code does (default) | strict: only a verdict in the closing line", parseMode)
     .option("--structured", "ask for JSON {feedback, score|winner} where the backend enforces a schema (Ollama)")
     .option("--max-retries <n>", "new samples when an output does not parse", wholeNumber, 2)
     .option("--temperature <t>", "sampling temperature (default 0, or 1.0 with --samples > 1)", temperatureOption)
@@ -55,6 +57,7 @@ export interface JudgeCliOptions {
   swapThreshold?: number;
   distribution: boolean;
   structured?: boolean;
+  parse?: ParseMode;
   maxRetries: number;
   temperature?: number;
   topP?: number;
@@ -113,6 +116,7 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     ...(opts.swapThreshold !== undefined ? { swapThreshold: opts.swapThreshold } : {}),
     ...(opts.distribution === false ? { distributions: false } : {}),
     structured: opts.structured,
+    ...(opts.parse !== undefined ? { parse: opts.parse } : {}),
     maxRetries: opts.maxRetries,
     params: {
       ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
@@ -145,4 +149,9 @@ function probability(text: string): number {
   const p = Number(text);
   if (!(p > 0 && p <= 1)) throw new InvalidArgumentError("expected a probability in (0, 1]");
   return p;
+}
+
+function parseMode(text: string): ParseMode {
+  if (!(PARSE_MODES as readonly string[]).includes(text)) throw new InvalidArgumentError(`expected ${PARSE_MODES.join(" or ")}`);
+  return text as ParseMode;
 }

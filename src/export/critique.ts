@@ -50,15 +50,33 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
     case "autoj":
     case "mt-bench":
       return `${feedback}\n\nRating: [[${verdict}]]`;
+    case "autoj-pairwise":
+      return `${feedback}\n\nSo, the final decision is ${verdict === "tie" ? "Tie" : verdict === "A" ? "Response 1" : "Response 2"}`;
+    case "pandalm":
+      return `${verdict === "tie" ? "Tie" : verdict === "A" ? "1" : "2"}\n\n### Reason: ${feedback}`;
+    case "rm-r1":
+      return `${feedback}\n\n<answer>[[${verdict}]]</answer>`;
+    case "alpaca-eval":
+      return `[\n    {'model': 'model_1', 'rank': ${verdict === "A" ? 1 : 2}},\n    {'model': 'model_2', 'rank': ${verdict === "A" ? 2 : 1}}\n]`;
+    case "alpaca-eval-logprob":
+      return verdict === "A" ? "m" : "M";
+    case "judgelm":
+      throw new Error("judgelm targets need two scores, which a judgment does not keep");
+    case "flow-judge":
+      return `<feedback>\n${feedback}\n</feedback>\n<score>\n${verdict}\n</score>`;
+    case "selene":
+    case "selene-pairwise":
+      return `**Reasoning:** ${feedback}\n\n**Result:** ${verdict}`;
     case "mt-bench-pairwise":
       return `${feedback}\n\n[[${verdict === "tie" ? "C" : verdict}]]`;
     case "arena-hard":
+    case "arena-hard-v0.1":
       return `${feedback}\n\nMy final verdict is: [[${verdict}]]`;
   }
 }
 
 /** Formats whose verdicts include a tie. */
-const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard"];
+const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard", "arena-hard-v0.1", "autoj-pairwise", "pandalm"];
 
 /**
  * The critique SFT item of a judgment under `template`: prompt messages and target, or why there is none.
@@ -68,13 +86,14 @@ const TIE_FORMATS: readonly OutputFormat[] = ["mt-bench-pairwise", "arena-hard"]
 export function critiqueItem(template: JudgeTemplate, example: Example, options: CritiqueOptions = {}): SftItem | Skip {
   if (example.kind !== "judgment") return { skip: "needs-judgment" };
   if (example.mode !== template.mode) return { skip: "mode-mismatch", detail: `template "${template.name}" grades ${template.mode}, the judgment is ${example.mode}` };
+  if (template.output === "judgelm") return { skip: "no-verdict", detail: "judgelm targets need the two scores of its first line, which a judgment does not keep" };
   const feedback = example.feedback.trim();
   if (feedback === "") return { skip: "empty-text", detail: "empty feedback" };
   let verdict: number | string;
   if (example.mode === "pairwise") {
     if (example.winner === "tie" && !TIE_FORMATS.includes(template.output)) return { skip: "tie" };
     verdict = example.winner;
-    if (template.output === "arena-hard") {
+    if ((template.output === "arena-hard" || template.output === "arena-hard-v0.1")) {
       // The level (A>>B or A>B) cannot be made up from a plain winner.
       const level = example.record.verdict;
       if (typeof level !== "string" || !/^(A>>B|A>B|A=B|B>A|B>>A)$/.test(level)) {

@@ -350,7 +350,7 @@ class RecordJudger implements Judger {
         // The backend already retried what can be retried; a new sample will not help.
         return { ok: false, error: `backend error: ${errorMessage(error)}`, raw: "", failures };
       }
-      const parsed = this.options.grader.parse(call.text);
+      const parsed = this.options.grader.parse(call.text, messages);
       if (parsed.ok) {
         const { ok: _ok, feedback, ...verdict } = parsed;
         if (call.distributionError !== undefined) this.noteMissingDistribution(call.distributionError);

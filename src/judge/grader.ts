@@ -3,6 +3,7 @@ import {
   createGrader, DEFAULT_MAX_FEEDBACK_CHARS, getTemplate, grammarFor, loadRubric, loadTemplateFile,
   type JudgeTemplate, type Rubric,
 } from "../templates/index.js";
+import type { ParseMode } from "../parse/index.js";
 import { DEFAULT_MAX_TOKENS } from "./engine.js";
 import type { Grader, Mode } from "./types.js";
 
@@ -18,6 +19,8 @@ export interface GraderOptions {
    * template's text format. Off by default: published judges were trained on the text format.
    */
   structured?: boolean;
+  /** How verdicts are read: "authors" (default), as each format's own code reads them, or "strict" (closing line only). */
+  parse?: ParseMode;
   /** The token budget of one judgment; the output grammar is sized to finish within it. */
   maxTokens?: number;
 }
@@ -34,7 +37,7 @@ export function resolveGrader(options: GraderOptions): Grader {
     throw new Error(`template "${template.name}" grades ${template.mode}, but --mode ${options.mode} was given`);
   }
   const rubric = typeof options.rubric === "string" ? loadRubric(options.rubric) : options.rubric;
-  const built = createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric);
+  const built = createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric, {}, { parse: options.parse });
   const grader = { ...built, buildMessages: rememberMessages(built.buildMessages), ...(rubric ? { rubric } : {}) };
   return options.structured ? grader : { ...grader, constraint: { gbnf: grader.constraint?.gbnf } };
 }
@@ -63,11 +66,20 @@ function resolveTemplate(options: GraderOptions): JudgeTemplate {
  * Every token emits at least one character, so a feedback bounded to (budget - margin)
  * characters leaves room for the verdict: grammar-constrained output always ends with a
  * verdict instead of being cut off mid-feedback. (Characters outside ASCII may take several
- * byte tokens; such an overrun is a recorded parse failure, never a silent score.)
+ * byte tokens; such an overrun is a recorded parse failure, never a silent score.) A reasoning
+ * judge's `<think>` block takes three quarters of what the budget leaves, the feedback the rest:
+ * --max-tokens says how much reasoning is allowed.
  */
 function fitGrammar(template: JudgeTemplate, maxTokens: number): JudgeTemplate {
   const VERDICT_MARGIN = 16;
-  const limit = Math.min(template.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS, Math.max(8, maxTokens - VERDICT_MARGIN));
-  if (limit === (template.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS)) return template;
+  const feedbackMax = template.maxFeedbackChars ?? DEFAULT_MAX_FEEDBACK_CHARS;
+  const room = Math.max(16, maxTokens - VERDICT_MARGIN);
+  if (template.reasoning) {
+    const reasoningChars = Math.max(8, Math.floor(room * 0.75));
+    const limit = Math.min(feedbackMax, Math.max(8, room - reasoningChars));
+    return { ...template, gbnf: grammarFor(template.output, { scale: template.scale, maxFeedbackChars: limit, reasoningChars }), maxFeedbackChars: limit };
+  }
+  const limit = Math.min(feedbackMax, Math.max(8, maxTokens - VERDICT_MARGIN));
+  if (limit === feedbackMax) return template;
   return { ...template, gbnf: grammarFor(template.output, { scale: template.scale, maxFeedbackChars: limit }), maxFeedbackChars: limit };
 }

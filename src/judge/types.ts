@@ -25,7 +25,8 @@ export interface Grader {
   constraint?: GenerateRequest["constraint"];
   /** The rubric given for every record (`--rubric`), recorded in each judgment; absent when records carry their own. */
   rubric?: Rubric;
-  parse(text: string): ParsedOutput;
+  /** `messages`: the prompt the output answers, so a verdict quoted from the judged text is known as one. */
+  parse(text: string, messages?: ChatMessage[]): ParsedOutput;
   /** The verdicts the output can end with, for backends that read their probabilities. */
   verdict?: VerdictRequest;
   /** A verdict candidate as a label: the score ("4"), or the winner ("A", "B", "tie" for MT-Bench's "C"). */

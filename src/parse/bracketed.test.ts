@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { getParser } from "./index.js";
 
-const rating = getParser("mt-bench", { min: 1, max: 10 });
-const pair = getParser("mt-bench-pairwise");
-const arena = getParser("arena-hard");
+// Today's closing-line rule (--parse strict); authors.test.ts covers the default, the authors' rules.
+const rating = getParser("mt-bench", { min: 1, max: 10 }, { mode: "strict" });
+const pair = getParser("mt-bench-pairwise", undefined, { mode: "strict" });
+const arena = getParser("arena-hard", undefined, { mode: "strict" });
 
-describe("MT-Bench ratings ([[n]] in the closing line)", () => {
+describe("--parse strict: MT-Bench ratings ([[n]] in the closing line)", () => {
   it.each([
     ["The answer is accurate and complete.\n\nRating: [[8]]", 8, "The answer is accurate and complete."],
     ['The response is thorough.\n\n"Rating: [[8]]".', 8, "The response is thorough."],
@@ -35,7 +36,7 @@ describe("MT-Bench ratings ([[n]] in the closing line)", () => {
   });
 });
 
-describe("MT-Bench pairwise ([[A]], [[B]], [[C]] = tie)", () => {
+describe("--parse strict: MT-Bench pairwise ([[A]], [[B]], [[C]] = tie)", () => {
   it.each([
     ["Assistant A follows the instruction.\n\n[[A]]", "A"],
     ["Both are equally good.\n\nMy final verdict is: [[C]]", "tie"],
@@ -56,7 +57,7 @@ describe("MT-Bench pairwise ([[A]], [[B]], [[C]] = tie)", () => {
   });
 });
 
-describe("Arena-Hard five-level verdicts", () => {
+describe("--parse strict: Arena-Hard five-level verdicts", () => {
   it.each([
     ["My own answer: 42.\n\nBoth are close.\n\nMy final verdict is tie: [[A=B]]", "tie", "A=B"],
     ["Assistant B is much better.\n\nMy final verdict is: [[B>>A]].", "B", "B>>A"],

@@ -39,7 +39,7 @@ function lastMatch(line: string, pattern: RegExp): RegExpExecArray | undefined {
   return last;
 }
 
-function feedbackUpTo(text: string, end: number): string {
+export function feedbackUpTo(text: string, end: number): string {
   let feedback = feedbackBefore(text, end);
   for (let i = 0; i < 3; i++) {
     const stripped = feedback.replace(TRAILING_LABEL, "").trimEnd();

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAbsolute } from "./absolute.js";
 import { parseAutoJ } from "./autoj.js";
+import { parseAutoJRating } from "./authors.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dataDir = path.resolve(repoRoot, "../shared/data");
@@ -79,6 +80,12 @@ describe("autoj critiques with ratings", () => {
       else if (result.score !== row.pred_score) mismatches.push(`${result.score} != ${row.pred_score}`);
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it("single_traindata.jsonl: Auto-J's own rule (extract_single_rating, the default parse) gives every pred_score too", () => {
+    const rows = readJsonl<{ target_output: string; pred_score: number }>("autoj/single_traindata.jsonl");
+    const scores = rows.map((row) => parseAutoJRating(row.target_output, { min: 1, max: 10 }));
+    expect(scores.map((r) => (r.ok ? r.score : r.error))).toEqual(rows.map((row) => row.pred_score));
   });
 
   it("testdata_critique.jsonl: Auto-J critiques parse unless the rating is missing", () => {

@@ -81,13 +81,35 @@ describe("grammars constrain a real llama.cpp model", () => {
     { format: "mt-bench", scale: { min: 1, max: 10 }, template: "mt-bench", record: { instruction: "Greet me.", response: "Hello!" } },
     { format: "mt-bench-pairwise", template: "mt-bench-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
     { format: "arena-hard", template: "arena-hard", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "selene", scale: { min: 1, max: 5 }, template: "selene", record: { instruction: "What is 2+2?", response: "5", criteria: "Is it correct?", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: "e" } },
+    { format: "flow-judge", scale: { min: 1, max: 3 }, template: "flow-judge-correctness-3point", record: { instruction: "What is 2+2?", response: "5", reference_answer: "4" } },
+    { format: "autoj", scale: { min: 1, max: 10 }, template: "autoj", record: { instruction: "Greet me.", response: "Hello!" } },
+    { format: "autoj-pairwise", template: "autoj-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "judgelm", scale: { min: 1, max: 10 }, template: "judgelm", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "pandalm", template: "pandalm", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "alpaca-eval", template: "alpaca-eval", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "alpaca-eval-logprob", template: "alpaca-eval-weighted", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "rm-r1", template: "rm-r1", record: { instruction: "Name a prime.", response_a: "7", response_b: "8" } },
+    { format: "selene-pairwise", template: "selene-pairwise", record: { instruction: "Name a prime.", response_a: "7", response_b: "8", criteria: "Is it prime?" } },
   ];
+
+  it("a reasoning judge's output: a bounded <think> block, then a verdict that parses", async () => {
+    const grammar = await llama.createGrammar({ grammar: grammarFor("rm-r1", { maxFeedbackChars: 20, reasoningChars: 30 }) });
+    const [user] = renderPrompt(getTemplate("rm-r1-reasoning"), { instruction: "Name a prime.", response_a: "7", response_b: "8" });
+    session.setChatHistory([]);
+    const text = await session.prompt(user!.content, { grammar, maxTokens: 80, temperature: 1, seed: 1 });
+    expect(text).toContain("</think>");
+    expect(text.indexOf("</think>")).toBeLessThanOrEqual("<think>".length + 30);
+    expect(getParser("rm-r1")(text), text).toMatchObject({ ok: true });
+  });
 
   it.each(cases)("$format output from a $template prompt always parses", async ({ format, scale, template, record }) => {
     const grammar = await llama.createGrammar({ grammar: grammarFor(format, { scale, maxFeedbackChars: 40 }) });
-    const [system, user] = renderPrompt(getTemplate(template), record);
+    const messages = renderPrompt(getTemplate(template), record);
+    const user = messages.at(-1)!;
+    const system = messages.length > 1 ? messages[0] : undefined;
     const parse = getParser(format, scale);
-    session.setChatHistory([{ type: "system", text: system!.content }]);
+    session.setChatHistory(system ? [{ type: "system", text: system.content }] : []);
     const text = await session.prompt(user!.content, { grammar, maxTokens: 60, temperature: 1, seed: 1 });
     const result = parse(text);
     expect(result, text).toMatchObject({ ok: true });

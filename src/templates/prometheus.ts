@@ -145,3 +145,15 @@ Score 2: {score2_description}
 Score 3: {score3_description}
 Score 4: {score4_description}
 Score 5: {score5_description}`;
+
+/**
+ * The RAG forms (prometheus-eval/prometheus-eval@62a85d118c497d17c1dddf1dbe61de1a77812fc9,
+ * libs/prometheus-eval/prometheus_eval/prompts.py ABSOLUTE_PROMPT_WO_REF_RAG and
+ * RELATIVE_PROMPT_WO_REF_RAG): a `###Relevant Context:` section, filled from the record's `context`.
+ * The library ships them without a reference answer only.
+ */
+export const PROMETHEUS_ABSOLUTE_PROMPT_WO_REF_RAG =
+  "###Task Description:\nAn instruction (might include an Input inside it), a response to evaluate, a relevant context to support the evaluation (denoted as Relevant Context), and a score rubric representing a evaluation criteria are given.\n1. Write a detailed feedback that assess the quality of the response strictly based on the given score rubric, not evaluating in general. Refer to the given context when writing the feedback and making an assessment.\n2. After writing a feedback, write a score that is an integer between 1 and 5. You should refer to the score rubric.\n3. The output format should look as follows: \"(write a feedback for criteria) [RESULT] (an integer number between 1 and 5)\"\n4. Please do not generate any other opening, closing, and explanations.\n\n###The instruction to evaluate:\n{instruction}\n\n###Response to evaluate:\n{response}\n\n###Relevant Context:\n{relevant_context}\n\n###Score Rubrics:\n{rubric}\n\n###Feedback: ";
+
+export const PROMETHEUS_RELATIVE_PROMPT_WO_REF_RAG =
+  "###Task Description:\nAn instruction (might include an Input inside it), two responses to evaluate (denoted as Response A and Response B), a relevant context to support the evaluation (denoted as Relevant Context), and an evaluation criteria are given.\n1. Write a detailed feedback that assess the quality of the two responses strictly based on the given evaluation criteria, not evaluating in general. Refer to the given context when writing the feedback and making an assessment.\n2. Make comparisons between Response A, Response B, and the Reference Answer. Instead of examining Response A and Response B separately, go straight to the point and mention about the commonalities and differences between them.\n3. After writing the feedback, indicate the better response, either \"A\" or \"B\".\n4. The output format should look as follows: \"Feedback: (write a feedback for criteria) [RESULT] (Either \"A\" or \"B\")\"\n5. Please do not generate any other opening, closing, and explanations.\n\n###Instruction:\n{instruction}\n\n###Response A:\n{response_A}\n\n###Response B:\n{response_B}\n\n###Relevant Context:\n{relevant_context}\n\n###Score Rubric:\n{rubric}\n\n###Feedback: ";

@@ -1,14 +1,21 @@
 import { CRITICON_INSTRUCTION_TEMPLATE, CRITICON_SYSTEM_PROMPT } from "./criticon.js";
-import { grammarFor } from "./grammars.js";
+import { DEFAULT_MAX_REASONING_CHARS, grammarFor } from "./grammars.js";
 import {
   ABS_SYSTEM_PROMPT,
   PROMETHEUS_ABSOLUTE_PROMPT,
   PROMETHEUS_ABSOLUTE_PROMPT_WO_REF,
+  PROMETHEUS_ABSOLUTE_PROMPT_WO_REF_RAG,
+  PROMETHEUS_RELATIVE_PROMPT_WO_REF_RAG,
   PROMETHEUS_RELATIVE_PROMPT,
   PROMETHEUS_RELATIVE_PROMPT_WO_REF,
   REL_SYSTEM_PROMPT,
 } from "./prometheus.js";
 import { ARENA_HARD } from "./arena-hard.js";
+import { FLOW_PRESETS, FLOW_USER_PROMPT, flowRubric } from "./flow-judge.js";
+import { AUTOJ_PAIRWISE, AUTOJ_SINGLE, JUDGELM, JUDGELM_PROMPT, JUDGELM_REFERENCE, PANDALM, PANDALM_INPUT } from "./pairwise-judges.js";
+import { ALPACA_EVAL_GPT4, WEIGHTED_ALPACA_EVAL_GPT4_TURBO } from "./alpaca-eval.js";
+import { RM_R1_INSTRUCT, RM_R1_REASONING } from "./rm-r1.js";
+import { SELENE_ABSOLUTE, SELENE_ABSOLUTE_REFERENCE, SELENE_PAIRWISE } from "./selene.js";
 import {
   MT_BENCH_PAIR_MATH_V1, MT_BENCH_PAIR_MATH_V1_MULTI_TURN, MT_BENCH_PAIR_V2, MT_BENCH_PAIR_V2_MULTI_TURN,
   MT_BENCH_SINGLE_MATH_V1, MT_BENCH_SINGLE_MATH_V1_MULTI_TURN, MT_BENCH_SINGLE_V1, MT_BENCH_SINGLE_V1_MULTI_TURN,
@@ -30,6 +37,8 @@ const BUILTIN: readonly JudgeTemplate[] = [
     system: ABS_SYSTEM_PROMPT,
     user: PROMETHEUS_ABSOLUTE_PROMPT,
     userNoReference: PROMETHEUS_ABSOLUTE_PROMPT_WO_REF,
+    // A record with `context` gets the RAG form (###Relevant Context:).
+    variants: { context: { system: ABS_SYSTEM_PROMPT, user: PROMETHEUS_ABSOLUTE_PROMPT_WO_REF_RAG } },
     scale: FIVE_POINT,
     output: "result",
     gbnf: grammarFor("result", { scale: FIVE_POINT }),
@@ -40,6 +49,7 @@ const BUILTIN: readonly JudgeTemplate[] = [
     system: REL_SYSTEM_PROMPT,
     user: PROMETHEUS_RELATIVE_PROMPT,
     userNoReference: PROMETHEUS_RELATIVE_PROMPT_WO_REF,
+    variants: { context: { system: REL_SYSTEM_PROMPT, user: PROMETHEUS_RELATIVE_PROMPT_WO_REF_RAG } },
     output: "pairwise",
     gbnf: grammarFor("pairwise"),
   },
@@ -79,6 +89,133 @@ const BUILTIN: readonly JudgeTemplate[] = [
     output: "arena-hard",
     gbnf: grammarFor("arena-hard"),
   },
+  {
+    // The same prompt, read by v0.1's get_score: every [[label]] in the output must agree.
+    name: "arena-hard-v0.1",
+    mode: "pairwise",
+    ...ARENA_HARD,
+    output: "arena-hard-v0.1",
+    gbnf: grammarFor("arena-hard-v0.1"),
+  },
+  {
+    // Atla Selene / Selene Mini; absolute-scoring-with-reference for a record with a reference answer.
+    name: "selene",
+    mode: "absolute",
+    ...SELENE_ABSOLUTE,
+    variants: { reference: SELENE_ABSOLUTE_REFERENCE },
+    scale: FIVE_POINT,
+    output: "selene",
+    gbnf: grammarFor("selene", { scale: FIVE_POINT }),
+  },
+  {
+    name: "selene-pairwise",
+    mode: "pairwise",
+    ...SELENE_PAIRWISE,
+    output: "selene-pairwise",
+    gbnf: grammarFor("selene-pairwise"),
+  },
+  {
+    // Auto-J single-response rating: its critique, then "Rating: [[n]]" (1-10).
+    name: "autoj",
+    mode: "absolute",
+    ...AUTOJ_SINGLE,
+    fields: { prompt: "instruction" },
+    scale: TEN_POINT,
+    output: "autoj",
+    gbnf: grammarFor("autoj", { scale: TEN_POINT }),
+  },
+  {
+    // Auto-J pairwise_tie: Response 1 is response_a, Response 2 response_b.
+    name: "autoj-pairwise",
+    mode: "pairwise",
+    ...AUTOJ_PAIRWISE,
+    fields: { prompt: "instruction", response: "response_a", response_another: "response_b" },
+    output: "autoj-pairwise",
+    gbnf: grammarFor("autoj-pairwise"),
+  },
+  {
+    // JudgeLM: Assistant 1 is response_a, Assistant 2 response_b; conv_judge_pair_w_reference for a record with a reference answer.
+    name: "judgelm",
+    mode: "pairwise",
+    ...JUDGELM,
+    variants: { reference: JUDGELM_REFERENCE },
+    fields: { answer_1: "response_a", answer_2: "response_b", reference: "reference_answer" },
+    fixed: { prompt: JUDGELM_PROMPT },
+    scale: TEN_POINT,
+    output: "judgelm",
+    gbnf: grammarFor("judgelm", { scale: TEN_POINT }),
+  },
+  {
+    // PandaLM: Response 1 is response_a, Response 2 response_b; the "### Input:" form for a record with an input.
+    name: "pandalm",
+    mode: "pairwise",
+    ...PANDALM,
+    variants: { input: PANDALM_INPUT },
+    output: "pandalm",
+    gbnf: grammarFor("pandalm"),
+  },
+  {
+    // AlpacaEval's alpaca_eval_gpt4 annotator: output_1 is response_a, output_2 response_b.
+    name: "alpaca-eval",
+    mode: "pairwise",
+    ...ALPACA_EVAL_GPT4,
+    fields: { output_1: "response_a", output_2: "response_b" },
+    output: "alpaca-eval",
+    gbnf: grammarFor("alpaca-eval"),
+  },
+  {
+    // AlpacaEval's weighted_alpaca_eval_gpt4_turbo: one token m / M; the winner distribution is its preference.
+    name: "alpaca-eval-weighted",
+    mode: "pairwise",
+    ...WEIGHTED_ALPACA_EVAL_GPT4_TURBO,
+    fields: { output_1: "response_a", output_2: "response_b" },
+    output: "alpaca-eval-logprob",
+    gbnf: grammarFor("alpaca-eval-logprob"),
+  },
+  {
+    // RM-R1-Instruct: Chatbot A is response_a, Chatbot B response_b.
+    name: "rm-r1",
+    mode: "pairwise",
+    ...RM_R1_INSTRUCT,
+    fields: { answer_a: "response_a", answer_b: "response_b" },
+    output: "rm-r1",
+    gbnf: grammarFor("rm-r1"),
+  },
+  {
+    // RM-R1-Reasoning (DeepSeek-distilled): it thinks in <think>…</think> first.
+    name: "rm-r1-reasoning",
+    mode: "pairwise",
+    ...RM_R1_REASONING,
+    fields: { answer_a: "response_a", answer_b: "response_b" },
+    output: "rm-r1",
+    reasoning: true,
+    gbnf: grammarFor("rm-r1", { reasoningChars: DEFAULT_MAX_REASONING_CHARS }),
+  },
+  {
+    // Flow Judge with your rubric (five points): {INPUTS} holds the query, then context and reference_answer when the record has them.
+    name: "flow-judge",
+    mode: "absolute",
+    user: FLOW_USER_PROMPT,
+    taggedInputs: { required: ["query"], optional: ["context", "reference_answer"] },
+    scale: FIVE_POINT,
+    output: "flow-judge",
+    gbnf: grammarFor("flow-judge", { scale: FIVE_POINT }),
+  },
+  // Flow Judge's preset metrics: criteria and rubric fixed, the inputs each preset requires.
+  ...FLOW_PRESETS.map((preset): JudgeTemplate => {
+    const scores = preset.rubric.map((item) => item.score);
+    const scale = { min: Math.min(...scores), max: Math.max(...scores) };
+    return {
+      name: preset.template,
+      mode: "absolute",
+      user: FLOW_USER_PROMPT,
+      fixed: { EVALUATION_CRITERIA: preset.criteria, RUBRIC: flowRubric(preset.rubric) },
+      taggedInputs: { required: preset.inputs },
+      scale,
+      output: "flow-judge",
+      gbnf: grammarFor("flow-judge", { scale }),
+    };
+  }),
 ];
 
 export function builtinTemplateNames(): string[] {

@@ -1,5 +1,6 @@
 import type { ChatMessage } from "../backends/types.js";
 import { SCORE_RUBRIC_TEMPLATE } from "./prometheus.js";
+import { flowRubric, flowVars } from "./flow-judge.js";
 import { conversationView } from "./conversation.js";
 import type { JudgeTemplate, Rubric, TemplateText } from "./types.js";
 import { RUBRIC_DESCRIPTION_FIELDS, rubricFromRecord } from "./rubrics.js";
@@ -56,10 +57,26 @@ const FIELD_OF: Record<string, string> = {
   answer: "response",
   answer_a: "response_a",
   answer_b: "response_b",
+  relevant_context: "context",
+  // Atla Selene's names.
+  user_input: "instruction",
+  assistant_response: "response",
+  assistant_response_a: "response_a",
+  assistant_response_b: "response_b",
+  reference_response: "reference_answer",
+};
+
+/** Rubric placeholders of other published templates, as critic's rubric parts (Selene's {rubric_score_1_description}). */
+const RUBRIC_PART_OF: Record<string, string> = {
+  rubric_objective: "criteria",
+  EVALUATION_CRITERIA: "criteria",
+  ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`rubric_score_${n}_description`, `score${n}_description`])),
 };
 
 /** The record's field for a placeholder: its name, its lower-case form ({response_A} reads response_a), or the field it stands for. */
-function fieldFor(record: Record<string, unknown>, name: string): string {
+function fieldFor(record: Record<string, unknown>, name: string, template?: JudgeTemplate): string {
+  const mapped = template?.fields?.[name];
+  if (mapped !== undefined) return mapped;
   if (name in record) return name;
   const lower = name.toLowerCase();
   return lower in record ? lower : FIELD_OF[lower] ?? lower;
@@ -92,6 +109,27 @@ function resolveRubric(
   return undefined;
 }
 
+/** A five-point rubric in Flow Judge's format_rubric layout. */
+function flowRubricOf(template: JudgeTemplate, record: Record<string, unknown>, given: Rubric | string | undefined): string {
+  const rubric = resolveRubric(template, record, given);
+  if (rubric === undefined || typeof rubric === "string") {
+    throw missing(template, "rubric", ": Flow Judge's rubric needs a structured rubric (--rubric, or the record's criteria and score1_description..score5_description)");
+  }
+  return flowRubric([1, 2, 3, 4, 5].map((score) => ({ score, description: rubric[`score${score}_description` as keyof Rubric] })));
+}
+
+/** The criteria alone: of the rubric given, or the record's `criteria`. */
+function criteriaText(template: JudgeTemplate, record: Record<string, unknown>, given: Rubric | string | undefined): string {
+  if (given !== undefined) return typeof given === "string" ? given.split("\n")[0]!.replace(/^\[(.*)\]$/, "$1") : given.criteria;
+  if (typeof record.criteria === "string" && hasValue(record.criteria)) return record.criteria;
+  return rubricPart(template, record, given, "criteria");
+}
+
+function isRubricPart(name: string): boolean {
+  if (name in RUBRIC_PART_OF) return true;
+  return name === "rubric" || name === "criteria" || (RUBRIC_DESCRIPTION_FIELDS as readonly string[]).includes(name);
+}
+
 function missing(template: JudgeTemplate, field: string, hint = ""): Error {
   return new Error(`template "${template.name}": record is missing field "${field}"${hint}`);
 }
@@ -102,14 +140,38 @@ export function renderPrompt(
   record: Record<string, unknown>,
   rubric?: Rubric | string,
   options: RenderOptions = {},
+  /** Receives every record text filled into the prompt (not the rubric): what the judge judges. */
+  filled?: string[],
 ): ChatMessage[] {
   const view = conversationView(record);
   if (view) record = { ...view.fields, ...record };
   const references = referenceAnswers(record);
-  const text = templateText(template, references.length > 0, view?.turns ?? 1);
+  const text = templateText(template, references.length > 0, view?.turns ?? 1, hasValue(record.context), hasValue(record.input));
   const lookup = (name: string): string => {
-    if (name === "rubric" || name === "criteria" || (RUBRIC_DESCRIPTION_FIELDS as readonly string[]).includes(name)) {
-      return rubricPart(template, record, rubric, name);
+    if (template.fixed && name in template.fixed) return template.fixed[name]!;
+    const value = fieldValue(name);
+    if (filled && !isRubricPart(name) && !(template.taggedInputs && name === "RUBRIC")) filled.push(value);
+    return value;
+  };
+  const text_ = (field: string): string => {
+    const value = record[field];
+    if (value === undefined || value === null) throw missing(template, field);
+    if (typeof value === "string") return value;
+    if (typeof value === "number" || typeof value === "boolean") return String(value);
+    throw new Error(`template "${template.name}": field "${field}" must be text, got ${Array.isArray(value) ? "an array" : typeof value}`);
+  };
+  const fieldValue = (name: string): string => {
+    const tagged = template.taggedInputs;
+    if (tagged && name === "INPUTS") {
+      const present = (tagged.optional ?? []).filter((tag) => hasValue(record[tag]));
+      return flowVars([...tagged.required, ...present].map((tag) => [tag, text_(tag === "query" ? "instruction" : tag)]));
+    }
+    if (tagged && name === "OUTPUT") return flowVars([["response", text_("response")]]);
+    if (tagged && name === "RUBRIC") return flowRubricOf(template, record, rubric);
+    if (name === "EVALUATION_CRITERIA") return criteriaText(template, record, rubric);
+    if (name === "rubric_objective") return criteriaText(template, record, rubric);
+    if (isRubricPart(name)) {
+      return rubricPart(template, record, rubric, RUBRIC_PART_OF[name] ?? name);
     }
     const turn = /^ref_answer_(\d)$/.exec(name);
     if (turn) {
@@ -118,7 +180,7 @@ export function renderPrompt(
       return ref;
     }
     if (name === "reference_answer" && Array.isArray(record.reference_answer)) return references.at(-1) ?? "";
-    const field = fieldFor(record, name);
+    const field = fieldFor(record, name, template);
     const value = record[field];
     if (value === undefined || value === null) throw missing(template, field);
     if (typeof value === "string") return value;
@@ -136,8 +198,14 @@ export function renderPrompt(
 }
 
 /** The form of a template a record uses: reference answer or not, one exchange or a two-turn conversation. */
-function templateText(template: JudgeTemplate, hasReference: boolean, turns: number): TemplateText {
+function templateText(template: JudgeTemplate, hasReference: boolean, turns: number, hasContext: boolean, hasInput: boolean): TemplateText {
   const variants = template.variants;
+  if (hasInput && variants?.input) return variants.input;
+  if (hasContext && variants?.context) {
+    if (hasReference) throw new Error(`template "${template.name}": field "context": its context form has no reference answer; give a record context or reference_answer, not both`);
+    if (turns > 1) throw new Error(`template "${template.name}": field "context": its context form judges one exchange, not a conversation`);
+    return variants.context;
+  }
   if (turns > 1 && variants?.multiTurn) {
     if (turns !== 2) {
       throw new Error(`template "${template.name}": field "messages": its multi-turn prompt holds two user turns, this conversation has ${turns} (prometheus and criticon judge any length)`);

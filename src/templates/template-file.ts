@@ -8,8 +8,8 @@ const scaleSchema = z
   .strictObject({ min: z.int(), max: z.int() })
   .refine((scale) => scale.min < scale.max, { message: "min must be below max" });
 
-const ABSOLUTE_OUTPUTS = ["result", "score", "autoj", "mt-bench"] as const;
-const PAIRWISE_OUTPUTS = ["pairwise", "mt-bench-pairwise", "arena-hard"] as const;
+const ABSOLUTE_OUTPUTS = ["result", "score", "autoj", "mt-bench", "selene", "flow-judge"] as const;
+const PAIRWISE_OUTPUTS = ["pairwise", "mt-bench-pairwise", "arena-hard", "arena-hard-v0.1", "selene-pairwise", "autoj-pairwise", "judgelm", "pandalm", "alpaca-eval", "alpaca-eval-logprob", "rm-r1"] as const;
 
 const templateFileSchema = z
   .strictObject({
@@ -51,7 +51,7 @@ const templateFileSchema = z
 /**
  * A custom template from a YAML file:
  * name, mode (absolute|pairwise), system?, user, user_no_reference?, scale {min,max} (absolute),
- * output (absolute: result|score|autoj|mt-bench; pairwise: pairwise|mt-bench-pairwise|arena-hard), max_feedback_chars?.
+ * output (absolute: result|score|autoj|mt-bench; pairwise: pairwise|mt-bench-pairwise|arena-hard|arena-hard-v0.1), max_feedback_chars?.
  */
 export function loadTemplateFile(file: string): JudgeTemplate {
   const parsed = readYamlFile(file, templateFileSchema, "template");

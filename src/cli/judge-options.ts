@@ -6,7 +6,7 @@ import { collect, finiteNumber, positiveInt, wholeNumber } from "./options.js";
 
 /** The model and grading flags shared by every command that runs a judge (judge, bench run). */
 export function addJudgeOptions(command: Command, { modelRepeatable = false } = {}): Command {
-  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> (default: $CRITIC_MODEL)";
+  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> | ./judge-package/ | vllm-classify:<name> | vllm-pooling:<name> | tei:<url> (default: $CRITIC_MODEL)";
   (modelRepeatable
     ? command.option("-m, --model <spec>", `${modelHelp}; repeat to compare judges`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
@@ -37,6 +37,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
     .option("--no-distribution", "no score/winner probabilities (on by default where the backend reads them: embedded, or openai with --logprobs)")
     .option("--logprobs", "openai: ask for logprobs (top 20) and give every judgment a score/winner distribution (vLLM, llama.cpp server, OpenAI)")
+    .option("--head <outputs>", "vllm-classify:, vllm-pooling:, tei: what the head's outputs mean: classify:1,2,3,4,5 (default) | regress:<min>,<max> | a judge package folder")
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--no-progress", "no progress line");
   return command;
@@ -72,6 +73,7 @@ export interface JudgeCliOptions {
   tpm?: number;
   serverGrammar?: boolean;
   logprobs?: boolean;
+  head?: string;
   store: string;
   progress: boolean;
 }
@@ -131,6 +133,7 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     ...(opts.tpm !== undefined ? { tpm: opts.tpm } : {}),
     sendGrammar: opts.serverGrammar,
     ...(opts.logprobs ? { logprobs: true } : {}),
+    ...(opts.head !== undefined ? { headOutput: opts.head } : {}),
     store: opts.store,
     progress: opts.progress,
   };

@@ -7,6 +7,8 @@ import { majorityLabel } from "../metaeval/raters.js";
 import { round4 } from "../util/round.js";
 import { checkJurors, checkJuryMethod, combineJury, defaultJuryMethod, sumJurorStats } from "./jury.js";
 import type { FailedAttempt, Grader, Judgment, JuryMethod, PairVerdict, SampleResult } from "./types.js";
+import type { HeadModel } from "../heads/spec.js";
+import { HeadJudger } from "../heads/judger.js";
 
 export interface EngineOptions {
   backend: Backend;
@@ -38,6 +40,8 @@ export interface EngineOptions {
   jurors?: Backend[];
   /** How the jury decides. Default: mean of scores, majority of verdicts. */
   jury?: JuryMethod;
+  /** A classifier/regression head judges instead of `backend` (src/heads): one forward pass per prompt. */
+  head?: HeadModel;
 }
 
 export interface JudgeStats {
@@ -105,7 +109,9 @@ export async function* judgeStream(
   records: AsyncIterable<EngineInput> | Iterable<EngineInput>,
   options: EngineOptions,
 ): AsyncGenerator<Judgment & { index: number }> {
-  const judger: Judger = options.jurors && options.jurors.length > 1 ? new JuryJudger(options, options.jurors) : new RecordJudger(options);
+  const judger: Judger = options.head
+    ? new HeadJudger({ head: options.head, grader: options.grader, stats: options.stats ?? emptyStats(), ...(options.store ? { store: options.store } : {}), ...(options.samples !== undefined ? { samples: options.samples } : {}), ...(options.swap !== undefined ? { swap: options.swap } : {}), ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) })
+    : options.jurors && options.jurors.length > 1 ? new JuryJudger(options, options.jurors) : new RecordJudger(options);
   const window = Math.max(8, judger.concurrency * 4);
   const queue: Array<Promise<Judgment & { index: number }>> = [];
   for await (const input of records) {

@@ -28,6 +28,8 @@ export interface HeadJudgerOptions {
 type HeadCall = CachedCall & { logits: number[] };
 
 const UNAVAILABLE_AFTER = 8;
+export const SWAP_REFUSED = "--swap is meaningless with a classifier/regression head: each response is scored alone, so the order of the pair cannot change the verdict";
+export const SAMPLES_REFUSED = "--samples is meaningless with a classifier/regression head: one forward pass gives the whole distribution";
 
 /** The pairwise grader of a head: validates both sides and renders side A (side B through sidePrompt). */
 export function headPairwiseGrader(absolute: Grader): Grader {
@@ -56,8 +58,8 @@ export class HeadJudger {
   private consecutiveErrors = 0;
 
   constructor(private readonly options: HeadJudgerOptions) {
-    if (options.swap) throw new Error("--swap is meaningless with a classifier/regression head: each response is scored alone, so the order of the pair cannot change the verdict");
-    if ((options.samples ?? 1) !== 1) throw new Error("--samples is meaningless with a classifier/regression head: one forward pass gives the whole distribution");
+    if (options.swap) throw new Error(SWAP_REFUSED);
+    if ((options.samples ?? 1) !== 1) throw new Error(SAMPLES_REFUSED);
     this.concurrency = options.concurrency ?? options.head.concurrency;
     this.semaphore = new Semaphore(this.concurrency);
   }

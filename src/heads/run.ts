@@ -3,7 +3,7 @@ import type { Backend } from "../backends/types.js";
 import { BackendError } from "../backends/types.js";
 import { resolveGrader, type GraderOptions } from "../judge/grader.js";
 import type { Grader } from "../judge/types.js";
-import { headPairwiseGrader } from "./judger.js";
+import { headPairwiseGrader, SAMPLES_REFUSED, SWAP_REFUSED } from "./judger.js";
 import { isHeadSpec, openHead, type OpenHeadOptions } from "./open.js";
 import type { HeadModel } from "./spec.js";
 
@@ -23,8 +23,11 @@ export interface HeadRun {
   identity: Backend;
 }
 
-export async function openHeadRun(spec: string, options: GraderOptions & OpenHeadOptions & { batchFile?: string; batchResults?: string; batch?: unknown }): Promise<HeadRun> {
+export async function openHeadRun(spec: string, options: GraderOptions & OpenHeadOptions & { batchFile?: string; batchResults?: string; batch?: unknown; swap?: boolean | "auto"; samples?: number }): Promise<HeadRun> {
   if (options.batchFile || options.batchResults || options.batch) throw new Error("--batch, --batch-file and --batch-results send chat completions; a classifier/regression head has none");
+  // Refused before the model loads (HeadJudger refuses them too, for judgeStream's own callers).
+  if (options.swap) throw new Error(SWAP_REFUSED);
+  if ((options.samples ?? 1) !== 1) throw new Error(SAMPLES_REFUSED);
   const head = await openHead(spec, options);
   try {
     const template = options.template ?? head.template ?? "prometheus-absolute";

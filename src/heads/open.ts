@@ -66,7 +66,8 @@ export async function openHead(spec: string, options: OpenHeadOptions = {}): Pro
     if (name === "") throw new Error(`--model "${spec}": no model name after "${server[1]}:"`);
     if (urls.length === 0) throw new Error(`--model ${spec} needs --base-url (the vLLM server, e.g. http://127.0.0.1:8000)`);
     const { createVllmHead } = await import("./vllm.js");
-    return withTemplate(createVllmHead({ model: name, route: server[1] === "vllm-classify" ? "classify" : "pooling", baseURLs: urls, output: plain, ...http }));
+    // vLLM's --api-key is sent as OpenAI clients send it: $OPENAI_API_KEY as a bearer token.
+    return withTemplate(createVllmHead({ model: name, route: server[1] === "vllm-classify" ? "classify" : "pooling", baseURLs: urls, output: plain, apiKeyEnv: "OPENAI_API_KEY", ...http }));
   }
   if (options.headOutput !== undefined) throw new Error("--head describes a server head's outputs; a judge package says them in its judge.json");
   const { createEmbeddedHead } = await import("./embedded.js");

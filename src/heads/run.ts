@@ -30,9 +30,17 @@ export async function openHeadRun(spec: string, options: GraderOptions & OpenHea
   if ((options.samples ?? 1) !== 1) throw new Error(SAMPLES_REFUSED);
   const head = await openHead(spec, options);
   try {
-    const template = options.template ?? head.template ?? "prometheus-absolute";
+    // A pairwise template (a pairwise benchmark's, say) means pairwise grading: each side is scored
+    // with the head's own absolute template, as PHUDGE grades relative sets.
+    let template = options.template ?? head.template ?? "prometheus-absolute";
+    let mode = options.mode;
+    if (options.template !== undefined && resolveGrader({ template: options.template }).mode === "pairwise") {
+      if (mode === "absolute") throw new Error(`template "${options.template}" grades pairwise, but --mode absolute was given`);
+      mode = "pairwise";
+      template = head.template ?? "prometheus-absolute";
+    }
     const absolute = resolveGrader({ template, mode: "absolute", ...(options.rubric !== undefined ? { rubric: options.rubric } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}) });
-    const grader = options.mode === "pairwise" ? headPairwiseGrader(absolute) : absolute;
+    const grader = mode === "pairwise" ? headPairwiseGrader(absolute) : absolute;
     const identity: Backend & { settings?: string } = {
       kind: head.kind,
       model: head.model,

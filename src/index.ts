@@ -21,3 +21,4 @@ export { openWorkspace, defaultLabelsFile, type OpenWorkspace, type WorkspaceOpt
 export { indexJudgments, readRows, type JudgmentIndex } from "./view/judgment-index.js";
 export { queryRows, ORDERS, type RowQuery, type Order } from "./view/query.js";
 export { LabelStore, readLabelsFile, labelIdOf, type HumanLabel } from "./records/labels.js";
+export * from "./heads/index.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTinyModel, TINY_MODEL_OPTIONS, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
-import { judge } from "../judge/judge.js";
+import { judge, judgeRecords } from "../judge/judge.js";
 import { createTinyPackage } from "./tiny-package.js";
 import { pairVerdict } from "./spec.js";
 
@@ -75,5 +75,14 @@ describe("critic judge with a judge package (embedded head, real llama.cpp)", ()
   it("--swap and --samples are refused: one pass per side, nothing to swap or sample", async () => {
     await expect(judge({ ...common(), mode: "pairwise", swap: true, input: join(tmp, "pair.jsonl"), output: join(tmp, "x.jsonl") })).rejects.toThrow(/--swap is meaningless/);
     await expect(judge({ ...common(), samples: 3, input: join(tmp, "abs.jsonl"), output: join(tmp, "y.jsonl") })).rejects.toThrow(/--samples is meaningless/);
+  });
+
+  it("judgeRecords (the library) yields the same judgments in input order, a bad record as an error", async () => {
+    const got = [];
+    for await (const j of judgeRecords([{ instruction: "What is 2+2?", response: "4" }, { instruction: "no response" }, { instruction: "Name a colour.", response: "Blue." }], { model: pkg, rubric: "helpfulness", threads: TINY_MODEL_THREADS, contextSize: 1024, gpu: false })) got.push(j);
+    expect(got.map((j) => j.score === null)).toEqual([false, true, false]);
+    expect(got[1]!.error).toMatch(/record 2: .*response/);
+    const file = rows(join(tmp, "abs-out.jsonl"));
+    expect(got[0]!.score_distribution).toEqual(file[0]!.score_distribution);
   });
 });

@@ -11,15 +11,14 @@
  *
  *   npm run bench:build && node build/bench/embedded-throughput.js [records] [parallel...] [--max-tokens n] [--threads n] [--shape 0.5b|tiny]
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { getLlama, LlamaChat, type Token } from "node-llama-cpp";
-import { createEmbeddedBackend } from "../src/backends/embedded.js";
+import { createEmbeddedBackend, defaultThreads } from "../src/backends/embedded.js";
 import { judge } from "../src/judge/judge.js";
 import { resolveGrader } from "../src/judge/grader.js";
-import { createTinyLlama, vocabFromGguf } from "../src/gguf/tiny-llama.js";
+import { benchModel } from "./bench-model.js";
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -33,22 +32,11 @@ const shape = flag("--shape") ?? "0.5b";
 const records = Number(args[0] ?? 4);
 const parallels = args.length > 1 ? args.slice(1).map(Number) : [1, 4];
 
-const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const shapes = {
-  "0.5b": { embeddingLength: 896, blockCount: 24, headCount: 14, headCountKv: 2, feedForwardLength: 4864 },
-  tiny: { embeddingLength: 64, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 128 },
-} as const;
-const dims = shapes[shape as keyof typeof shapes];
-if (!dims) throw new Error(`--shape: 0.5b or tiny`);
-const cacheDir = join(tmpdir(), "critic-bench-models");
-mkdirSync(cacheDir, { recursive: true });
-const modelPath = join(cacheDir, `llama-${shape}-q8_0-32k-v1.gguf`);
-if (!existsSync(modelPath)) {
-  const started = performance.now();
-  const vocab = await vocabFromGguf(resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf"));
-  const { bytes } = await createTinyLlama(modelPath, { ...dims, weightType: "q8_0", vocab, chatTemplate: false, name: `critic bench ${shape} random llama`, seed: 7 });
-  console.log(`wrote ${modelPath}: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-}
+const { path: modelPath } = await benchModel(shape);
+// One thread count for critic and the bare loop, chosen once: critic's own default (the idle cores)
+// unless --threads says. node-llama-cpp's default (every math core) collapses on a busy machine while
+// critic's choice does not, and then the ratio measured the thread counts, not critic.
+const sameThreads = threads ?? defaultThreads().value;
 
 const dir = mkdtempSync(join(tmpdir(), "critic-throughput-"));
 const input = join(dir, "input.jsonl");
@@ -56,11 +44,11 @@ const rows = Array.from({ length: records }, (_, i) => ({ instruction: `Question
 writeFileSync(input, rows.map((r) => JSON.stringify(r)).join("\n"));
 const grader = resolveGrader({ template: "criticon" });
 
-console.log(`model ${modelPath} (${shape}), ${records} records (criticon), ${maxTokens} tokens each, threads ${threads ?? "critic's default (the idle cores)"}`);
+console.log(`model ${modelPath} (${shape}), ${records} records (criticon), ${maxTokens} tokens each, threads ${sameThreads} for critic and the bare loop (${threads !== undefined ? "--threads" : "critic's default: the idle cores"})`);
 const results: Array<{ parallel: number; reuse: boolean; promptTps: number; completionTps: number; jps: number; completion: number }> = [];
 for (const parallel of parallels) {
   for (const reuse of [false, true]) {
-    const backend = await createEmbeddedBackend({ modelPath, parallel, gpu: false, ...(threads !== undefined ? { threads } : {}), contextSize: 1024, prefixReuse: reuse });
+    const backend = await createEmbeddedBackend({ modelPath, parallel, gpu: false, threads: sameThreads, contextSize: 1024, prefixReuse: reuse });
     if (parallel === parallels[0] && !reuse) console.log(backend.settings);
     const started = performance.now();
     let cached = 0;
@@ -81,7 +69,7 @@ for (const parallel of parallels) {
   // The limit: node-llama-cpp alone. The same prompt tokens, then as many greedy tokens per record as critic made.
   const llama = await getLlama({ gpu: false });
   const model = await llama.loadModel({ modelPath });
-  const context = await model.createContext({ sequences: parallel, contextSize: 1024, ...(threads !== undefined ? { threads } : {}) });
+  const context = await model.createContext({ sequences: parallel, contextSize: 1024, threads: sameThreads });
   const perRecord = Math.round((results.find((r) => r.parallel === parallel && !r.reuse)!.completion) / records);
   const started = performance.now();
   let promptCount = 0;

@@ -22,3 +22,4 @@ export { indexJudgments, readRows, type JudgmentIndex } from "./view/judgment-in
 export { queryRows, ORDERS, type RowQuery, type Order } from "./view/query.js";
 export { LabelStore, readLabelsFile, labelFileWarnings, labelIdOf, type HumanLabel } from "./records/labels.js";
 export { LabelKeys, labelKeysOfFile, duplicateIdWarning, type DuplicateId } from "./records/label-keys.js";
+export * from "./heads/index.js";

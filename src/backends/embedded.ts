@@ -293,7 +293,7 @@ class LlamaCppBackend implements EmbeddedBackend {
   }
 }
 
-function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
     switch (message.role) {
       case "system":
@@ -377,13 +377,13 @@ class SequencePool {
 
 // One Llama (native backend) per GPU setting per process, shared by every embedded backend and
 // freed when the last one is disposed.
-interface LlamaLease {
+export interface LlamaLease {
   llama: Llama;
   release(): Promise<void>;
 }
 const llamas = new Map<string, { llama: Promise<Llama>; users: number }>();
 
-async function acquireLlama(gpu: NonNullable<EmbeddedBackendOptions["gpu"]>): Promise<LlamaLease> {
+export async function acquireLlama(gpu: NonNullable<EmbeddedBackendOptions["gpu"]>): Promise<LlamaLease> {
   const key = String(gpu);
   let entry = llamas.get(key);
   if (!entry) {
@@ -417,7 +417,7 @@ async function acquireLlama(gpu: NonNullable<EmbeddedBackendOptions["gpu"]>): Pr
   };
 }
 
-async function assertReadableFile(path: string, what: string): Promise<void> {
+export async function assertReadableFile(path: string, what: string): Promise<void> {
   let info;
   try {
     info = await stat(path);
@@ -432,7 +432,7 @@ async function assertReadableFile(path: string, what: string): Promise<void> {
  * 1 MiB samples spread across the file (a few MiB of reading, even for a 40 GB model).
  * Retrained or requantized weights differ in every sample; moving the file keeps the key.
  */
-async function modelIdentity(modelPath: string, lora?: { path: string; scale: number }): Promise<string> {
+export async function modelIdentity(modelPath: string, lora?: { path: string; scale: number }): Promise<string> {
   let identity = `${basename(modelPath)}@${await fileFingerprint(modelPath)}`;
   if (lora) identity += `+lora:${basename(lora.path)}@${await fileFingerprint(lora.path)}*${lora.scale}`;
   return identity;

@@ -7,7 +7,7 @@ import { collect, finiteNumber, positiveInt, temperatureOption, topPOption, whol
 
 /** The model and grading flags shared by every command that runs a judge (judge, bench run); `repeatModel` says what several --model do. */
 export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel?: string } = {}): Command {
-  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> (default: $CRITIC_MODEL)";
+  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> | ./judge-package/ | vllm-classify:<name> | vllm-pooling:<name> | tei:<url> (default: $CRITIC_MODEL)";
   (repeatModel
     ? command.option("-m, --model <spec>", `${modelHelp}; ${repeatModel}`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
@@ -39,6 +39,7 @@ export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel
     .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
     .option("--no-distribution", "no score/winner probabilities (on by default where the backend reads them: embedded, or openai with --logprobs)")
     .option("--logprobs", "openai: ask for logprobs (top 20) and give every judgment a score/winner distribution (vLLM, llama.cpp server, OpenAI)")
+    .option("--head <outputs>", "vllm-classify:, vllm-pooling:, tei: what the head's outputs mean: classify:1,2,3,4,5 (default) | regress:<min>,<max> | a judge package folder")
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--no-progress", "no progress line");
   return command;
@@ -75,6 +76,7 @@ export interface JudgeCliOptions {
   tpm?: number;
   serverGrammar?: boolean;
   logprobs?: boolean;
+  head?: string;
   store: string;
   progress: boolean;
 }
@@ -135,6 +137,7 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     ...(opts.tpm !== undefined ? { tpm: opts.tpm } : {}),
     sendGrammar: opts.serverGrammar,
     ...(opts.logprobs ? { logprobs: true } : {}),
+    ...(opts.head !== undefined ? { headOutput: opts.head } : {}),
     store: opts.store,
     progress: opts.progress,
   };

@@ -1,10 +1,13 @@
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import { createEmbeddedBackend, resolveModelFile } from "../backends/index.js";
 import { parseModelSpec } from "../backends/spec.js";
 import { startServer } from "../server/start.js";
 import { rewardGrader } from "../server/reward.js";
 import { finiteNumber, positiveInt, wholeNumber } from "./options.js";
+import { isJudgePackage } from "../heads/package.js";
+import { openHeadRun } from "../heads/run.js";
+import { HEAD_NO_FEEDBACK } from "../heads/spec.js";
 
 export interface ServeCliOptions {
   model?: string;
@@ -34,7 +37,7 @@ export function registerServe(program: Command): void {
   program
     .command("serve")
     .description("serve a GGUF model over an OpenAI-compatible API (/v1/chat/completions, /v1/models)")
-    .option("-m, --model <spec>", "./judge.gguf | hf:<user>/<repo>[:quant] (default: $CRITIC_MODEL)")
+    .option("-m, --model <spec>", "./judge.gguf | hf:<user>/<repo>[:quant] | ./judge-package/ (a classifier/regression judge: /v1/reward and /classify) (default: $CRITIC_MODEL)")
     .option("--model-name <id>", "model id clients see (default: the file name without .gguf)")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <n>", "port (0 picks a free one)", wholeNumber, 8080)
@@ -71,6 +74,7 @@ export function registerServe(program: Command): void {
 export async function startServe(opts: ServeCliOptions, log: (line: string) => void): Promise<RunningServe> {
   const spec = opts.model ?? process.env.CRITIC_MODEL;
   if (!spec) throw new Error("no model: pass --model ./judge.gguf or --model hf:<user>/<repo>:<quant> (or set CRITIC_MODEL)");
+  if (isJudgePackage(spec)) return startServeHead(spec, opts, log);
   const parsed = parseModelSpec(spec);
   if (parsed.kind !== "embedded") {
     throw new Error(`critic serve runs a GGUF model itself; "${spec}" is already served by ${parsed.kind === "openai" ? "an OpenAI-compatible server" : "Ollama"}`);
@@ -113,6 +117,55 @@ export async function startServe(opts: ServeCliOptions, log: (line: string) => v
     async stop() {
       await server.close();
       await backend.dispose();
+    },
+  };
+}
+
+/**
+ * A judge package: its head answers POST /v1/reward (the score of each completion) and POST /classify
+ * (vLLM's classification format). There is no text to generate: /v1/chat/completions answers 400.
+ */
+async function startServeHead(spec: string, opts: ServeCliOptions, log: (line: string) => void): Promise<RunningServe> {
+  if (opts.lora !== undefined) throw new Error("--lora: a judge package's backbone already has its LoRA merged");
+  const apiKey = opts.apiKey ?? process.env.CRITIC_API_KEY;
+  if (apiKey !== undefined && apiKey.trim() === "") throw new Error("the API key is empty; unset CRITIC_API_KEY or give a key");
+  log(`loading the judge package ${spec}`);
+  const run = await openHeadRun(spec, {
+    mode: "absolute",
+    ...(opts.template !== undefined ? { template: opts.template } : {}),
+    ...(opts.rubric !== undefined ? { rubric: opts.rubric } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}),
+    gpu: opts.gpu ? "auto" : false,
+  });
+  try {
+    run.grader.buildMessages({ instruction: "probe", response: "probe" });
+  } catch (error) {
+    await run.head.dispose();
+    throw new Error(`the reward endpoint cannot fill template "${run.grader.template}" from a prompt and a completion: ${(error as Error).message} (give --rubric)`);
+  }
+  // The package folder's name (clients send it as `model`).
+  const modelName = opts.modelName ?? basename(run.head.template !== undefined ? resolve(spec.replace(/judge\.json$/, "")) : spec);
+  const scale = run.head.output.scale;
+  let server;
+  try {
+    server = await startServer({
+      backend: run.identity, modelName, host: opts.host, port: opts.port, ...(apiKey !== undefined ? { apiKey } : {}),
+      head: run.head,
+      reward: { grader: run.grader, scale },
+    });
+  } catch (error) {
+    await run.head.dispose();
+    throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${(error as Error).message}`, { cause: error });
+  }
+  if (run.head.settings) log(run.head.settings);
+  log(`serving the ${run.head.output.kind} judge "${modelName}" at ${server.url}: POST /v1/reward (template ${run.grader.template}, scores ${scale.min}-${scale.max}) and POST /classify (vLLM's format); ${HEAD_NO_FEEDBACK}`);
+  if (apiKey === undefined && !isLoopback(opts.host)) log(`warning: listening on ${opts.host} without an API key; anyone who can reach it can use it`);
+  return {
+    url: server.url,
+    async stop() {
+      await server.close();
+      await run.head.dispose();
     },
   };
 }

@@ -9,6 +9,8 @@ import { checkJurors, checkJuryMethod, combineJury, defaultJuryMethod, sumJurorS
 import type { FailedAttempt, Grader, Judgment, JuryMethod, PairVerdict, SampleResult } from "./types.js";
 import { BudgetExhaustedError, costOf, type CostBudget } from "./budget.js";
 import { redactSecrets } from "../util/redact.js";
+import type { HeadModel } from "../heads/spec.js";
+import { HeadJudger } from "../heads/judger.js";
 
 export interface EngineOptions {
   backend: Backend;
@@ -45,6 +47,8 @@ export interface EngineOptions {
    * fit is not sent, its record is not judged (nor written), and no more records are read.
    */
   budget?: CostBudget;
+  /** A classifier/regression head judges instead of `backend` (src/heads): one forward pass per prompt. */
+  head?: HeadModel;
 }
 
 export interface JudgeStats {
@@ -114,7 +118,9 @@ export async function* judgeStream(
   records: AsyncIterable<EngineInput> | Iterable<EngineInput>,
   options: EngineOptions,
 ): AsyncGenerator<Judgment & { index: number }> {
-  const judger: Judger = options.jurors && options.jurors.length > 1 ? new JuryJudger(options, options.jurors) : new RecordJudger(options);
+  const judger: Judger = options.head
+    ? new HeadJudger({ head: options.head, grader: options.grader, stats: options.stats ?? emptyStats(), ...(options.store ? { store: options.store } : {}), ...(options.samples !== undefined ? { samples: options.samples } : {}), ...(options.swap !== undefined ? { swap: options.swap } : {}), ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) })
+    : options.jurors && options.jurors.length > 1 ? new JuryJudger(options, options.jurors) : new RecordJudger(options);
   const window = Math.max(8, judger.concurrency * 4);
   const queue: Array<Promise<Judged>> = [];
   const stopped = () => options.signal?.aborted || judger.fatal !== undefined || options.budget?.exhausted === true;

@@ -24,6 +24,7 @@ import { costOf as priceOf, CostBudget, type Price } from "./budget.js";
 import { redactError, redactSecrets } from "../util/redact.js";
 export type { Price } from "./budget.js";
 import type { Grader, Judgment, JuryMethod } from "./types.js";
+import { headSpecOf, openHeadRun, type HeadRun } from "../heads/run.js";
 
 export interface JudgeOptions extends GraderOptions, BackendOptions {
   /** Input dataset: JSONL, JSON, CSV or Parquet (optionally .gz). */
@@ -75,6 +76,8 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
   signal?: AbortSignal;
   /** When another run holds the output, wait for it rather than refuse (CLI `--wait`). */
   wait?: boolean;
+  /** A server head's outputs (vllm-classify:, vllm-pooling:, tei:): "classify:1,2,3,4,5", "regress:1,5" or a package folder. */
+  headOutput?: string;
 }
 
 export interface BatchSettings {
@@ -158,6 +161,11 @@ async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & Ba
     throw error;
   }
   return { backends, close: async () => { for (const b of owned) await b.dispose(); } };
+}
+
+/** A head's run: its identity stands where the run records its judge; closing disposes the head. */
+function headJudges(run: HeadRun): { backends: Backend[]; close(): Promise<void> } {
+  return { backends: [run.identity], close: () => run.head.dispose() };
 }
 
 export const DEFAULT_STORE = ".critic/store.sqlite";
@@ -291,11 +299,13 @@ function answeredByBatchesOnly(live: Backend): Backend {
 async function judgeFile(options: JudgeOptions & { history?: false }): Promise<JudgeSummary> {
   if (options.batch) return judgeThroughBatches(options as JudgeOptions & { batch: BatchSettings });
   const started = performance.now();
-  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
+  const headSpec = headSpecOf(options.model);
+  const headRun = headSpec ? await openHeadRun(headSpec, { ...options, maxTokens: options.params?.maxTokens }) : undefined;
+  const grader = headRun ? headRun.grader : resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   if (options.maxCost !== undefined && !options.price) throw new Error("--max-cost needs --price in=<$ per 1M>,out=<$ per 1M>");
   const batchResults = options.batchResults ? await loadBatchResults(options.batchResults, store) : undefined;
-  const judges = await openJudges(options);
+  const judges = headRun ? headJudges(headRun) : await openJudges(options);
   if (options.batchFile && judges.backends.length > 1) throw new Error("--batch-file writes one judge's calls; give one --model");
   const recorder = options.batchFile ? createBatchRecorder(judges.backends[0]!, options.batchFile, { sendGrammar: options.sendGrammar, logprobs: options.logprobs }) : undefined;
   const backends = recorder ? [recorder as Backend] : judges.backends;
@@ -348,7 +358,7 @@ async function judgeFile(options: JudgeOptions & { history?: false }): Promise<J
   let status: JudgeSummary["status"] = "finished";
   try {
     for await (const judgment of judgeStream(inputs(), {
-      backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}),
+      backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}), ...(headRun ? { head: headRun.head } : {}),
       // Writing a batch file, a call without an answer yet ends its sample at once (a deferred call
       // is not retried); an answer that is in the store and does not parse is retried, so the retry
       // is written: the next --batch round sends it.
@@ -419,9 +429,11 @@ export async function* judgeRecords(
   records: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
   options: Omit<JudgeOptions, "input" | "output" | "outputFormat" | "rejects" | "progress" | "map" | "wait">,
 ): AsyncGenerator<Judgment> {
-  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
+  const headSpec = headSpecOf(options.model);
+  const headRun = headSpec ? await openHeadRun(headSpec, { ...options, maxTokens: options.params?.maxTokens }) : undefined;
+  const grader = headRun ? headRun.grader : resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = options.store === undefined ? undefined : typeof options.store === "object" ? options.store : RunStore.open(options.store);
-  const judges = await openJudges(options);
+  const judges = headRun ? headJudges(headRun) : await openJudges(options);
   const backend = judges.backends[0]!;
   const jurors = judges.backends.length > 1 ? judges.backends : undefined;
   const rejected: Array<{ index: number; judgment: Judgment }> = [];
@@ -435,7 +447,7 @@ export async function* judgeRecords(
     }
   }
   try {
-    for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store, ...(jurors ? { jurors } : {}) })) {
+    for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store, ...(jurors ? { jurors } : {}), ...(headRun ? { head: headRun.head } : {}) })) {
       const { index, ...row } = judgment;
       while (rejected.length > 0 && rejected[0]!.index < index) yield rejected.shift()!.judgment;
       yield row as Judgment;

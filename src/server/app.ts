@@ -10,6 +10,8 @@ import { streamSSE } from "hono/streaming";
 import { BackendError, type Backend, type GenerateResult, type TokenLogprob } from "../backends/types.js";
 import { chatCompletionRequest, describeIssue, toGenerateRequest, type ChatCompletionRequest } from "./chat-request.js";
 import { registerRewardRoute, type RewardEndpointOptions } from "./reward.js";
+import { registerClassifyRoute } from "./classify.js";
+import type { HeadModel } from "../heads/spec.js";
 
 export interface ServerAppOptions {
   backend: Backend;
@@ -21,6 +23,8 @@ export interface ServerAppOptions {
   maxBodyBytes?: number;
   /** Also serve POST /v1/reward (scores from the judge engine, for RL trainers). */
   reward?: RewardEndpointOptions;
+  /** A judge package's head: POST /classify (vLLM's format) and, with `reward`, /v1/reward score with it. */
+  head?: HeadModel;
 }
 
 type ErrorType = "invalid_request_error" | "authentication_error" | "server_error";
@@ -38,7 +42,7 @@ export function createServerApp(options: ServerAppOptions): Hono {
 
   if (options.apiKey !== undefined) {
     const expected = digest(options.apiKey);
-    app.use("/v1/*", async (c, next) => {
+    const guard = async (c: Context, next: () => Promise<void>) => {
       const header = c.req.header("authorization") ?? "";
       const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? "";
       // Compare fixed-length digests so neither the key's content nor its length leaks through timing.
@@ -47,7 +51,9 @@ export function createServerApp(options: ServerAppOptions): Hono {
         return openAIError(c, 401, "authentication_error", message, "invalid_api_key");
       }
       await next();
-    });
+    };
+    app.use("/v1/*", guard);
+    app.use("/classify", guard);
   }
 
   app.get("/v1/models", (c) => c.json({ object: "list", data: [modelCard(modelName, created)] }));
@@ -114,7 +120,8 @@ export function createServerApp(options: ServerAppOptions): Hono {
     },
   );
 
-  if (options.reward) registerRewardRoute(app, backend, { modelName, ...options.reward });
+  if (options.reward) registerRewardRoute(app, backend, { modelName, ...options.reward, ...(options.head ? { head: options.head } : {}) });
+  if (options.head) registerClassifyRoute(app, options.head, modelName, options.maxBodyBytes);
 
   app.notFound((c) => openAIError(c, 404, "invalid_request_error", `Unknown route: ${c.req.method} ${c.req.path}`, "not_found"));
   app.onError((error, c) => openAIError(c, 500, "server_error", error.message));

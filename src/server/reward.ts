@@ -18,6 +18,7 @@ import { judgeStream, type EngineInput } from "../judge/engine.js";
 import { resolveGrader } from "../judge/grader.js";
 import type { Grader } from "../judge/types.js";
 import type { RunStore } from "../store/run-store.js";
+import type { HeadModel } from "../heads/spec.js";
 import { getTemplate, loadTemplateFile, type Rubric, type Scale } from "../templates/index.js";
 
 export interface RewardEndpointOptions {
@@ -39,6 +40,8 @@ export interface RewardEndpointOptions {
   maxBodyBytes?: number;
   /** The model id clients see (default: the backend's model). */
   modelName?: string;
+  /** A judge package's head scores instead of the backend (src/heads). */
+  head?: HeadModel;
 }
 
 export interface RewardSetup {
@@ -174,6 +177,7 @@ export function registerRewardRoute(app: Hono, backend: Backend, options: Reward
           ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
           ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
           ...(options.samples !== undefined ? { samples: options.samples } : {}),
+          ...(options.head ? { head: options.head } : {}),
           signal: c.req.raw.signal,
         })) {
           const score = typeof judgment.score === "number" ? judgment.score : null;

@@ -21,6 +21,13 @@ describe("critic demo", () => {
     const pairwise = readFileSync(join(out, "pairwise.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { winner: string });
     expect(pairwise.every((j) => ["A", "B", "tie"].includes(j.winner))).toBe(true);
 
+    // Third part: the generated classifier package judges the same records; random, and it says so.
+    expect(result.stderr).toMatch(/classifier-judge: the tiny random model with a 5-way head[\s\S]*scores are RANDOM/);
+    const classified = readFileSync(join(out, "classifier.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; score: number; feedback: null; score_distribution: Record<string, number>; judge: { backend: string } });
+    expect(classified.map((j) => j.id)).toEqual(absolute.map((j) => j.id));
+    expect(classified.every((j) => [1, 2, 3, 4, 5].includes(j.score) && j.feedback === null && j.judge.backend === "embedded-head" && Object.keys(j.score_distribution).length === 5)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, "classifier-judge", "judge.json"), "utf8"))).toMatchObject({ format: "critic-judge-package", kind: "classify", created_by: "critic demo" });
+
     // A second run is served from the run store.
     const again = await runCli(["demo", "-o", out], { env: { CRITIC_MODEL: "" } });
     expect(again.code).toBe(0);

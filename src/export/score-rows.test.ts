@@ -8,7 +8,7 @@ import { readJsonl, writeJsonl } from "../../test/support/jsonl.js";
 import { getTemplate, renderPrompt, type Rubric } from "../templates/index.js";
 import type { ExportManifest } from "./card.js";
 import { exportDataset } from "./export.js";
-import { PHUDGE_SYSTEM_PROMPTS, phudgePrompt } from "./phudge.js";
+import { PHUDGE_SYSTEM_PROMPTS, phudgePrompt } from "../templates/phudge.js";
 import { classifyRowSchema, regressRowSchema } from "./schemas.js";
 
 const dir = mkdtempSync(join(tmpdir(), "critic-export-score-"));

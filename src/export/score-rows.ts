@@ -9,7 +9,7 @@
 import { getTemplate, renderPrompt } from "../templates/index.js";
 import type { JudgeTemplate, Scale } from "../templates/types.js";
 import { builtinTemplate, type CritiqueOptions } from "./critique.js";
-import { dropoutDraw, phudgePrompt } from "./phudge.js";
+import { dropoutDraw, phudgePrompt } from "../templates/phudge.js";
 import type { Example, Row, Skip } from "./types.js";
 
 export interface ScoreRowOptions {

@@ -72,6 +72,7 @@ class EmbeddedHead implements HeadModel {
   readonly concurrency = 1;
   readonly output: HeadOutput;
   readonly template: string;
+  readonly templateOptions?: Record<string, unknown>;
   private readonly sequence: LlamaContextSequence;
   private readonly wrapper: ChatWrapper;
   private queue: Promise<unknown> = Promise.resolve();
@@ -90,6 +91,7 @@ class EmbeddedHead implements HeadModel {
     const m = pkg.manifest;
     this.output = { kind: m.kind, ...(m.labels ? { labels: m.labels } : {}), scale: m.scale };
     this.template = m.template;
+    if (m.template_options) this.templateOptions = m.template_options;
   }
 
   get package(): JudgePackage {

@@ -31,12 +31,12 @@ export interface OpenHeadOptions {
 export const DEFAULT_HEAD_OUTPUT: HeadOutput = { kind: "classify", labels: [1, 2, 3, 4, 5], scale: { min: 1, max: 5 } };
 
 /** --head: "classify:1,2,3,4,5", "regress:1,5", or a judge package folder. */
-export function parseHeadOutput(text: string | undefined): HeadOutput & { template?: string } {
+export function parseHeadOutput(text: string | undefined): HeadOutput & { template?: string; templateOptions?: Record<string, unknown> } {
   if (text === undefined) return DEFAULT_HEAD_OUTPUT;
   if (isJudgePackage(text)) {
     const file = text.endsWith(PACKAGE_MANIFEST) ? text : join(text, PACKAGE_MANIFEST);
     const m = parseManifest(readFileSync(file, "utf8"), file);
-    return { kind: m.kind, ...(m.labels ? { labels: m.labels } : {}), scale: m.scale, template: m.template };
+    return { kind: m.kind, ...(m.labels ? { labels: m.labels } : {}), scale: m.scale, template: m.template, ...(m.template_options ? { templateOptions: m.template_options } : {}) };
   }
   const match = /^(classify|regress):(.+)$/.exec(text.trim());
   const numbers = match ? match[2]!.split(",").map((x) => Number(x.trim())) : [];
@@ -55,8 +55,8 @@ export async function openHead(spec: string, options: OpenHeadOptions = {}): Pro
   const server = /^(vllm-classify|vllm-pooling|tei):(.*)$/.exec(spec);
   if (server) {
     const output = parseHeadOutput(options.headOutput);
-    const { template, ...plain } = output;
-    const withTemplate = <T extends HeadModel>(h: T): T => (template ? Object.assign(h, { template }) : h);
+    const { template, templateOptions, ...plain } = output;
+    const withTemplate = <T extends HeadModel>(h: T): T => Object.assign(h, template ? { template } : {}, templateOptions ? { templateOptions } : {});
     const name = server[2]!.trim();
     if (server[1] === "tei") {
       if (!/^https?:\/\//.test(name)) throw new Error(`--model "${spec}": expected tei:<url>, e.g. tei:http://127.0.0.1:8080`);

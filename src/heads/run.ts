@@ -6,6 +6,7 @@ import type { Grader } from "../judge/types.js";
 import { headPairwiseGrader, SAMPLES_REFUSED, SWAP_REFUSED } from "./judger.js";
 import { isHeadSpec, openHead, type OpenHeadOptions } from "./open.js";
 import type { HeadModel } from "./spec.js";
+import { trainedPromptForm } from "./prompt-form.js";
 
 /** The head spec among --model values: only a single model can be a head (no juries of heads yet). */
 export function headSpecOf(model: unknown): string | undefined {
@@ -39,7 +40,10 @@ export async function openHeadRun(spec: string, options: GraderOptions & OpenHea
       mode = "pairwise";
       template = head.template ?? "prometheus-absolute";
     }
-    const absolute = resolveGrader({ template, mode: "absolute", ...(options.rubric !== undefined ? { rubric: options.rubric } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}) });
+    const rendered = resolveGrader({ template, mode: "absolute", ...(options.rubric !== undefined ? { rubric: options.rubric } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}) });
+    // A package judges with the prompts it was trained on, unless the user chose another template.
+    const form = template === head.template ? trainedPromptForm(head.templateOptions) : undefined;
+    const absolute = form ? { ...rendered, buildMessages: (record: Record<string, unknown>) => form(rendered.buildMessages(record)) } : rendered;
     const grader = mode === "pairwise" ? headPairwiseGrader(absolute) : absolute;
     const identity: Backend & { settings?: string } = {
       kind: head.kind,

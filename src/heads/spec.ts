@@ -34,6 +34,8 @@ export interface HeadModel {
   readonly settings?: string;
   /** Template the head was trained with (packages), used when no --template is given. */
   readonly template?: string;
+  /** The package's judge.json template_options: how its training prompts were formed (see prompt-form.ts). */
+  readonly templateOptions?: Record<string, unknown>;
   score(prompts: ChatMessage[][], signal?: AbortSignal): Promise<HeadScore[]>;
   dispose(): Promise<void>;
 }

@@ -5,14 +5,14 @@
  * package: backbone GGUF, head safetensors, judge.json), launch.sh, README.md and critic-run.json.
  * Everything is checked (export folder, preset, loss, every --set key) before the first file is written.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ACCELERATE_MODES, accelerateYaml, needsDeepSpeed, type AccelerateMode } from "./accelerate.js";
+import { ACCELERATE_MODES, needsDeepSpeed, type AccelerateMode } from "./accelerate.js";
 import { checkExportFor, readExportDir, type ExportDir } from "./export-dir.js";
 import { HEAD_ASSETS_DIR, HEAD_SECTIONS, loadHeadFields, parseHeadSetting, resolveHeadKey, type HeadFields, type HeadSection } from "./head-fields.js";
 import { getHeadPreset, HEAD_KINDS, HEAD_LOSSES, headDefaults, type HeadKind, type HeadLoss, type HeadPreset } from "./head-presets.js";
 import type { PresetValue } from "./presets.js";
-import { relativeTo, RUN_MANIFEST, yamlValue } from "./recipe.js";
+import { assertRunDirFree, relativeTo, runAccelerateYaml, RUN_MANIFEST, yamlValue } from "./recipe.js";
 
 export interface HeadRecipeOptions {
   kind: HeadKind;
@@ -126,21 +126,8 @@ export async function writeHeadRunFolder(options: HeadRecipeOptions): Promise<Wr
     const source = `${preset.evalTwicePerEpoch}: ${rows} rows // (${numProcesses} x ${perStep / numProcesses}) // 2`;
     for (const key of ["eval_steps", "save_steps"]) if (!user.has(`training.${key}`)) training.set(key, { value: steps, source });
   }
-  const bf16 = training.get("bf16")?.value;
-  const fp16 = training.get("fp16")?.value;
-  const accelerate = accelerateYaml({
-    mode,
-    numProcesses,
-    mixedPrecision: fp16 === true ? "fp16" : bf16 === false ? "no" : "bf16",
-    numMachines: options.numMachines,
-    mainProcessIp: options.mainProcessIp,
-    mainProcessPort: options.mainProcessPort,
-  });
-
-  if (existsSync(runDir) && readdirSync(runDir).length > 0 && !options.force) {
-    if (existsSync(path.join(runDir, RUN_MANIFEST))) throw new Error(`${runDir} already holds a run; pass --force to overwrite its files`);
-    throw new Error(`${runDir} exists and is not empty; choose a new folder or pass --force`);
-  }
+  const accelerate = runAccelerateYaml(training, mode, numProcesses, options);
+  assertRunDirFree(runDir, options.force);
   const manifest: HeadRunManifest = {
     trainer: kind,
     loss: loss.value as HeadLoss,

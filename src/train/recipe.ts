@@ -120,21 +120,8 @@ export async function writeRunFolder(options: RecipeOptions): Promise<WrittenRun
   if (!ACCELERATE_MODES.includes(mode)) throw new Error(`unknown --accelerate "${mode}"; modes: ${ACCELERATE_MODES.join(", ")}`);
   const numProcesses = options.numProcesses ?? (preset?.accelerate && preset.accelerate.mode === mode ? preset.accelerate.numProcesses : mode === "single" ? 1 : 8);
   if (trainer === "grpo") fitGrpoBatches(training, userKeys, numProcesses, Boolean(exp.files.test));
-  const bf16 = training.get("bf16")?.value;
-  const fp16 = training.get("fp16")?.value;
-  const accelerate = accelerateYaml({
-    mode,
-    numProcesses,
-    mixedPrecision: fp16 === true ? "fp16" : bf16 === false ? "no" : "bf16",
-    numMachines: options.numMachines,
-    mainProcessIp: options.mainProcessIp,
-    mainProcessPort: options.mainProcessPort,
-  });
-
-  if (existsSync(runDir) && readdirSync(runDir).length > 0 && !options.force) {
-    if (existsSync(path.join(runDir, RUN_MANIFEST))) throw new Error(`${runDir} already holds a run; pass --force to overwrite its files`);
-    throw new Error(`${runDir} exists and is not empty; choose a new folder or pass --force`);
-  }
+  const accelerate = runAccelerateYaml(training, mode, numProcesses, options);
+  assertRunDirFree(runDir, options.force);
 
   const manifest: RunManifest = {
     trainer,
@@ -285,6 +272,33 @@ function configYaml(args: {
 }
 
 /** `file` as a POSIX path relative to `dir` (what train.py joins to the folder it runs from). */
+/** accelerate.yaml for a run folder: mixed precision follows the training section's bf16 / fp16. */
+export function runAccelerateYaml(
+  training: Map<string, { value: unknown }>,
+  mode: AccelerateMode,
+  numProcesses: number,
+  options: { numMachines?: number; mainProcessIp?: string; mainProcessPort?: number },
+): string {
+  const bf16 = training.get("bf16")?.value;
+  const fp16 = training.get("fp16")?.value;
+  return accelerateYaml({
+    mode,
+    numProcesses,
+    mixedPrecision: fp16 === true ? "fp16" : bf16 === false ? "no" : "bf16",
+    numMachines: options.numMachines,
+    mainProcessIp: options.mainProcessIp,
+    mainProcessPort: options.mainProcessPort,
+  });
+}
+
+/** A run folder is written only into a new or empty folder, unless --force. */
+export function assertRunDirFree(runDir: string, force: boolean | undefined): void {
+  if (existsSync(runDir) && readdirSync(runDir).length > 0 && !force) {
+    if (existsSync(path.join(runDir, RUN_MANIFEST))) throw new Error(`${runDir} already holds a run; pass --force to overwrite its files`);
+    throw new Error(`${runDir} exists and is not empty; choose a new folder or pass --force`);
+  }
+}
+
 export function relativeTo(dir: string, file: string): string {
   return path.relative(dir, file).split(path.sep).join("/");
 }

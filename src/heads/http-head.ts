@@ -8,7 +8,8 @@ import { AdaptiveLimit } from "../backends/adaptive.js";
 import { startDeadline } from "../backends/deadline.js";
 import { createAgents, postJson } from "../backends/http-client.js";
 import { HttpBackendError, describeNetworkError, isRetryableStatus, parseRetryAfterMs, withRetry } from "../backends/retry.js";
-import { BackendError } from "../backends/types.js";
+import { BackendError, type ChatMessage } from "../backends/types.js";
+import type { HeadModel, HeadOutput, HeadScore } from "./spec.js";
 
 export interface HttpHeadOptions {
   /** One or more server URLs of the same model. */
@@ -110,5 +111,22 @@ export function createHttpHeadClient(options: HttpHeadOptions): HttpHeadClient {
         },
       });
     },
+  };
+}
+
+/** A HeadModel over an HTTP client: each prompt is one request, all sent at once (the client bounds them). */
+export function httpHeadModel(
+  identity: { kind: string; model: string; output: HeadOutput },
+  client: HttpHeadClient,
+  scoreOne: (prompt: ChatMessage[], signal?: AbortSignal) => Promise<HeadScore>,
+): HeadModel & { readonly retries: number } {
+  return {
+    ...identity,
+    concurrency: client.concurrency,
+    get retries() {
+      return client.retries();
+    },
+    score: (prompts, signal) => Promise.all(prompts.map((p) => scoreOne(p, signal))),
+    dispose: async () => {},
   };
 }

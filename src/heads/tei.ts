@@ -9,7 +9,7 @@
  */
 import type { ChatMessage } from "../backends/types.js";
 import { BackendError } from "../backends/types.js";
-import { createHttpHeadClient, type HttpHeadOptions } from "./http-head.js";
+import { createHttpHeadClient, httpHeadModel, type HttpHeadOptions } from "./http-head.js";
 import type { HeadModel, HeadOutput, HeadScore } from "./spec.js";
 
 export interface TeiHeadOptions extends Omit<HttpHeadOptions, "baseURLs"> {
@@ -41,7 +41,7 @@ export function createTeiHead(options: TeiHeadOptions): HeadModel & { retries: n
       throw new BackendError(`${what}: expected a list of {score, label}, got ${JSON.stringify(json).slice(0, 200)}`, false);
     }
     const predictions = json as Array<{ score: number; label: string }>;
-    if (predictions.length !== rows) throw new BackendError(`${what}: the model gives ${predictions.length} outputs but the head has ${rows} (--head-labels)`, false);
+    if (predictions.length !== rows) throw new BackendError(`${what}: the model gives ${predictions.length} outputs but the head has ${rows} (--head)`, false);
     const logits = new Array<number>(rows).fill(NaN);
     for (const p of predictions) {
       const row = rowOf(p.label);
@@ -51,15 +51,5 @@ export function createTeiHead(options: TeiHeadOptions): HeadModel & { retries: n
     // TEI does not count tokens in /predict's answer.
     return { logits, promptTokens: 0 };
   };
-  return {
-    kind: "tei",
-    model: options.baseURLs.join(","),
-    output: options.output,
-    concurrency: client.concurrency,
-    get retries() {
-      return client.retries();
-    },
-    score: (prompts, signal) => Promise.all(prompts.map((p) => score(p, signal))),
-    dispose: async () => {},
-  };
+  return httpHeadModel({ kind: "tei", model: options.baseURLs.join(","), output: options.output }, client, score);
 }

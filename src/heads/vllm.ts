@@ -15,7 +15,7 @@
  */
 import type { ChatMessage } from "../backends/types.js";
 import { BackendError } from "../backends/types.js";
-import { createHttpHeadClient, type HttpHeadOptions } from "./http-head.js";
+import { createHttpHeadClient, httpHeadModel, type HttpHeadOptions } from "./http-head.js";
 import type { HeadModel, HeadOutput, HeadScore } from "./spec.js";
 
 export interface VllmHeadOptions extends HttpHeadOptions {
@@ -43,18 +43,8 @@ export function createVllmHead(options: VllmHeadOptions): HeadModel & { retries:
     if (!Array.isArray(values) || !values.every((v) => typeof v === "number")) {
       throw new BackendError(`${what}: the response has no data[0].${options.route === "classify" ? "probs" : "data"} list of numbers: ${JSON.stringify(json).slice(0, 200)}`, false);
     }
-    if (values.length !== rows) throw new BackendError(`${what}: the model gives ${values.length} outputs but ${options.output.kind === "classify" ? `${rows} labels were given (--head-labels)` : "a regress head has 1"}`, false);
+    if (values.length !== rows) throw new BackendError(`${what}: the model gives ${values.length} outputs but ${options.output.kind === "classify" ? `${rows} labels were given (--head)` : "a regress head has 1"}`, false);
     return { logits: values as number[], promptTokens: json.usage?.prompt_tokens ?? 0 };
   };
-  return {
-    kind: `vllm-${options.route}`,
-    model: options.model,
-    output: options.output,
-    concurrency: client.concurrency,
-    get retries() {
-      return client.retries();
-    },
-    score: (prompts, signal) => Promise.all(prompts.map((p) => score(p, signal))),
-    dispose: async () => {},
-  };
+  return httpHeadModel({ kind: `vllm-${options.route}`, model: options.model, output: options.output }, client, score);
 }

@@ -1,0 +1,2 @@
+// critic in the AI SDK (`import { criticDecisionModel } from "critic/ai-sdk"`): over the library's public functions only.
+export { criticDecisionModel, type CriticDecisionModel, type CriticDecisionModelOptions } from "./decision-model.js";

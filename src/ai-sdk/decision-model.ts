@@ -12,8 +12,8 @@ import type {
   JSONObject,
 } from "@ai-sdk/provider";
 import {
-  DEFAULT_STORE, judgeStream, openBackend, resolveParams, RunStore,
-  type Backend, type BackendOptions, type Judgment, type Rubric, type SamplingParams,
+  asBackend, DEFAULT_STORE, judgeStream, openBackend, resolveParams, RunStore,
+  type AiSdkLanguageModel, type Backend, type BackendOptions, type Judgment, type Rubric, type SamplingParams,
 } from "../index.js";
 import { compileQuestion, type CompiledQuestion } from "./questions.js";
 
@@ -44,13 +44,13 @@ export type CriticDecisionModel = DecisionModelV4 & {
 const SUPPORTED = ["score", "choice", "boolean"] as const;
 
 /** A `DecisionModelV4` backed by a critic judge: `experimental_decide({ model: criticDecisionModel("./judge.gguf"), … })`. */
-export function criticDecisionModel(model: string | Backend, options: CriticDecisionModelOptions = {}): CriticDecisionModel {
+export function criticDecisionModel(model: string | Backend | AiSdkLanguageModel, options: CriticDecisionModelOptions = {}): CriticDecisionModel {
   let opened: Promise<Backend> | undefined;
   let store: RunStore | undefined;
   const ownsBackend = typeof model === "string";
   const ownsStore = typeof options.store !== "object";
   const backend = (): Promise<Backend> => {
-    opened ??= typeof model === "string" ? openBackend(model, options) : Promise.resolve(model);
+    opened ??= typeof model === "string" ? openBackend(model, options) : Promise.resolve(asBackend(model, options.logprobs ? { logprobs: true } : {}));
     return opened;
   };
   const runStore = (): RunStore | undefined => {
@@ -59,7 +59,7 @@ export function criticDecisionModel(model: string | Backend, options: CriticDeci
     store ??= RunStore.open(options.store ?? DEFAULT_STORE);
     return store;
   };
-  const modelId = typeof model === "string" ? model : model.model;
+  const modelId = typeof model === "string" ? model : "generate" in model ? model.model : `${model.provider}:${model.modelId}`;
 
   return {
     specificationVersion: "v4",

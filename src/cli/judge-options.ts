@@ -6,11 +6,11 @@ import { collect, finiteNumber, positiveInt, wholeNumber } from "./options.js";
 
 /** The model and grading flags shared by every command that runs a judge (judge, bench run). */
 export function addJudgeOptions(command: Command, { modelRepeatable = false } = {}): Command {
-  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> (default: $CRITIC_MODEL)";
+  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> | anthropic:|google:|mistral:|bedrock:|azure:|vertex:|groq:|xai:<id> through the AI SDK provider package, key from its usual variable (default: $CRITIC_MODEL)";
   (modelRepeatable
     ? command.option("-m, --model <spec>", `${modelHelp}; repeat to compare judges`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
-    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY; a jury may give one per --model", collect, [])
+    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>; key from $OPENAI_API_KEY), or an AI SDK provider's API URL; a jury may give one per --model", collect, [])
     .option("--endpoints <file>", "servers of one openai:<model>, one base URL a line (# comments): added to --base-url")
     .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
     .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | mt-bench | mt-bench-pairwise | arena-hard | a template .yaml file")
@@ -36,7 +36,7 @@ export function addJudgeOptions(command: Command, { modelRepeatable = false } = 
     .option("--request-retries <n>", "servers: tries again after a 429, 5xx or timeout, with backoff (default 6)", wholeNumber)
     .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
     .option("--no-distribution", "no score/winner probabilities (on by default where the backend reads them: embedded, or openai with --logprobs)")
-    .option("--logprobs", "openai: ask for logprobs (top 20) and give every judgment a score/winner distribution (vLLM, llama.cpp server, OpenAI)")
+    .option("--logprobs", "openai (and OpenAI through the AI SDK): ask for logprobs (top 20) and give every judgment a score/winner distribution (vLLM, llama.cpp server, OpenAI)")
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--no-progress", "no progress line");
   return command;

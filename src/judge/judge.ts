@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { DeferredCallError, type Backend, type SamplingParams } from "../backends/types.js";
-import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
+import { asBackend, openBackend, requestRetriesOf, type BackendOptions, type JudgeModel } from "../backends/index.js";
 import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
 import { round6 } from "../util/round.js";
 import { createBatchRecorder, emptyResultsSummary, identityOf, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
@@ -37,7 +37,7 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
    * Model spec (`./x.gguf`, `hf:user/repo[:quant]`, `openai:name`, `ollama:name`) or a ready Backend;
    * several make a jury.
    */
-  model: string | Backend | Array<string | Backend>;
+  model: JudgeModel | JudgeModel[];
   /** A jury's server URLs, one per model in order (default: `baseURL` for all). */
   baseURLs?: string[];
   /** How a jury decides: mean | median (scores) | majority. Default mean for scores, majority for verdicts. */
@@ -142,7 +142,7 @@ async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & Ba
   try {
     for (const [i, spec] of specs.entries()) {
       if (typeof spec !== "string") {
-        backends.push(spec);
+        backends.push(asBackend(spec, options.logprobs ? { logprobs: true } : {}));
         continue;
       }
       const baseURL = options.baseURLs?.length === specs.length ? options.baseURLs[i] : options.baseURLs?.[0] ?? options.baseURL;

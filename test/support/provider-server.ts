@@ -1,0 +1,117 @@
+/**
+ * A real HTTP server on 127.0.0.1 speaking two hosted providers' wire formats, for the AI SDK
+ * provider packages to call: Anthropic Messages (POST /v1/messages) and Gemini generateContent
+ * (POST /v1beta/models/<model>:generateContent), with each one's error bodies. Hosted APIs cannot be
+ * called here; the packages' own request and response code runs unchanged against this one.
+ * Answers come from `reply(prompt)`; every request and its answer are recorded.
+ */
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type ProviderWire = "anthropic" | "gemini";
+
+export interface ProviderRequest {
+  wire: ProviderWire;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+  /** The prompt as one text (system, then the user turns), what `reply` was given. */
+  prompt: string;
+  answer?: string;
+}
+
+export interface ProviderServer {
+  url: string;
+  /** Base URLs as each provider package takes them. */
+  anthropicURL: string;
+  geminiURL: string;
+  requests: ProviderRequest[];
+  /** Answer the next requests with these error statuses first (429, 529 …), with retry-after seconds. */
+  failNext(faults: Array<{ status: number; retryAfter?: number; message?: string }>): void;
+  close(): Promise<void>;
+}
+
+/** A deterministic judge answer: feedback, then a verdict picked from the prompt's text. */
+export function judgeReply(prompt: string): string {
+  let h = 0;
+  for (const c of prompt) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `Feedback: The response addresses the instruction and follows the rubric in part. [RESULT] ${(h % 5) + 1}`;
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((p) => (p && typeof p === "object" && "text" in p ? String((p as { text: unknown }).text) : "")).join("");
+  return "";
+}
+
+export async function startProviderServer(reply: (prompt: string) => string = judgeReply): Promise<ProviderServer> {
+  const requests: ProviderRequest[] = [];
+  const faults: Array<{ status: number; retryAfter?: number; message?: string }> = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const path = req.url ?? "";
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+      } catch {
+        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "invalid JSON" } }));
+        return;
+      }
+      const gemini = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(path);
+      const wire: ProviderWire | undefined = path === "/v1/messages" ? "anthropic" : gemini ? "gemini" : undefined;
+      if (!wire) {
+        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${path}` } }));
+        return;
+      }
+      const prompt =
+        wire === "anthropic"
+          ? [textOf(body.system), ...((body.messages as Array<{ content: unknown }>) ?? []).map((m) => textOf(m.content))].join("\n\n")
+          : [
+              textOf((body.systemInstruction as { parts?: unknown } | undefined)?.parts),
+              ...((body.contents as Array<{ parts: unknown }>) ?? []).map((c) => textOf(c.parts)),
+            ].join("\n\n");
+      const recorded: ProviderRequest = { wire, path, headers: req.headers, body, prompt };
+      requests.push(recorded);
+      const fault = faults.shift();
+      if (fault) {
+        const headers: Record<string, string> = { "content-type": "application/json", ...(fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {}) };
+        const message = fault.message ?? `fault ${fault.status}`;
+        const errorBody =
+          wire === "anthropic"
+            ? { type: "error", error: { type: fault.status === 429 ? "rate_limit_error" : fault.status === 529 ? "overloaded_error" : "invalid_request_error", message } }
+            : { error: { code: fault.status, message, status: fault.status === 429 ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT" } };
+        res.writeHead(fault.status, headers).end(JSON.stringify(errorBody));
+        return;
+      }
+      const answer = reply(prompt);
+      recorded.answer = answer;
+      const inputTokens = Math.ceil(prompt.length / 4);
+      const outputTokens = Math.ceil(answer.length / 4);
+      const payload =
+        wire === "anthropic"
+          ? {
+              id: `msg_${requests.length}`, type: "message", role: "assistant", model: body.model,
+              content: [{ type: "text", text: answer }], stop_reason: "end_turn", stop_sequence: null,
+              usage: { input_tokens: inputTokens, output_tokens: outputTokens },
+            }
+          : {
+              candidates: [{ content: { parts: [{ text: answer }], role: "model" }, finishReason: "STOP", index: 0 }],
+              usageMetadata: { promptTokenCount: inputTokens, candidatesTokenCount: outputTokens, totalTokenCount: inputTokens + outputTokens },
+              modelVersion: gemini![1],
+            };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(payload));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    anthropicURL: `${url}/v1`,
+    geminiURL: `${url}/v1beta`,
+    requests,
+    failNext: (list) => faults.push(...list),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -20,6 +20,9 @@ export interface AiSdkLanguageModel {
   doGenerate(options: AiSdkCallOptions): PromiseLike<AiSdkGenerateResult>;
 }
 
+/** A JSON value, as the AI SDK's provider options hold. */
+export type AiSdkJson = null | string | number | boolean | AiSdkJson[] | { [key: string]: AiSdkJson | undefined };
+
 export interface AiSdkCallOptions {
   prompt: Array<{ role: "system"; content: string } | { role: "user" | "assistant"; content: Array<{ type: "text"; text: string }> }>;
   maxOutputTokens?: number;
@@ -29,7 +32,7 @@ export interface AiSdkCallOptions {
   seed?: number;
   stopSequences?: string[];
   abortSignal?: AbortSignal;
-  providerOptions?: Record<string, Record<string, unknown>>;
+  providerOptions?: Record<string, Record<string, AiSdkJson | undefined>>;
 }
 
 export interface AiSdkGenerateResult {
@@ -61,7 +64,7 @@ export interface AiSdkBackendOptions {
    */
   logprobs?: boolean;
   /** Passed to every call (`{ anthropic: { … } }`), merged with what `logprobs` adds. */
-  providerOptions?: Record<string, Record<string, unknown>>;
+  providerOptions?: Record<string, Record<string, AiSdkJson | undefined>>;
 }
 
 export type AiSdkBackend = Backend & { readonly retries: number; readonly languageModel: AiSdkLanguageModel };

@@ -22,6 +22,7 @@ import type { MetricValue } from "../metaeval/types.js";
 import { resolveGrader, type GraderOptions } from "./grader.js";
 import { costOf as priceOf, CostBudget, type Price } from "./budget.js";
 import { redactError, redactSecrets } from "../util/redact.js";
+import { emitEvaluationEvent } from "../ai-sdk/otel.js";
 export type { Price } from "./budget.js";
 import type { Grader, Judgment, JuryMethod } from "./types.js";
 
@@ -349,6 +350,7 @@ async function judgeFile(options: JudgeOptions & { history?: false }): Promise<J
       const price = options.judgmentPrice ?? options.price;
       if (price) row.judge = { ...row.judge, cost_usd: round6((row.judge.tokens.prompt * price.inputPerMillion + row.judge.tokens.completion * price.outputPerMillion) / 1e6) };
       await writer.write(row);
+      await emitEvaluationEvent(row);
       agreement?.add(judgment);
       // Writing a batch file, a call without an answer is written, not failed.
       progress?.tick(1, recorder ? `(${recorder.written} request lines written)` : stats.failed > 0 ? `(${stats.failed} failed)` : "");
@@ -425,6 +427,7 @@ export async function* judgeRecords(
     for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store, ...(jurors ? { jurors } : {}) })) {
       const { index, ...row } = judgment;
       while (rejected.length > 0 && rejected[0]!.index < index) yield rejected.shift()!.judgment;
+      await emitEvaluationEvent(row as Judgment);
       yield row as Judgment;
     }
     while (rejected.length > 0) yield rejected.shift()!.judgment;

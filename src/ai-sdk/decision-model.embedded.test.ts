@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { experimental_decide, Experimental_DecisionRefusalError } from "ai";
-import { createEmbeddedBackend, getTemplate, loadRubric, renderPrompt, type Backend } from "../index.js";
+import { createEmbeddedBackend, getTemplate, loadRubric, renderPrompt, startServer, type Backend } from "../index.js";
 import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
 import { criticDecisionModel } from "./index.js";
 import { compileQuestion } from "./questions.js";
@@ -127,6 +127,30 @@ describe("criticDecisionModel over the embedded backend", () => {
         .rejects.toThrow(/question "x": state part 0: critic judges text and JSON state/);
     } finally {
       await model.dispose();
+    }
+  });
+
+  it("judges through critic serve as an OpenAI-compatible server (openai:<name>), the grammar sent with each call", async () => {
+    const server = await startServer({ backend, modelName: "tiny-judge", host: "127.0.0.1", port: 0 });
+    const model = criticDecisionModel("openai:tiny-judge", { baseURL: `${server.url}/v1`, sendGrammar: true, store: false });
+    try {
+      const result = await experimental_decide({
+        model, state: "User: 2+2?\nAssistant: 4.",
+        questions: { correct: { type: "boolean", instructions: "Is the answer correct?" }, level: { type: "score", criteria: ["Bad.", "Good."] } },
+        maxOutputTokens: 64,
+      });
+      // critic serve returns no logprobs: the verdict the judge wrote, no distribution.
+      expect(result.answers.correct!.type).toBe("boolean");
+      const level = result.answers.level!;
+      if (level.type !== "score") throw new Error(`expected a score, got ${level.type}`);
+      expect([0, 1]).toContain(level.score);
+      expect(level.probabilities).toBeUndefined();
+      const meta = result.providerMetadata!.critic as { backend: string; questions: Record<string, { raw: string }> };
+      expect(meta.backend).toBe("openai");
+      expect(meta.questions.correct!.raw).toMatch(/\[RESULT\] [01]$/);
+    } finally {
+      await model.dispose();
+      await server.close();
     }
   });
 });

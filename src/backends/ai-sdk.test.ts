@@ -4,11 +4,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createGoogleGenerativeAI } from "@ai-sdk/google";
+import { createOpenAI } from "@ai-sdk/openai";
 import { experimental_decide } from "ai";
 import { judgeRecords, openBackend, parseModelSpec, requestRetriesOf, type Judgment } from "../index.js";
 import { criticDecisionModel } from "../ai-sdk/index.js";
 import { createAiSdkBackend } from "./ai-sdk.js";
 import { startProviderServer, type ProviderServer } from "../../test/support/provider-server.js";
+import { startFaultServer } from "../../test/support/fault-server.js";
 
 const KEY = "sk-ant-test-secret-key-0123456789";
 const RECORDS = [
@@ -138,5 +140,30 @@ describe("AI SDK language models as judges (local Anthropic and Gemini wire-form
     expect(answer.score).toBe(Number(/\[RESULT\] (\d)$/.exec(server.requests[0]!.answer!)![1]) - 1);
     expect(result.usage.inputTokens).toBeGreaterThan(0);
     await model.dispose();
+  });
+
+  it("reads verdict probabilities from OpenAI logprobs asked for through providerOptions, for judgments and decisions", async () => {
+    const openaiServer = await startFaultServer({
+      reply: () => "Feedback: helpful. [RESULT] 4",
+      logprobs: (_body, text) => [
+        { token: text.slice(0, -2), logprob: 0, top_logprobs: [] },
+        { token: " 4", logprob: Math.log(0.6), top_logprobs: [[" 4", 0.6], [" 3", 0.3], [" 5", 0.1]].map(([t, p]) => ({ token: t as string, logprob: Math.log(p as number) })) },
+      ],
+    });
+    try {
+      const model = createOpenAI({ baseURL: openaiServer.baseURL, apiKey: KEY }).chat("gpt-4o-mini");
+      const [j] = await all(judgeRecords(RECORDS.slice(0, 1), { model, logprobs: true }));
+      expect(openaiServer.requests[0]!.body).toMatchObject({ logprobs: true, top_logprobs: 20 });
+      expect(j!.score_distribution).toEqual({ "1": 0, "2": 0, "3": 0.3, "4": 0.6, "5": 0.1 });
+      // Without logprobs asked for, no distribution (and none invented).
+      const [plain] = await all(judgeRecords(RECORDS.slice(0, 1), { model }));
+      expect(plain!.score_distribution).toBeUndefined();
+      // The decision model answers with the exact distribution, which experimental_decide checks.
+      const decider = criticDecisionModel(model, { store: false, logprobs: true });
+      const result = await experimental_decide({ model: decider, state: { instruction: "q", response: "r" }, questions: { q: { type: "score", instructions: "Helpful?", criteria: ["1", "2", "3", "4", "5"] } } });
+      expect(result.answers.q).toEqual({ type: "score", score: 2 * 0.3 + 3 * 0.6 + 4 * 0.1, probabilities: { "0": 0, "1": 0, "2": 0.3, "3": 0.6, "4": 0.1 } });
+    } finally {
+      await openaiServer.close();
+    }
   });
 });

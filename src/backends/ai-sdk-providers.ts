@@ -5,6 +5,7 @@
  * package itself (critic never reads, prints or stores them).
  */
 import type { AiSdkLanguageModel } from "./ai-sdk.js";
+import type { AiSdkBatchApi } from "./ai-sdk-batch.js";
 
 interface ProviderPackage {
   package: string;
@@ -31,6 +32,11 @@ export const AI_SDK_PROVIDERS: Readonly<Record<string, ProviderPackage>> = {
 
 /** Opens `<provider>:<id>` as an AI SDK language model from its provider package. */
 export async function openAiSdkModel(provider: string, modelId: string, options: { baseURL?: string } = {}): Promise<AiSdkLanguageModel> {
+  return (await openAiSdkProvider(provider, modelId, options)).model;
+}
+
+/** The model and, where the provider has one, its batch API (`experimental_batch()`). */
+export async function openAiSdkProvider(provider: string, modelId: string, options: { baseURL?: string } = {}): Promise<{ model: AiSdkLanguageModel; batchApi?: () => AiSdkBatchApi }> {
   const entry = AI_SDK_PROVIDERS[provider];
   if (!entry) throw new Error(`unknown AI SDK provider "${provider}" (known: ${Object.keys(AI_SDK_PROVIDERS).join(", ")})`);
   let module: Record<string, unknown>;
@@ -45,6 +51,7 @@ export async function openAiSdkModel(provider: string, modelId: string, options:
   }
   const create = module[entry.factory];
   if (typeof create !== "function") throw new Error(`${entry.package} has no ${entry.factory}(): install a version for AI SDK 5 or later (npm i ${entry.package}@latest)`);
-  const instance = (create as (settings: Record<string, unknown>) => (id: string) => AiSdkLanguageModel)(options.baseURL ? { baseURL: options.baseURL } : {});
-  return instance(modelId);
+  const instance = (create as (settings: Record<string, unknown>) => ((id: string) => AiSdkLanguageModel) & { experimental_batch?: () => AiSdkBatchApi })(options.baseURL ? { baseURL: options.baseURL } : {});
+  const model = instance(modelId);
+  return { model, ...(typeof instance.experimental_batch === "function" ? { batchApi: () => instance.experimental_batch!() } : {}) };
 }

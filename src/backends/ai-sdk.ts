@@ -8,6 +8,7 @@ import { distributionFromLogprobs, MAX_TOP_LOGPROBS, type TokenLogprob } from ".
 import { describeNetworkError, HttpBackendError, isRetryableStatus, parseRetryAfterMs, withRetry, type RetryInfo } from "./retry.js";
 import { startDeadline } from "./deadline.js";
 import type { Backend, GenerateRequest, GenerateResult } from "./types.js";
+import type { AiSdkBatchApi } from "./ai-sdk-batch.js";
 
 /**
  * What critic needs of an AI SDK `LanguageModel` (specification v2, v3 or v4, the `@ai-sdk/provider`
@@ -63,11 +64,13 @@ export interface AiSdkBackendOptions {
    * and read verdict probabilities from them. Providers without logprobs give judgments without a distribution.
    */
   logprobs?: boolean;
+  /** The provider's batch API, for `--batch` (from `--model <provider>:<id>`, where the provider has one). */
+  batchApi?: () => AiSdkBatchApi;
   /** Passed to every call (`{ anthropic: { … } }`), merged with what `logprobs` adds. */
   providerOptions?: Record<string, Record<string, AiSdkJson | undefined>>;
 }
 
-export type AiSdkBackend = Backend & { readonly retries: number; readonly languageModel: AiSdkLanguageModel };
+export type AiSdkBackend = Backend & { readonly retries: number; readonly languageModel: AiSdkLanguageModel; readonly batchApi?: () => AiSdkBatchApi };
 
 export function createAiSdkBackend(options: AiSdkBackendOptions): AiSdkBackend {
   const { model } = options;
@@ -123,6 +126,7 @@ export function createAiSdkBackend(options: AiSdkBackendOptions): AiSdkBackend {
     concurrency,
     distributions: options.logprobs === true,
     languageModel: model,
+    ...(options.batchApi ? { batchApi: options.batchApi } : {}),
     get retries() {
       return retries;
     },

@@ -3,7 +3,7 @@ import { createOllamaBackend } from "./ollama.js";
 import { createOpenAIBackend } from "./openai.js";
 import { parseModelSpec } from "./spec.js";
 import { createAiSdkBackend, isAiSdkLanguageModel, type AiSdkLanguageModel, type AiSdkBackendOptions } from "./ai-sdk.js";
-import { AI_SDK_PROVIDERS, openAiSdkModel } from "./ai-sdk-providers.js";
+import { AI_SDK_PROVIDERS, openAiSdkModel, openAiSdkProvider } from "./ai-sdk-providers.js";
 import type { Backend } from "./types.js";
 import { ByteProgress } from "../util/progress.js";
 
@@ -81,15 +81,18 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
         rpm: options.rpm,
         tpm: options.tpm,
       });
-    case "ai-sdk":
+    case "ai-sdk": {
+      const opened = await openAiSdkProvider(parsed.provider, parsed.model, { ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}) });
       return createAiSdkBackend({
-        model: await openAiSdkModel(parsed.provider, parsed.model, { ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}) }),
+        model: opened.model,
+        ...(opened.batchApi ? { batchApi: opened.batchApi } : {}),
         concurrency: options.concurrency,
         timeoutMs: options.timeoutMs,
         maxRetries: options.requestRetries,
         onRetry: options.onRetry,
         logprobs: options.logprobs,
       });
+    }
     case "ollama":
       return createOllamaBackend({
         model: parsed.model,

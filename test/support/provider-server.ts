@@ -3,6 +3,8 @@
  * provider packages to call: Anthropic Messages (POST /v1/messages) and Gemini generateContent
  * (POST /v1beta/models/<model>:generateContent), with each one's error bodies. Hosted APIs cannot be
  * called here; the packages' own request and response code runs unchanged against this one.
+ * Also Anthropic Message Batches (POST /v1/messages/batches, GET …/batches/<id>, GET its results_url
+ * as JSON lines), answered from the same `reply`; `hold` keeps every batch in progress.
  * Answers come from `reply(prompt)`; every request and its answer are recorded.
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
@@ -28,6 +30,10 @@ export interface ProviderServer {
   requests: ProviderRequest[];
   /** Answer the next requests with these error statuses first (429, 529 …), with retry-after seconds. */
   failNext(faults: Array<{ status: number; retryAfter?: number; message?: string }>): void;
+  /** Message Batches created, status polls, and live Messages calls. */
+  counts: { batchCreates: number; batchRetrieves: number; live: number };
+  /** While true, batches stay "in_progress". */
+  hold: boolean;
   close(): Promise<void>;
 }
 
@@ -46,12 +52,57 @@ function textOf(content: unknown): string {
 
 export async function startProviderServer(reply: (prompt: string) => string = judgeReply): Promise<ProviderServer> {
   const requests: ProviderRequest[] = [];
+  let url = "";
   const faults: Array<{ status: number; retryAfter?: number; message?: string }> = [];
+  const state = { counts: { batchCreates: 0, batchRetrieves: 0, live: 0 }, hold: false };
+  const batches = new Map<string, { requests: Array<{ custom_id: string; params: Record<string, unknown> }>; created: string }>();
+  const batchBody = (id: string) => {
+    const batch = batches.get(id)!;
+    const ended = !state.hold;
+    const n = batch.requests.length;
+    return {
+      id, type: "message_batch", processing_status: ended ? "ended" : "in_progress",
+      request_counts: { processing: ended ? 0 : n, succeeded: ended ? n : 0, errored: 0, canceled: 0, expired: 0 },
+      created_at: batch.created, expires_at: batch.created, ended_at: ended ? new Date().toISOString() : null,
+      results_url: ended ? `${url}/v1/messages/batches/${id}/results` : null,
+    };
+  };
+  const handleBatch = (method: string, path: string, raw: string, res: import("node:http").ServerResponse) => {
+    const json = (status: number, value: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+    if (method === "POST" && path === "/v1/messages/batches") {
+      const body = JSON.parse(raw) as { requests: Array<{ custom_id: string; params: Record<string, unknown> }> };
+      const id = `msgbatch_${batches.size + 1}`;
+      batches.set(id, { requests: body.requests, created: new Date().toISOString() });
+      state.counts.batchCreates++;
+      return json(200, batchBody(id));
+    }
+    const results = /^\/v1\/messages\/batches\/([^/]+)\/results$/.exec(path);
+    if (method === "GET" && results && batches.has(results[1]!)) {
+      const lines = batches.get(results[1]!)!.requests.map(({ custom_id, params }) => {
+        const prompt = [textOf(params.system), ...((params.messages as Array<{ content: unknown }>) ?? []).map((m) => textOf(m.content))].join("\n\n");
+        const answer = reply(prompt);
+        requests.push({ wire: "anthropic", path, headers: {}, body: params, prompt, answer });
+        return JSON.stringify({ custom_id, result: { type: "succeeded", message: { id: `msg_${custom_id.slice(0, 8)}`, type: "message", role: "assistant", model: params.model, content: [{ type: "text", text: answer }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: Math.ceil(prompt.length / 4), output_tokens: Math.ceil(answer.length / 4) } } } });
+      });
+      res.writeHead(200, { "content-type": "application/binary" }).end(lines.join("\n") + "\n");
+      return;
+    }
+    const one = /^\/v1\/messages\/batches\/([^/]+)$/.exec(path);
+    if (method === "GET" && one && batches.has(one[1]!)) {
+      state.counts.batchRetrieves++;
+      return json(200, batchBody(one[1]!));
+    }
+    return json(404, { type: "error", error: { type: "not_found_error", message: `no batch at ${path}` } });
+  };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const path = req.url ?? "";
+      if (path.startsWith("/v1/messages/batches")) {
+        handleBatch(req.method ?? "GET", path, Buffer.concat(chunks).toString("utf8"), res);
+        return;
+      }
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
@@ -74,6 +125,7 @@ export async function startProviderServer(reply: (prompt: string) => string = ju
             ].join("\n\n");
       const recorded: ProviderRequest = { wire, path, headers: req.headers, body, prompt };
       requests.push(recorded);
+      state.counts.live++;
       const fault = faults.shift();
       if (fault) {
         const headers: Record<string, string> = { "content-type": "application/json", ...(fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {}) };
@@ -105,13 +157,20 @@ export async function startProviderServer(reply: (prompt: string) => string = ju
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     anthropicURL: `${url}/v1`,
     geminiURL: `${url}/v1beta`,
     requests,
     failNext: (list) => faults.push(...list),
+    counts: state.counts,
+    get hold() {
+      return state.hold;
+    },
+    set hold(value: boolean) {
+      state.hold = value;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

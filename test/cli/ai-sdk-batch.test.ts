@@ -62,4 +62,17 @@ describe("critic judge --batch with an AI SDK provider", () => {
     expect(server.counts).toMatchObject({ batchCreates: 1, live: 0 });
     expect(rows(out).map((r) => r.id)).toEqual(["q0", "q1", "q2"]);
   });
+
+  it("sends a Gemini batch through @ai-sdk/google (inlined requests and responses)", async () => {
+    server = await startProviderServer();
+    const out = join(dir, "gemini.out.jsonl");
+    const args = ["judge", input("gemini.jsonl", 3), "-o", out, "--model", "google:gemini-2.5-flash", "--base-url", server.geminiURL, "--rubric", "helpfulness", "--store", join(dir, "gemini.sqlite"), "--batch", "--poll-interval", "0.05"];
+    const run = await runCli(args, { env: { GOOGLE_GENERATIVE_AI_API_KEY: "gemini-batch-secret-7" } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.counts).toMatchObject({ batchCreates: 1, live: 0 });
+    const judged = rows(out);
+    expect(judged.map((r) => r.id)).toEqual(["q0", "q1", "q2"]);
+    for (const r of judged) expect(r.judge.raw).toMatch(new RegExp(`\\[RESULT\\] ${r.score}$`));
+    expect(run.stderr).toMatch(/batch batches\/gb1: created with 3 requests/);
+  });
 });

@@ -4,7 +4,9 @@
  * (POST /v1beta/models/<model>:generateContent), with each one's error bodies. Hosted APIs cannot be
  * called here; the packages' own request and response code runs unchanged against this one.
  * Also Anthropic Message Batches (POST /v1/messages/batches, GET …/batches/<id>, GET its results_url
- * as JSON lines), answered from the same `reply`; `hold` keeps every batch in progress.
+ * as JSON lines) and Gemini batches (POST /v1beta/models/<model>:batchGenerateContent with inlined
+ * requests, GET /v1beta/batches/<id> until done, responses inlined), answered from the same `reply`;
+ * `hold` keeps every batch in progress.
  * Answers come from `reply(prompt)`; every request and its answer are recorded.
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
@@ -94,6 +96,50 @@ export async function startProviderServer(reply: (prompt: string) => string = ju
     }
     return json(404, { type: "error", error: { type: "not_found_error", message: `no batch at ${path}` } });
   };
+  const geminiBatches = new Map<string, Array<{ request: Record<string, unknown>; metadata: { key: string } }>>();
+  const geminiOperation = (name: string) => {
+    const items = geminiBatches.get(name)!;
+    const done = !state.hold;
+    return {
+      name,
+      metadata: {
+        "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+        state: done ? "BATCH_STATE_SUCCEEDED" : "BATCH_STATE_RUNNING",
+        batchStats: { requestCount: String(items.length), ...(done ? { successfulRequestCount: String(items.length) } : { pendingRequestCount: String(items.length) }) },
+        ...(done
+          ? {
+              output: {
+                inlinedResponses: {
+                  inlinedResponses: items.map(({ request, metadata }) => {
+                    const prompt = [textOf((request.systemInstruction as { parts?: unknown } | undefined)?.parts), ...((request.contents as Array<{ parts: unknown }>) ?? []).map((c) => textOf(c.parts))].join("\n\n");
+                    const answer = reply(prompt);
+                    requests.push({ wire: "gemini", path: name, headers: {}, body: request, prompt, answer });
+                    return { metadata: { key: metadata.key }, response: { candidates: [{ content: { parts: [{ text: answer }], role: "model" }, finishReason: "STOP", index: 0 }], usageMetadata: { promptTokenCount: Math.ceil(prompt.length / 4), candidatesTokenCount: Math.ceil(answer.length / 4) } } };
+                  }),
+                },
+              },
+            }
+          : {}),
+      },
+      ...(done ? { done: true } : {}),
+    };
+  };
+  const handleGeminiBatch = (method: string, path: string, raw: string, res: import("node:http").ServerResponse) => {
+    const json = (status: number, value: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+    if (method === "POST" && path.endsWith(":batchGenerateContent")) {
+      const body = JSON.parse(raw) as { batch: { inputConfig: { requests: { requests: Array<{ request: Record<string, unknown>; metadata: { key: string } }> } } } };
+      const name = `batches/gb${geminiBatches.size + 1}`;
+      geminiBatches.set(name, body.batch.inputConfig.requests.requests);
+      state.counts.batchCreates++;
+      return json(200, geminiOperation(name));
+    }
+    const name = path.slice("/v1beta/".length);
+    if (method === "GET" && geminiBatches.has(name)) {
+      state.counts.batchRetrieves++;
+      return json(200, geminiOperation(name));
+    }
+    return json(404, { error: { code: 404, message: `no batch at ${path}`, status: "NOT_FOUND" } });
+  };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -101,6 +147,10 @@ export async function startProviderServer(reply: (prompt: string) => string = ju
       const path = req.url ?? "";
       if (path.startsWith("/v1/messages/batches")) {
         handleBatch(req.method ?? "GET", path, Buffer.concat(chunks).toString("utf8"), res);
+        return;
+      }
+      if (/^\/v1beta\/models\/[^/:]+:batchGenerateContent$/.test(path) || path.startsWith("/v1beta/batches/")) {
+        handleGeminiBatch(req.method ?? "GET", path, Buffer.concat(chunks).toString("utf8"), res);
         return;
       }
       let body: Record<string, unknown>;

@@ -2,12 +2,17 @@ import type { EmbeddedBackend, EmbeddedBackendOptions, ResolveModelFileOptions }
 import { createOllamaBackend } from "./ollama.js";
 import { createOpenAIBackend } from "./openai.js";
 import { parseModelSpec } from "./spec.js";
+import { createAiSdkBackend, isAiSdkLanguageModel, type AiSdkLanguageModel, type AiSdkBackendOptions } from "./ai-sdk.js";
+import { AI_SDK_PROVIDERS, openAiSdkModel, openAiSdkProvider } from "./ai-sdk-providers.js";
 import type { Backend } from "./types.js";
 import { ByteProgress } from "../util/progress.js";
 
 export type { Backend, ChatMessage, GenerateRequest, GenerateResult, SamplingParams, TokenUsage } from "./types.js";
 export { BackendError } from "./types.js";
-export { createOllamaBackend, createOpenAIBackend, parseModelSpec };
+export { createOllamaBackend, createOpenAIBackend, parseModelSpec, createAiSdkBackend, isAiSdkLanguageModel, openAiSdkModel, AI_SDK_PROVIDERS };
+export type { AiSdkLanguageModel, AiSdkBackendOptions };
+/** What the library takes wherever a judge goes: a model spec, a Backend, or an AI SDK language model. */
+export type JudgeModel = string | Backend | AiSdkLanguageModel;
 export type { EmbeddedBackend, EmbeddedBackendOptions };
 
 // node-llama-cpp is loaded when an embedded model is first opened: the server backends, and the
@@ -76,6 +81,18 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
         rpm: options.rpm,
         tpm: options.tpm,
       });
+    case "ai-sdk": {
+      const opened = await openAiSdkProvider(parsed.provider, parsed.model, { ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}) });
+      return createAiSdkBackend({
+        model: opened.model,
+        ...(opened.batchApi ? { batchApi: opened.batchApi } : {}),
+        concurrency: options.concurrency,
+        timeoutMs: options.timeoutMs,
+        maxRetries: options.requestRetries,
+        onRetry: options.onRetry,
+        logprobs: options.logprobs,
+      });
+    }
     case "ollama":
       return createOllamaBackend({
         model: parsed.model,
@@ -97,6 +114,14 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
       });
     }
   }
+}
+
+/**
+ * A judge given as a Backend, or as an AI SDK language model (`anthropic("claude-…")`), as a Backend.
+ * Library callers may hand either wherever a model goes (judge, judgeRecords, juries, pipelines).
+ */
+export function asBackend(model: Backend | AiSdkLanguageModel, options: Omit<AiSdkBackendOptions, "model"> = {}): Backend {
+  return isAiSdkLanguageModel(model) && !("generate" in model) ? createAiSdkBackend({ ...options, model }) : (model as Backend);
 }
 
 /** Resolves an `hf:` model to a local file, downloading it once with a progress bar. */

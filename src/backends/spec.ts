@@ -1,9 +1,13 @@
+import { AI_SDK_PROVIDERS } from "./ai-sdk-providers.js";
+
 /** What `--model` names: a local GGUF file, a GGUF on Hugging Face, or a model on a server. */
 export type ModelSpec =
   | { kind: "embedded"; path: string }
   | { kind: "embedded"; hf: HuggingFaceModel; uri: string }
   | { kind: "openai"; model: string }
-  | { kind: "ollama"; model: string };
+  | { kind: "ollama"; model: string }
+  /** A model of an AI SDK provider package (`anthropic:<id>`, `google:<id>` …). */
+  | { kind: "ai-sdk"; provider: string; model: string };
 
 export interface HuggingFaceModel {
   user: string;
@@ -19,6 +23,7 @@ export const MODEL_SPEC_FORMS = [
   "hf:<user>/<repo>[:<quant>] or hf:<user>/<repo>/<file.gguf> (a GGUF on Hugging Face)",
   "openai:<model> (an OpenAI-compatible server; see --base-url)",
   "ollama:<model> (an Ollama server)",
+  `<provider>:<model> through the AI SDK provider package (${Object.keys(AI_SDK_PROVIDERS).join(", ")})`,
 ];
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -38,6 +43,14 @@ export function parseModelSpec(spec: string): ModelSpec {
       if (model === "") return fail(`no model name after "${kind}:"`);
       return { kind, model };
     }
+  }
+
+  const prefix = /^([a-z]+):/.exec(text)?.[1];
+  if (prefix !== undefined && Object.hasOwn(AI_SDK_PROVIDERS, prefix)) {
+    // Model ids may hold ':' themselves (Bedrock's "…-v2:0").
+    const model = text.slice(prefix.length + 1).trim();
+    if (model === "") return fail(`no model name after "${prefix}:"`);
+    return { kind: "ai-sdk", provider: prefix, model };
   }
 
   if (text.startsWith("hf:")) {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { parseFieldMap } from "../records/read.js";
 import { exportDataset, type ExportSummary } from "../export/export.js";
+import { exportLangfuseScores } from "../export/langfuse.js";
 import { FORMAT_NAMES, INPUT_KINDS, SKIP_REASONS, type FormatName, type InputKind, type SkipReason } from "../export/types.js";
 import { plural } from "../util/plural.js";
 import { collect, finiteNumber, wholeNumber } from "./options.js";
@@ -11,7 +12,7 @@ export function registerExport(program: Command): void {
     .description("turn judgments, preference pairs or revisions into training sets (TRL SFT/DPO/KTO/reward, OpenAI, Alpaca, classify/regress heads) with a train/test split")
     .argument("<inputs...>", "judgments (critic judge), pairs (critic generate pairs) or revisions (critic generate revise): .jsonl, .json, .csv, .parquet")
     .requiredOption("-o, --out <dir>", "output folder: train.jsonl, test.jsonl, export.json, README.md (in <dir>/<format>/ when several formats)")
-    .option("-f, --format <names>", `one or more of ${FORMAT_NAMES.join(", ")} (repeatable or comma-separated)`, collectFormats)
+    .option("-f, --format <names>", `one or more of ${FORMAT_NAMES.join(", ")}, ${LANGFUSE} (repeatable or comma-separated)`, collectFormats)
     .option("--from <kind>", "judgments | pairs | revisions (default: told per record from its fields)", kindOption)
     .option("--test-size <x>", "test share of the distinct prompts, in [0, 1), or a whole number of prompts", testSizeOption, 0.1)
     .option("--seed <n>", "split seed", wholeNumber, 0)
@@ -26,13 +27,29 @@ export function registerExport(program: Command): void {
     .option("--map <new=old>", "rename a field, e.g. --map prompt=instruction (repeatable)", collect, [])
     .option("--rejects <file>", "write bad records here (JSONL, with file, line and reason)")
     .option("--augment-drop <p>", "classify/regress: PHUDGE's prompt form, train rows dropping the rubric and the reference answer each with probability p (e.g. 0.5)", probability)
+    .option("--trace-field <field>", `${LANGFUSE}: the record field with the Langfuse trace id`, "trace_id")
+    .option("--observation-field <field>", `${LANGFUSE}: the record field with the observation id the judgment evaluates`, "observation_id")
+    .option("--score-name <name>", `${LANGFUSE}: the score's name (default critic.<template>)`)
     .option("--labels <file>", "human labels from critic view: export only labelled judgments, with the human verdict; corrections (with a note) as SFT targets and as preference pairs against the judge's critique")
     .action(async (inputs: string[], opts: ExportCliOptions) => {
-      if (!opts.format || opts.format.length === 0) throw new Error(`no format: pass --format with one or more of ${FORMAT_NAMES.join(", ")}`);
+      if (!opts.format || opts.format.length === 0) throw new Error(`no format: pass --format with one or more of ${FORMAT_NAMES.join(", ")}, ${LANGFUSE}`);
+      if (opts.format.includes(LANGFUSE)) {
+        const scores = await exportLangfuseScores(inputs, opts.out, {
+          traceField: opts.traceField, observationField: opts.observationField,
+          ...(opts.scoreName !== undefined ? { name: opts.scoreName } : {}),
+          ...(opts.map.length > 0 ? { map: parseFieldMap(opts.map) } : {}),
+        });
+        for (const s of scores.skipped.slice(0, 10)) process.stderr.write(`skipped ${s.file}:${s.line}: ${s.reason}\n`);
+        if (scores.skipped.length > 10) process.stderr.write(`… and ${scores.skipped.length - 10} more skipped\n`);
+        process.stderr.write(`${LANGFUSE}: ${scores.written} scores -> ${scores.file}${scores.skipped.length > 0 ? ` (${scores.skipped.length} judgments skipped)` : ""}\n`);
+        if (scores.written === 0 && scores.skipped.length > 0) process.exitCode = 1;
+      }
+      const formats = opts.format.filter((f): f is FormatName => f !== LANGFUSE);
+      if (formats.length === 0) return;
       const summary = await exportDataset({
         input: inputs,
         outDir: opts.out,
-        formats: opts.format,
+        formats,
         from: opts.from,
         testSize: opts.testSize,
         seed: opts.seed,
@@ -55,9 +72,14 @@ export function registerExport(program: Command): void {
     });
 }
 
+const LANGFUSE = "langfuse-scores";
+
 interface ExportCliOptions {
   out: string;
-  format?: FormatName[];
+  format?: Array<FormatName | typeof LANGFUSE>;
+  traceField: string;
+  observationField: string;
+  scoreName?: string;
   from?: InputKind;
   testSize: number;
   seed: number;
@@ -81,12 +103,12 @@ function probability(value: string): number {
   return n;
 }
 
-function collectFormats(value: string, previous: FormatName[] = []): FormatName[] {
+function collectFormats(value: string, previous: Array<FormatName | typeof LANGFUSE> = []): Array<FormatName | typeof LANGFUSE> {
   const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
   for (const name of names) {
-    if (!(FORMAT_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown format "${name}"; formats: ${FORMAT_NAMES.join(", ")}`);
+    if (name !== LANGFUSE && !(FORMAT_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown format "${name}"; formats: ${FORMAT_NAMES.join(", ")}, ${LANGFUSE}`);
   }
-  return [...previous, ...(names as FormatName[])];
+  return [...previous, ...(names as Array<FormatName | typeof LANGFUSE>)];
 }
 
 function kindOption(value: string): InputKind {

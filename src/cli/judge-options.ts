@@ -7,11 +7,11 @@ import { collect, finiteNumber, positiveInt, temperatureOption, topPOption, whol
 
 /** The model and grading flags shared by every command that runs a judge (judge, bench run); `repeatModel` says what several --model do. */
 export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel?: string } = {}): Command {
-  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> | ./judge-package/ | vllm-classify:<name> | vllm-pooling:<name> | tei:<url> (default: $CRITIC_MODEL)";
+  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> | ./judge-package/ | vllm-classify:<name> | vllm-pooling:<name> | tei:<url> | anthropic:|google:|mistral:|bedrock:|azure:|vertex:|groq:|xai:<id> through the AI SDK provider package, key from its usual variable (default: $CRITIC_MODEL)";
   (repeatModel
     ? command.option("-m, --model <spec>", `${modelHelp}; ${repeatModel}`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
-    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>); key from $OPENAI_API_KEY; a jury may give one per --model", collect, [])
+    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>; key from $OPENAI_API_KEY), or an AI SDK provider's API URL; a jury may give one per --model", collect, [])
     .option("--endpoints <file>", "servers of one openai:<model>, one base URL a line (# comments): added to --base-url")
     .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
     .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | mt-bench | mt-bench-pairwise | arena-hard | a template .yaml file")
@@ -38,7 +38,7 @@ export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel
     .option("--request-retries <n>", "servers: tries again after a 429, 5xx or timeout, with backoff (default 6)", wholeNumber)
     .option("--server-grammar", "openai: send the output grammar as `grammar` (llama.cpp server, critic serve), so every output parses")
     .option("--no-distribution", "no score/winner probabilities (on by default where the backend reads them: embedded, or openai with --logprobs)")
-    .option("--logprobs", "openai: ask for logprobs (top 20) and give every judgment a score/winner distribution (vLLM, llama.cpp server, OpenAI)")
+    .option("--logprobs", "openai (and OpenAI through the AI SDK): ask for logprobs (top 20) and give every judgment a score/winner distribution (vLLM, llama.cpp server, OpenAI)")
     .option("--head <outputs>", "vllm-classify:, vllm-pooling:, tei: what the head's outputs mean: classify:1,2,3,4,5 (default) | regress:<min>,<max> | a judge package folder")
     .option("--store <file>", "run store (cache and resume)", ".critic/store.sqlite")
     .option("--no-progress", "no progress line");

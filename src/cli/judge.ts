@@ -24,7 +24,7 @@ export function registerJudge(program: Command): void {
     .option("--max-cost <dollars>", "spend at most this much (needs --price): a call is sent only if its prompt and max tokens fit under the cap; run again to go on", Number)
     .option("--batch-file <file>", "write the calls as OpenAI Batch API request lines (custom_id = cache key) and judge nothing; run them anywhere (OpenAI Batch, vLLM run-batch)")
     .option("--batch-results <file>", "read an OpenAI Batch API results file into the run store first; the run answers those calls from it")
-    .option("--batch", "send the calls through the server's Batch API (OpenAI files + batches: half the price, no rate limits), follow the batches, then judge; a killed run re-attaches")
+    .option("--batch", "send the calls through the provider's Batch API (OpenAI files + batches, or anthropic:/google: through the AI SDK: half the price, no rate limits), follow the batches, then judge; a killed run re-attaches")
     .option("--poll-interval <seconds>", "--batch: how often to ask how far a batch got", positiveNumber, 30)
     .option("--batch-retry <how>", "--batch: calls the batches gave no answer to: batch (send them again next run; default) | live", batchRetryOption)
     .option("--batch-discount <share>", "--batch: share of --price a batched token costs", positiveNumber, 0.5)

@@ -2,11 +2,13 @@ import { createHash } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { DeferredCallError, type Backend, type SamplingParams } from "../backends/types.js";
-import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
+import { asBackend, openBackend, requestRetriesOf, type BackendOptions, type JudgeModel } from "../backends/index.js";
 import { createEndpointPool, type Endpoint, type EndpointStats } from "../backends/endpoints.js";
 import { round6 } from "../util/round.js";
 import { createBatchRecorder, emptyResultsSummary, identityOf, loadBatchResults, type BatchResultsSummary } from "./batch-file.js";
 import { BatchWaitInterrupted, runBatches } from "./batch-api.js";
+import { runAiSdkBatches, type AiSdkBatchApi } from "../backends/ai-sdk-batch.js";
+import { parseModelSpec } from "../backends/spec.js";
 import { readRecords } from "../records/read.js";
 import { runLocked } from "../records/output-lock.js";
 import { createRecordWriter, createRejectsWriter, outputFormatOf, type OutputKind } from "../records/write.js";
@@ -22,6 +24,7 @@ import type { MetricValue } from "../metaeval/types.js";
 import { resolveGrader, type GraderOptions } from "./grader.js";
 import { costOf as priceOf, CostBudget, type Price } from "./budget.js";
 import { redactError, redactSecrets } from "../util/redact.js";
+import { emitEvaluationEvent } from "../ai-sdk/otel.js";
 export type { Price } from "./budget.js";
 import type { Grader, Judgment, JuryMethod } from "./types.js";
 import { headSpecOf, openHeadRun, type HeadRun } from "../heads/run.js";
@@ -39,7 +42,7 @@ export interface JudgeOptions extends GraderOptions, BackendOptions {
    * Model spec (`./x.gguf`, `hf:user/repo[:quant]`, `openai:name`, `ollama:name`) or a ready Backend;
    * several make a jury.
    */
-  model: string | Backend | Array<string | Backend>;
+  model: JudgeModel | JudgeModel[];
   /** A jury's server URLs, one per model in order (default: `baseURL` for all). */
   baseURLs?: string[];
   /** How a jury decides: mean | median (scores) | majority. Default mean for scores, majority for verdicts. */
@@ -148,7 +151,7 @@ async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & Ba
   try {
     for (const [i, spec] of specs.entries()) {
       if (typeof spec !== "string") {
-        backends.push(spec);
+        backends.push(asBackend(spec, options.logprobs ? { logprobs: true } : {}));
         continue;
       }
       const baseURL = options.baseURLs?.length === specs.length ? options.baseURLs[i] : options.baseURLs?.[0] ?? options.baseURL;
@@ -196,7 +199,8 @@ export async function judge(options: JudgeOptions): Promise<JudgeSummary> {
 async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSettings }): Promise<JudgeSummary> {
   const specs = Array.isArray(options.model) ? options.model : [options.model];
   const spec = specs[0];
-  if (specs.length !== 1 || typeof spec !== "string" || !spec.startsWith("openai:")) throw new Error("--batch sends one openai:<model>'s calls through its server's Batch API; give one --model openai:<name>");
+  const aiSdkSpec = typeof spec === "string" ? parseModelSpec(spec) : undefined;
+  if (specs.length !== 1 || typeof spec !== "string" || !(spec.startsWith("openai:") || aiSdkSpec?.kind === "ai-sdk")) throw new Error("--batch sends one model's calls through its provider's Batch API; give one --model openai:<name> (or an AI SDK provider with batches: anthropic:<id>, google:<id>)");
   if ((options.baseURLs?.length ?? 0) > 1) throw new Error("--batch uses one server: give one --base-url");
   if (options.maxCost !== undefined) throw new Error("--max-cost cannot stop a batch half way; use it with live calls");
   if (options.batchFile) throw new Error("--batch and --batch-file: choose one");
@@ -205,6 +209,7 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
   const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const live = await openBackend(spec, { ...options, ...(options.baseURLs?.[0] ? { baseURL: options.baseURLs[0] } : {}) });
+  const aiSdkBatch = aiSdkSpec?.kind === "ai-sdk" ? aiSdkBatchOf(live, aiSdkSpec.provider) : undefined;
   const baseURL = (options.baseURLs?.[0] ?? options.baseURL ?? process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
   // The request lines hold every prompt: they are kept beside the run store (where the answers go
   // too), in a folder of this output's own that the next run of it clears, never in the system temp folder.
@@ -240,13 +245,21 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
       log(`batch round ${round}: ${written} calls to send (${recorded.cachedCalls} already in the run store)`);
       let sent: Awaited<ReturnType<typeof runBatches>>;
       try {
-        sent = await runBatches(requests, store, {
+        sent = await (aiSdkBatch && aiSdkSpec?.kind === "ai-sdk"
+          ? runAiSdkBatches(requests, store, {
+            batchApi: aiSdkBatch, modelId: aiSdkSpec.model, server: `${aiSdkSpec.provider}:${options.baseURLs?.[0] ?? options.baseURL ?? "default"}`, model: live.model, output: options.output,
+            ...(settings.pollIntervalMs !== undefined ? { pollIntervalMs: settings.pollIntervalMs } : {}),
+            ...(settings.maxRequests !== undefined ? { maxRequests: settings.maxRequests } : {}),
+            ...(settings.maxBytes !== undefined ? { maxBytes: settings.maxBytes } : {}),
+            log, ...(options.signal ? { signal: options.signal } : {}),
+          })
+          : runBatches(requests, store, {
           baseURL, model: live.model, output: options.output,
           ...(settings.pollIntervalMs !== undefined ? { pollIntervalMs: settings.pollIntervalMs } : {}),
           ...(settings.maxRequests !== undefined ? { maxRequests: settings.maxRequests } : {}),
           ...(settings.maxBytes !== undefined ? { maxBytes: settings.maxBytes } : {}),
           log, ...(options.signal ? { signal: options.signal } : {}),
-        });
+        }));
       } catch (error) {
         if (!(error instanceof BatchWaitInterrupted)) throw error;
         // Ctrl-C while the batches run: they go on at the server; the next run re-attaches.
@@ -285,6 +298,13 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
 }
 
 /** The live backend's identity (so the cache keys match) without its calls: a call not in the store is left unanswered. */
+/** An AI SDK backend's batch API, or why --batch cannot use this provider. */
+function aiSdkBatchOf(live: Backend, provider: string): AiSdkBatchApi {
+  const batchApi = (live as { batchApi?: () => AiSdkBatchApi }).batchApi?.();
+  if (!batchApi) throw new Error(`--batch: the AI SDK provider "${provider}" has no batch API (experimental_batch); run without --batch`);
+  return batchApi;
+}
+
 function answeredByBatchesOnly(live: Backend): Backend {
   return {
     ...identityOf(live),
@@ -371,6 +391,7 @@ async function judgeFile(options: JudgeOptions & { history?: false }): Promise<J
       const price = options.judgmentPrice ?? options.price;
       if (price) row.judge = { ...row.judge, cost_usd: round6((row.judge.tokens.prompt * price.inputPerMillion + row.judge.tokens.completion * price.outputPerMillion) / 1e6) };
       await writer.write(row);
+      await emitEvaluationEvent(row);
       agreement?.add(judgment);
       // Writing a batch file, a call without an answer is written, not failed.
       progress?.tick(1, recorder ? `(${recorder.written} request lines written)` : stats.failed > 0 ? `(${stats.failed} failed)` : "");
@@ -450,6 +471,7 @@ export async function* judgeRecords(
     for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store, ...(jurors ? { jurors } : {}), ...(headRun ? { head: headRun.head } : {}) })) {
       const { index, ...row } = judgment;
       while (rejected.length > 0 && rejected[0]!.index < index) yield rejected.shift()!.judgment;
+      await emitEvaluationEvent(row as Judgment);
       yield row as Judgment;
     }
     while (rejected.length > 0) yield rejected.shift()!.judgment;

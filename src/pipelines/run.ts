@@ -6,7 +6,7 @@
  * that never finished.
  */
 import { rename, rm } from "node:fs/promises";
-import { openBackend, requestRetriesOf, type BackendOptions } from "../backends/index.js";
+import { asBackend, openBackend, requestRetriesOf, type BackendOptions, type JudgeModel } from "../backends/index.js";
 import type { Backend, SamplingParams } from "../backends/types.js";
 import { emptyStats, errorMessage, type JudgeStats } from "../judge/engine.js";
 import { resolveGrader } from "../judge/grader.js";
@@ -34,9 +34,9 @@ export interface PipelineOptions extends BackendOptions {
   /** Items that gave no output row (pairs: no pair). Default `<output>.failed.jsonl` (created only when there are any). */
   failures?: string;
   /** The generator: a model spec (`./x.gguf`, `hf:…`, `openai:<name>`, `ollama:<name>`) or a ready Backend. */
-  model?: string | Backend;
+  model?: JudgeModel;
   /** The judge (scoring, classification). Default: the generator. */
-  judge?: string | Backend;
+  judge?: JudgeModel;
   /** OpenAI-compatible URL for the judge when it differs from `baseURL`. */
   judgeBaseURL?: string;
   /** Run store path or an open store. Default `.critic/store.sqlite`. */
@@ -158,16 +158,16 @@ interface OpenContext {
 /** Opens backends, store, grader and callers for a stage. */
 async function openContext<I>(stage: Stage<I>, options: PipelineRecordsOptions, store: RunStore | undefined): Promise<OpenContext> {
   // One backend per distinct spec (and URL) or Backend object: a generator that is also the judge loads once.
-  const opened = new Map<string | Backend, Promise<LimitedBackend>>();
+  const opened = new Map<JudgeModel, Promise<LimitedBackend>>();
   const owned: Backend[] = [];
   const limited: LimitedBackend[] = [];
   const retriesBefore = new Map<Backend, number>();
-  const open = (spec: string | Backend, baseURL: string | undefined): Promise<LimitedBackend> => {
+  const open = (spec: JudgeModel, baseURL: string | undefined): Promise<LimitedBackend> => {
     const key = typeof spec === "string" ? `${spec}\u0000${baseURL ?? ""}` : spec;
     let backend = opened.get(key);
     if (!backend) {
       backend = (async () => {
-        const inner = typeof spec === "string" ? await openBackend(spec, { ...options, baseURL }) : spec;
+        const inner = typeof spec === "string" ? await openBackend(spec, { ...options, baseURL }) : asBackend(spec);
         if (typeof spec === "string") owned.push(inner);
         retriesBefore.set(inner, requestRetriesOf(inner));
         const wrapped = new LimitedBackend(inner, options.concurrency);
@@ -227,8 +227,8 @@ async function openContext<I>(stage: Stage<I>, options: PipelineRecordsOptions, 
       for (const backend of owned) await backend.dispose();
     },
     describe: () => ({
-      model: typeof modelSpec === "string" ? modelSpec : modelSpec?.model,
-      judge: typeof judgeSpec === "string" ? judgeSpec : judgeSpec?.model,
+      model: typeof modelSpec === "string" || modelSpec === undefined ? modelSpec : asBackend(modelSpec).model,
+      judge: typeof judgeSpec === "string" || judgeSpec === undefined ? judgeSpec : asBackend(judgeSpec).model,
       ...(grader ? { template: grader.template } : {}),
       params,
       judgeParams,

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { experimental_decide, Experimental_DecisionRefusalError } from "ai";
 import { createEmbeddedBackend, getTemplate, loadRubric, renderPrompt, startServer, type Backend } from "../index.js";
-import { ensureTinyModel, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
+import { ensureTinyModel, TINY_MODEL_OPTIONS, TINY_MODEL_THREADS } from "../gguf/tiny-model.js";
+import { createTinyPackage } from "../heads/tiny-package.js";
 import { criticDecisionModel } from "./index.js";
 import { compileQuestion } from "./questions.js";
 
@@ -151,6 +152,27 @@ describe("criticDecisionModel over the embedded backend", () => {
     } finally {
       await model.dispose();
       await server.close();
+    }
+  });
+
+  it("a classifier judge package answers a 5-level score question in one forward pass, its softmax as the distribution", async () => {
+    const pkg = join(dir, "classifier-package");
+    await createTinyPackage(pkg, { backbone: await ensureTinyModel(), model: TINY_MODEL_OPTIONS, kind: "classify" });
+    const model = criticDecisionModel(pkg, { store: false, threads: TINY_MODEL_THREADS });
+    try {
+      const result = await experimental_decide({ model, state: [{ type: "json", value: RECORD }], questions: { helpful: { type: "score", instructions: "Is the answer helpful?", criteria: LEVELS } } });
+      const helpful = result.answers.helpful!;
+      if (helpful.type !== "score") throw new Error(`expected a score, got ${helpful.type}`);
+      const probabilities = Object.values(helpful.probabilities ?? {});
+      expect(probabilities).toHaveLength(5);
+      expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      const meta = result.providerMetadata!.critic as { backend: string; questions: Record<string, { raw: string | null; feedback: string | null }> };
+      expect(meta.backend).toBe("embedded-head");
+      expect(meta.questions.helpful!.feedback).toBeNull();
+      // What it was not trained to answer is refused with the reason, not guessed.
+      await expect(experimental_decide({ model, state: [{ type: "json", value: RECORD }], questions: { safe: { type: "boolean", instructions: "Is it safe?" } } })).rejects.toThrow(/classifier\/regression judge scores 5-level score questions/);
+    } finally {
+      await model.dispose();
     }
   });
 });

@@ -12,8 +12,8 @@ import type {
   JSONObject,
 } from "@ai-sdk/provider";
 import {
-  asBackend, DEFAULT_STORE, judgeStream, openBackend, resolveParams, RunStore,
-  type AiSdkLanguageModel, type Backend, type BackendOptions, type Judgment, type Rubric, type SamplingParams,
+  asBackend, DEFAULT_STORE, headIdentity, isHeadSpec, judgeStream, openBackend, openHead, resolveParams, RunStore, withTrainedPromptForm,
+  type AiSdkLanguageModel, type Backend, type BackendOptions, type HeadModel, type Judgment, type Rubric, type SamplingParams,
 } from "../index.js";
 import { compileQuestion, type CompiledQuestion } from "./questions.js";
 
@@ -49,8 +49,13 @@ export function criticDecisionModel(model: string | Backend | AiSdkLanguageModel
   let store: RunStore | undefined;
   const ownsBackend = typeof model === "string";
   const ownsStore = typeof options.store !== "object";
+  // A judge package (or a vLLM / TEI head): one forward pass scores a question, no generated text.
+  const headSpec = typeof model === "string" && isHeadSpec(model) ? model : undefined;
+  let head: HeadModel | undefined;
   const backend = (): Promise<Backend> => {
-    opened ??= typeof model === "string" ? openBackend(model, options) : Promise.resolve(asBackend(model, options.logprobs ? { logprobs: true } : {}));
+    opened ??= headSpec
+      ? openHead(headSpec, options).then((h) => headIdentity((head = h)))
+      : typeof model === "string" ? openBackend(model, options) : Promise.resolve(asBackend(model, options.logprobs ? { logprobs: true } : {}));
     return opened;
   };
   const runStore = (): RunStore | undefined => {
@@ -83,8 +88,10 @@ export function criticDecisionModel(model: string | Backend | AiSdkLanguageModel
       const store = runStore();
       const signal = call.abortSignal;
       const judged = await Promise.all(compiled.map(async ([id, question]) => {
+        const headed = head ? headQuestion(id, call.questions[id]!.type, question, head) : undefined;
         const judgment = await judgeOne(question, {
-          backend: judge, grader: question.grader, params, samples,
+          backend: judge, grader: headed?.grader ?? question.grader, params, samples,
+          ...(headed ? { head: headed.head } : {}),
           ...(store ? { store } : {}),
           ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
           ...(options.distributions !== undefined ? { distributions: options.distributions } : {}),
@@ -119,6 +126,20 @@ export function criticDecisionModel(model: string | Backend | AiSdkLanguageModel
       };
     },
   };
+}
+
+/**
+ * A head answers only what it was trained to score: a score question rendered with its own template
+ * (a 5-level question on an {instruction, response} state is the Prometheus prompt), on its scale.
+ */
+function headQuestion(id: string, type: string, question: CompiledQuestion, head: HeadModel): { head: HeadModel; grader: CompiledQuestion["grader"] } {
+  const scale = head.output.scale;
+  const fits = type === "score" && question.grader.template === head.template && question.min === scale.min && question.labels.length === scale.max - scale.min + 1;
+  if (!fits) {
+    throw new Error(`question "${id}": a classifier/regression judge scores ${scale.max - scale.min + 1}-level score questions rendered with its template "${head.template ?? "?"}" ` +
+      `(a ${scale.max - scale.min + 1}-level score question on an {instruction, response} state); this is a ${type} question${type === "score" ? ` with ${question.labels.length} levels, template "${question.grader.template}"` : ""}`);
+  }
+  return { head, grader: withTrainedPromptForm(question.grader, head) };
 }
 
 async function judgeOne(question: CompiledQuestion, engine: Parameters<typeof judgeStream>[1]): Promise<Judgment> {

@@ -6,6 +6,7 @@ export { isJudgePackage, loadJudgePackage, parseManifest, writeJudgePackage, pac
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsDType, type Tensor } from "./safetensors.js";
 export { headVerdict, pairVerdict, pairDistribution, roundHalfEven, softmax, HEAD_NO_FEEDBACK, type HeadModel, type HeadOutput, type HeadScore, type HeadVerdict } from "./spec.js";
 export { isHeadSpec, openHead, parseHeadOutput, HEAD_SPEC_FORMS, type OpenHeadOptions } from "./open.js";
+export { headIdentity, withTrainedPromptForm } from "./run.js";
 export { createVllmHead, type VllmHeadOptions } from "./vllm.js";
 export { createTeiHead, type TeiHeadOptions } from "./tei.js";
 export type { EmbeddedHeadOptions };

@@ -40,25 +40,32 @@ export async function openHeadRun(spec: string, options: GraderOptions & OpenHea
       mode = "pairwise";
       template = head.template ?? "prometheus-absolute";
     }
-    const rendered = resolveGrader({ template, mode: "absolute", ...(options.rubric !== undefined ? { rubric: options.rubric } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}) });
-    // A package judges with the prompts it was trained on, unless the user chose another template.
-    const form = template === head.template ? trainedPromptForm(head.templateOptions) : undefined;
-    const absolute = form ? { ...rendered, buildMessages: (record: Record<string, unknown>) => form(rendered.buildMessages(record)) } : rendered;
+    const absolute = withTrainedPromptForm(resolveGrader({ template, mode: "absolute", ...(options.rubric !== undefined ? { rubric: options.rubric } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}) }), head);
     const grader = mode === "pairwise" ? headPairwiseGrader(absolute) : absolute;
-    const identity: Backend & { settings?: string } = {
-      kind: head.kind,
-      model: head.model,
-      concurrency: head.concurrency,
-      ...(head.settings ? { settings: head.settings } : {}),
-      get retries() {
-        return (head as { retries?: number }).retries ?? 0;
-      },
-      generate: () => Promise.reject(new BackendError("a classifier/regression head does not generate text", false)),
-      dispose: () => head.dispose(),
-    } as Backend;
-    return { head, grader, identity };
+    return { head, grader, identity: headIdentity(head) };
   } catch (error) {
     await head.dispose();
     throw error;
   }
+}
+
+/** A package judges with the prompts it was trained on (prompt-form.ts), unless another template was chosen. */
+export function withTrainedPromptForm(grader: Grader, head: HeadModel): Grader {
+  const form = grader.template === head.template ? trainedPromptForm(head.templateOptions) : undefined;
+  return form ? { ...grader, buildMessages: (record) => form(grader.buildMessages(record)) } : grader;
+}
+
+/** Stands for the head where a run records its judge (kind, model, settings); never generates. */
+export function headIdentity(head: HeadModel): Backend {
+  return {
+    kind: head.kind,
+    model: head.model,
+    concurrency: head.concurrency,
+    ...(head.settings ? { settings: head.settings } : {}),
+    get retries() {
+      return (head as { retries?: number }).retries ?? 0;
+    },
+    generate: () => Promise.reject(new BackendError("a classifier/regression head does not generate text", false)),
+    dispose: () => head.dispose(),
+  } as Backend;
 }

@@ -20,6 +20,7 @@ import { emptyStats, judgeStream, type EngineInput, type JudgeStats } from "./en
 import { defaultJuryMethod, JuryAgreement } from "./jury.js";
 import type { MetricValue } from "../metaeval/types.js";
 import { resolveGrader, type GraderOptions } from "./grader.js";
+import { catalogDefaults } from "../judges/index.js";
 import { costOf as priceOf, CostBudget, type Price } from "./budget.js";
 import { redactError, redactSecrets } from "../util/redact.js";
 export type { Price } from "./budget.js";
@@ -194,7 +195,8 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
   if (options.batchFile) throw new Error("--batch and --batch-file: choose one");
   const { batch: settings, ...rest } = options;
   const started = performance.now();
-  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
+  // A catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
+  const grader = resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const live = await openBackend(spec, { ...options, ...(options.baseURLs?.[0] ? { baseURL: options.baseURLs[0] } : {}) });
   const baseURL = (options.baseURLs?.[0] ?? options.baseURL ?? process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
@@ -291,7 +293,8 @@ function answeredByBatchesOnly(live: Backend): Backend {
 async function judgeFile(options: JudgeOptions & { history?: false }): Promise<JudgeSummary> {
   if (options.batch) return judgeThroughBatches(options as JudgeOptions & { batch: BatchSettings });
   const started = performance.now();
-  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
+  // A catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
+  const grader = resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   if (options.maxCost !== undefined && !options.price) throw new Error("--max-cost needs --price in=<$ per 1M>,out=<$ per 1M>");
   const batchResults = options.batchResults ? await loadBatchResults(options.batchResults, store) : undefined;
@@ -419,7 +422,8 @@ export async function* judgeRecords(
   records: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
   options: Omit<JudgeOptions, "input" | "output" | "outputFormat" | "rejects" | "progress" | "map" | "wait">,
 ): AsyncGenerator<Judgment> {
-  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
+  // A catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
+  const grader = resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
   const store = options.store === undefined ? undefined : typeof options.store === "object" ? options.store : RunStore.open(options.store);
   const judges = await openJudges(options);
   const backend = judges.backends[0]!;

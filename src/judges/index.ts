@@ -65,5 +65,5 @@ function templateOf(judge: CatalogJudge, mode: "absolute" | "pairwise" | undefin
   if (mode && (judge.templates.absolute ?? judge.templates.pairwise)) {
     throw new Error(`"${judge.name}" does not grade ${mode} in critic (its templates: ${Object.values(judge.templates).join(", ")})`);
   }
-  throw new Error(`"${judge.name}" (${judge.title}) has no built-in template in critic${judge.note ? ` (${judge.note})` : ""}: pass --template <name|file.yaml>`);
+  throw new Error(`"${judge.name}" (${judge.title}) has no built-in template in critic yet: pass --template <name|file.yaml> (\`critic judges ${judge.name}\` says more)`);
 }

@@ -97,7 +97,7 @@ export const JUDGES: readonly CatalogJudge[] = [
     name: "selene-mini",
     title: "Atla Selene Mini (Llama 3.1 8B)",
     model: { value: "AtlaAI/Selene-1-Mini-Llama-3.1-8B", source: "https://huggingface.co/collections/AtlaAI/selene-1-mini-6798ddad0972df3a951aecf1" },
-    grades: ["absolute", "pairwise"],
+    grades: ["absolute", "pairwise", "binary"],
     templates: { absolute: "selene", pairwise: "selene-pairwise" },
     license: { value: "llama3.1", source: "https://huggingface.co/AtlaAI/Selene-1-Mini-Llama-3.1-8B-Q4_K_M-GGUF/tree/dd712e84027fdd797164426709d1bb480d2936e4" },
     gguf: [
@@ -123,7 +123,7 @@ export const JUDGES: readonly CatalogJudge[] = [
       },
     ],
     download: { repo: "AtlaAI/Selene-1-Mini-Llama-3.1-8B-Q4_K_M-GGUF", quant: "Q4_K_M" },
-    note: "Atla also publishes AtlaAI/Selene-1-Mini-Llama-3.1-8B-Q8_0-GGUF (listed in the collection); its file name is unverified",
+    note: "binary (Yes/No) grading with --template selene-classification; Atla also publishes AtlaAI/Selene-1-Mini-Llama-3.1-8B-Q8_0-GGUF (listed in the collection), its file name unverified",
   },
   {
     name: "flow-judge",

@@ -40,7 +40,7 @@ describe("critic judges", () => {
       expect(listed.stdout).toContain(`${judge.name}  ${judge.title}`);
       for (const repo of judge.gguf) expect(listed.stdout).toContain(`source: ${repo.source}`);
     }
-    expect(listed.stdout).toMatch(/selene-mini .*\n {2}grades {5}absolute, pairwise\n {2}template {3}absolute: selene \(score 1-5\); pairwise: selene-pairwise \(a winner\)/);
+    expect(listed.stdout).toMatch(/selene-mini .*\n {2}grades {5}absolute, pairwise, binary\n {2}template {3}absolute: selene \(score 1-5\); pairwise: selene-pairwise \(a winner\)/);
     expect(listed.stdout).toContain("license    llama3.1");
 
     const one = await runCli(["judges", "flow-judge", "--json"]);

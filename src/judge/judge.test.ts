@@ -97,7 +97,7 @@ describe("judge() over files", () => {
     for await (const j of judgeRecords(records, { model: embedded, template: "selene-classification", params: { maxTokens: 80 } })) out.push(j);
     expect(out).toHaveLength(2);
     for (const j of out) {
-      const raw = j.judge.samples[0]!.raw;
+      const raw = j.judge.samples[0]!.raw ?? "";
       expect(raw).toMatch(/\*\*Result:\*\* (Yes|No)$/);
       expect(j.score).toBe(raw.endsWith("Yes") ? 1 : 0);
       const d = j.score_distribution!;

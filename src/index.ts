@@ -7,6 +7,10 @@ export * from "./backends/index.js";
 export { RunStore, callKey, type CachedCall, type RunInfo } from "./store/run-store.js";
 export * from "./templates/index.js";
 export * from "./parse/index.js";
+export {
+  JUDGES, findJudge, judgeNames, judgeDownload, catalogDefaults,
+  type CatalogJudge, type GgufRepository, type GradingKind, type Sourced,
+} from "./judges/index.js";
 export * from "./benchmarks/index.js";
 export * from "./metaeval/index.js";
 export * from "./server/index.js";

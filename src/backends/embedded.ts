@@ -478,18 +478,21 @@ export interface ResolveModelFileOptions {
 export async function resolveModelFile(uri: string, options: ResolveModelFileOptions = {}): Promise<string> {
   const directory = options.directory ?? process.env.CRITIC_MODELS_DIR;
   const common = { cli: false, ...(directory ? { directory } : {}) };
+  let expectedPath: string | undefined;
   try {
     return await resolveModelFileWithNodeLlamaCpp(uri, { ...common, download: false });
-  } catch {
-    // Not downloaded yet.
+  } catch (error) {
+    // Not downloaded yet; node-llama-cpp names the file it looked for.
+    expectedPath = /No model file found at "(.+)" and download is disabled/.exec((error as Error).message)?.[1];
   }
+  const offline = { url: downloadUrl(uri), path: expectedPath };
 
   const host = /^https?:\/\//i.test(uri) ? new URL(uri).origin : huggingFaceEndpoint();
   try {
     // node-llama-cpp's downloader can wait forever on a dead network, so ask the host first.
     await fetch(host, { method: "HEAD", signal: AbortSignal.timeout(options.connectTimeoutMs ?? 10_000) });
   } catch (error) {
-    throw new Error(downloadFailure(uri, `${host} cannot be reached (${describeFetchError(error)})`), { cause: error });
+    throw new Error(downloadFailure(uri, `${host} cannot be reached (${describeFetchError(error)})`, offline), { cause: error });
   }
 
   const controller = new AbortController();
@@ -521,7 +524,7 @@ export async function resolveModelFile(uri: string, options: ResolveModelFileOpt
     ]);
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new Error(downloadFailure(uri, (error as Error).message), { cause: error });
+    throw new Error(downloadFailure(uri, (error as Error).message, offline), { cause: error });
   } finally {
     clearTimeout(stallTimer);
     options.signal?.removeEventListener("abort", onOuterAbort);
@@ -536,9 +539,28 @@ function huggingFaceEndpoint(): string {
   return "https://huggingface.co";
 }
 
-function downloadFailure(uri: string, why: string): string {
+/** The file URL of `hf:<user>/<repo>/<file.gguf>` (or the URL itself); none for `hf:<user>/<repo>[:quant]`, whose file the host picks. */
+function downloadUrl(uri: string): string | undefined {
+  if (/^https?:\/\//i.test(uri)) return uri;
+  const match = /^hf:([^/]+)\/([^/:]+)\/(.+\.gguf)$/i.exec(uri);
+  if (!match) return undefined;
+  const [, user, repo, file] = match;
+  return `${huggingFaceEndpoint()}/${user}/${repo}/resolve/main/${file!.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+function downloadFailure(uri: string, why: string, offline: { url?: string; path?: string } = {}): string {
+  const fetchByHand = offline.url
+    ? [
+        "To use it here without a connection, download on a machine that has one",
+        `  ${offline.url}`,
+        offline.path
+          ? `and put it at\n  ${offline.path}\n(critic looks there first), or pass the file itself: --model ./${offline.url.split("/").pop()}`
+          : `and pass the file itself: --model ./${offline.url.split("/").pop()}`,
+      ]
+    : [];
   return [
     `cannot download the model "${uri}": ${why}.`,
+    ...fetchByHand,
     "If this machine is offline, use a model you already have:",
     "  a local GGUF file:            --model ./judge.gguf",
     "  an OpenAI-compatible server:  --model openai:<name> --base-url http://127.0.0.1:8080/v1",

@@ -43,7 +43,7 @@ describe("parseModelSpec", () => {
     ["hf:user/repo/../x.gguf", "hf:<user>/<repo>/<file.gguf>"],
     ["vllm:mistral", 'unknown prefix "vllm:"'],
     ["./model.bin", "a local model must be a .gguf file"],
-    ["gpt-4o", "neither a .gguf path nor a known prefix"],
+    ["gpt-4o", "neither a .gguf path, a known prefix nor a judge's name"],
   ])("rejects %j with a message naming the problem and the accepted forms", (spec, why) => {
     let message = "";
     try {

@@ -1,6 +1,7 @@
 import { AI_SDK_PROVIDERS } from "./ai-sdk-providers.js";
+import { findJudge, judgeDownload, judgeSuggestion } from "../judges/index.js";
 
-/** What `--model` names: a local GGUF file, a GGUF on Hugging Face, or a model on a server. */
+/** What `--model` names: a local GGUF file, a GGUF on Hugging Face (or a catalogue judge's), or a model on a server. */
 export type ModelSpec =
   | { kind: "embedded"; path: string }
   | { kind: "embedded"; hf: HuggingFaceModel; uri: string }
@@ -24,6 +25,7 @@ export const MODEL_SPEC_FORMS = [
   "openai:<model> (an OpenAI-compatible server; see --base-url)",
   "ollama:<model> (an Ollama server)",
   `<provider>:<model> through the AI SDK provider package (${Object.keys(AI_SDK_PROVIDERS).join(", ")})`,
+  "a judge's name, e.g. prometheus-2-7b (its GGUF from Hugging Face; `critic judges` lists them)",
 ];
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -74,9 +76,14 @@ export function parseModelSpec(spec: string): ModelSpec {
   }
 
   if (text.toLowerCase().endsWith(".gguf")) return { kind: "embedded", path: text };
+  const judge = findJudge(text);
+  if (judge) {
+    const { uri } = judgeDownload(judge);
+    return parseModelSpec(uri);
+  }
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) && !/^[A-Za-z]:[\\/]/.test(text)) {
     return fail(`unknown prefix "${text.slice(0, text.indexOf(":") + 1)}"`);
   }
   if (/^(\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(text)) return fail("a local model must be a .gguf file");
-  return fail("it is neither a .gguf path nor a known prefix");
+  return fail(`it is neither a .gguf path, a known prefix nor a judge's name${judgeSuggestion(text)}`);
 }

@@ -3,18 +3,19 @@ import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
 import type { JudgeOptions } from "../judge/judge.js";
 import { PARSE_MODES, type ParseMode } from "../parse/index.js";
+import { builtinTemplateNames } from "../templates/index.js";
 import { collect, finiteNumber, positiveInt, temperatureOption, topPOption, wholeNumber } from "./options.js";
 
 /** The model and grading flags shared by every command that runs a judge (judge, bench run); `repeatModel` says what several --model do. */
 export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel?: string } = {}): Command {
-  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | openai:<name> | ollama:<name> | ./judge-package/ | vllm-classify:<name> | vllm-pooling:<name> | tei:<url> | anthropic:|google:|mistral:|bedrock:|azure:|vertex:|groq:|xai:<id> through the AI SDK provider package, key from its usual variable (default: $CRITIC_MODEL)";
+  const modelHelp = "./judge.gguf | hf:<user>/<repo>[:quant] | a judge's name (critic judges) | openai:<name> | ollama:<name> | ./judge-package/ | vllm-classify:<name> | vllm-pooling:<name> | tei:<url> | anthropic:|google:|mistral:|bedrock:|azure:|vertex:|groq:|xai:<id> through the AI SDK provider package, key from its usual variable (default: $CRITIC_MODEL)";
   (repeatModel
     ? command.option("-m, --model <spec>", `${modelHelp}; ${repeatModel}`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
     .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>; key from $OPENAI_API_KEY), or an AI SDK provider's API URL; a jury may give one per --model", collect, [])
     .option("--endpoints <file>", "servers of one openai:<model>, one base URL a line (# comments): added to --base-url")
     .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
-    .option("-t, --template <name|file>", "prometheus | prometheus-pairwise | criticon | mt-bench | mt-bench-pairwise | arena-hard | a template .yaml file")
+    .option("-t, --template <name|file>", `${templateHelp()} | a template .yaml file (default: the --model judge's own, else prometheus-absolute or, with --mode pairwise, prometheus-pairwise)`)
     .option("-r, --rubric <name|file>", "helpfulness | harmlessness | honesty | factual_validity | reasoning | instruction_following | a rubric .yaml file")
     .option("-k, --samples <k>", "sampled judgments per record (mean score / majority verdict)", positiveInt, 1)
     .option("--swap [auto]", "pairwise: grade both orders; disagreeing orders give a tie. --swap auto: the second order only where the judge's winner probability is below --swap-threshold")
@@ -146,6 +147,13 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
 function swapMode(value: unknown): boolean | "auto" {
   if (value === true || value === "auto") return value;
   throw new Error(`--swap takes no value or "auto", got "${String(value)}"`);
+}
+
+/** The built-in template names for --help, from the registry (Flow Judge's presets as one pattern). */
+export function templateHelp(): string {
+  const names = builtinTemplateNames();
+  const presets = names.filter((name) => name.startsWith("flow-judge-"));
+  return [...names.filter((name) => !presets.includes(name)), ...(presets.length > 0 ? ["flow-judge-<metric>-<scale> (docs/templates.md)"] : [])].join(" | ");
 }
 
 function probability(text: string): number {

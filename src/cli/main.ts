@@ -6,6 +6,7 @@ import { registerDemo } from "./demo.js";
 import { registerExport } from "./export.js";
 import { registerGenerate } from "./generate.js";
 import { registerJudge } from "./judge.js";
+import { registerJudges } from "./judges.js";
 import { registerMetaEval } from "./meta-eval.js";
 import { registerServe } from "./serve.js";
 import { registerTrain } from "./train.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .version(version);
   registerDemo(program);
   registerJudge(program);
+  registerJudges(program);
   registerMetaEval(program);
   registerGenerate(program);
   registerExport(program);

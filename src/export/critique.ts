@@ -67,6 +67,8 @@ export function critiqueTarget(output: OutputFormat, feedback: string, verdict: 
     case "selene":
     case "selene-pairwise":
       return `**Reasoning:** ${feedback}\n\n**Result:** ${verdict}`;
+    case "selene-classification":
+      return `**Reasoning:** ${feedback}\n\n**Result:** ${Number(verdict) === 1 ? "Yes" : "No"}`;
     case "mt-bench-pairwise":
       return `${feedback}\n\n[[${verdict === "tie" ? "C" : verdict}]]`;
     case "arena-hard":

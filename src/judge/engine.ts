@@ -317,7 +317,16 @@ class RecordJudger implements Judger {
   private distributionOf(raw: Record<string, number> | undefined, swapped = false): Pick<SampleResult, "distribution" | "verdictDistribution"> {
     if (!raw) return {};
     const grader = this.options.grader;
-    if (grader.mode === "absolute") return { distribution: raw };
+    if (grader.mode === "absolute") {
+      // Scores are the candidates themselves, except where a label stands for one (Selene's Yes = 1, No = 0).
+      if (!grader.labelOf) return { distribution: raw };
+      const scores: Record<string, number> = {};
+      for (const [candidate, p] of Object.entries(raw)) {
+        const score = grader.labelOf(candidate);
+        scores[score] = (scores[score] ?? 0) + p;
+      }
+      return { distribution: scores };
+    }
     const mirror = (label: string) => (swapped ? label.replace(/[AB]/g, (c) => (c === "A" ? "B" : "A")) : label);
     const winners: Record<string, number> = {};
     const levels: Record<string, number> = {};

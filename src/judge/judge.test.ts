@@ -88,6 +88,25 @@ describe("judge() over files", () => {
     expect(summary.withoutDistribution).toBe(0);
   });
 
+  it("grades Selene's Yes/No classification on the embedded model: Yes is 1, No 0, in the score and its distribution", async () => {
+    const records = [0, 1].map((i) => ({
+      instruction: `Question ${i}?`, response: `Answer ${i}.`, criteria: "Is the answer supported?",
+      yes_description: "It is supported.", no_description: "It is not supported.",
+    }));
+    const out = [];
+    for await (const j of judgeRecords(records, { model: embedded, template: "selene-classification", params: { maxTokens: 80 } })) out.push(j);
+    expect(out).toHaveLength(2);
+    for (const j of out) {
+      const raw = j.judge.samples[0]!.raw ?? "";
+      expect(raw).toMatch(/\*\*Result:\*\* (Yes|No)$/);
+      expect(j.score).toBe(raw.endsWith("Yes") ? 1 : 0);
+      const d = j.score_distribution!;
+      expect(Object.keys(d).sort()).toEqual(["0", "1"]);
+      expect(d["0"]! + d["1"]!).toBeCloseTo(1, 4);
+      expect(j.score_expected).toBeCloseTo(d["1"]!, 3);
+    }
+  });
+
   it("compares pairs in both orders on the embedded model and reports position consistency", async () => {
     const records = [{ instruction: "Pick one.", response_a: "first", response_b: "second" }, { instruction: "Again.", response_a: "x", response_b: "y" }];
     const out = [];

@@ -22,6 +22,7 @@ import { emptyStats, judgeStream, type EngineInput, type JudgeStats } from "./en
 import { defaultJuryMethod, JuryAgreement } from "./jury.js";
 import type { MetricValue } from "../metaeval/types.js";
 import { resolveGrader, type GraderOptions } from "./grader.js";
+import { catalogDefaults } from "../judges/index.js";
 import { costOf as priceOf, CostBudget, type Price } from "./budget.js";
 import { redactError, redactSecrets } from "../util/redact.js";
 import { emitEvaluationEvent } from "../ai-sdk/otel.js";
@@ -206,7 +207,8 @@ async function judgeThroughBatches(options: JudgeOptions & { batch: BatchSetting
   if (options.batchFile) throw new Error("--batch and --batch-file: choose one");
   const { batch: settings, ...rest } = options;
   const started = performance.now();
-  const grader = resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
+  // A catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
+  const grader = resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   const live = await openBackend(spec, { ...options, ...(options.baseURLs?.[0] ? { baseURL: options.baseURLs[0] } : {}) });
   const aiSdkBatch = aiSdkSpec?.kind === "ai-sdk" ? aiSdkBatchOf(live, aiSdkSpec.provider) : undefined;
@@ -321,7 +323,8 @@ async function judgeFile(options: JudgeOptions & { history?: false }): Promise<J
   const started = performance.now();
   const headSpec = headSpecOf(options.model);
   const headRun = headSpec ? await openHeadRun(headSpec, { ...options, maxTokens: options.params?.maxTokens }) : undefined;
-  const grader = headRun ? headRun.grader : resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
+  // A catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
+  const grader = headRun ? headRun.grader : resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   if (options.maxCost !== undefined && !options.price) throw new Error("--max-cost needs --price in=<$ per 1M>,out=<$ per 1M>");
   const batchResults = options.batchResults ? await loadBatchResults(options.batchResults, store) : undefined;
@@ -452,7 +455,8 @@ export async function* judgeRecords(
 ): AsyncGenerator<Judgment> {
   const headSpec = headSpecOf(options.model);
   const headRun = headSpec ? await openHeadRun(headSpec, { ...options, maxTokens: options.params?.maxTokens }) : undefined;
-  const grader = headRun ? headRun.grader : resolveGrader({ ...options, maxTokens: options.params?.maxTokens });
+  // A catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
+  const grader = headRun ? headRun.grader : resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
   const store = options.store === undefined ? undefined : typeof options.store === "object" ? options.store : RunStore.open(options.store);
   const judges = headRun ? headJudges(headRun) : await openJudges(options);
   const backend = judges.backends[0]!;

@@ -7,7 +7,7 @@ import { parsePairwise } from "./pairwise.js";
 import { parseAlpacaEvalRanking, parseAlpacaEvalToken } from "./alpaca-eval.js";
 import { parseJudgeLM, parsePandaLM } from "./first-line.js";
 import { parseFlowJudge } from "./tagged.js";
-import { parseSelenePairwise, parseSeleneScore } from "./selene.js";
+import { parseSeleneClassification, parseSelenePairwise, parseSeleneScore } from "./selene.js";
 import type { ParseContext } from "./quoted.js";
 import { splitReasoning } from "./reasoning.js";
 import { stripEndTokens } from "./special-tokens.js";
@@ -23,7 +23,7 @@ export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { ParseContext } from "./quoted.js";
 export type { AbsoluteParse, PairwiseParse, ParseFailure, ScoreRange } from "./types.js";
 
-export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-pairwise" | "flow-judge" | "autoj-pairwise" | "judgelm" | "pandalm" | "alpaca-eval" | "alpaca-eval-logprob" | "rm-r1";
+export type ParserName = "result" | "score" | "pairwise" | "autoj" | "mt-bench" | "mt-bench-pairwise" | "arena-hard" | "arena-hard-v0.1" | "selene" | "selene-classification" | "selene-pairwise" | "flow-judge" | "autoj-pairwise" | "judgelm" | "pandalm" | "alpaca-eval" | "alpaca-eval-logprob" | "rm-r1";
 export type Parser = (text: string, context?: ParseContext) => AbsoluteParse | PairwiseParse;
 
 /**
@@ -88,6 +88,8 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
       const range = needScale(name, scale);
       return (text, context) => parseSeleneScore(text, range, strict, context);
     }
+    case "selene-classification":
+      return (text, context) => parseSeleneClassification(text, strict, context);
     case "selene-pairwise":
       return (text, context) => parseSelenePairwise(text, strict, context);
     case "rm-r1":
@@ -107,7 +109,7 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
       return (text, context) => parseFlowJudge(text, range, strict, context);
     }
     default:
-      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-pairwise, flow-judge, autoj-pairwise, judgelm, pandalm, alpaca-eval, alpaca-eval-logprob, rm-r1`);
+      throw new Error(`unknown parser "${String(name)}"; parsers: result, score, pairwise, autoj, mt-bench, mt-bench-pairwise, arena-hard, arena-hard-v0.1, selene, selene-classification, selene-pairwise, flow-judge, autoj-pairwise, judgelm, pandalm, alpaca-eval, alpaca-eval-logprob, rm-r1`);
   }
 }
 

@@ -20,6 +20,15 @@ describe("selene: the last **Result:** line, as parse_atla_response reads it", (
     expect(pair("**Reasoning:** x\n**Result:** Both")).toMatchObject({ ok: false });
   });
 
+  it("classification: Yes is 1 and No 0, as the authors' hallucination cookbook maps them; anything else is a failure", () => {
+    const classify = getParser("selene-classification", { min: 0, max: 1 });
+    expect(classify("**Reasoning:** Supported by the passage.\n\n**Result:** Yes")).toEqual({ ok: true, feedback: "Supported by the passage.", score: 1 });
+    expect(classify("**Reasoning:** Invented.\n\n**Result:** No")).toEqual({ ok: true, feedback: "Invented.", score: 0 });
+    expect(classify("**Reasoning:** x\n**Result:** yes")).toMatchObject({ ok: false, error: 'result "yes" is not Yes or No' });
+    expect(classify("**Reasoning:** x\n**Result:** 1")).toMatchObject({ ok: false });
+    expect(getParser("selene-classification", { min: 0, max: 1 }, { mode: "strict" })("**Reasoning:** x\n**Result:** Yes\nMore.").ok).toBe(false);
+  });
+
   it("--parse strict wants the result line last", () => {
     expect(getParser("selene", FIVE, { mode: "strict" })("**Reasoning:** Fine.\n**Result:** 3\nMore.").ok).toBe(false);
   });

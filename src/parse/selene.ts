@@ -2,7 +2,8 @@
  * Atla Selene's `**Reasoning:** …` / `**Result:** x`, read as the authors' cookbook reads it
  * (parse_atla_response in cookbooks/HF_Quickstart_Absolute_Scoring.ipynb,
  * atla-ai/selene-mini@1425d208ee0929fca282eb14cc5efab7310c0060): the output's lines stripped, the
- * last one starting with `**Result:**` gives the result (Python `int()` of the rest for a score).
+ * last one starting with `**Result:**` gives the result (Python `int()` of the rest for a score;
+ * Yes 1 and No 0 for a classification, as cookbooks/HF_Quickstart_Hallucination.ipynb maps them).
  * `strict`: that line must close the output.
  */
 import { labelMatches, withoutQuoted, type LabelMatch, type ParseContext } from "./quoted.js";
@@ -34,6 +35,17 @@ export function parseSeleneScore(text: string, range: ScoreRange, strict = false
   if (!/^[+-]?\d+(?:_\d+)*$/.test(found.value)) return failure(text, `result "${found.value}" is not an integer`);
   const score = Number(found.value.replace(/_/g, ""));
   if (score < range.min || score > range.max) return failure(text, `score ${score} is outside ${range.min}-${range.max}`);
+  return { ok: true, feedback: reasoning(text, found.match.index), score };
+}
+
+/** The classification templates' Yes / No, as the authors' hallucination cookbook maps them: Yes 1, No 0. */
+export const SELENE_CLASSIFICATION_SCORES: Readonly<Record<string, number>> = { Yes: 1, No: 0 };
+
+export function parseSeleneClassification(text: string, strict = false, context?: ParseContext): AbsoluteParse {
+  const found = resultLine(text, strict, context);
+  if ("ok" in found) return found;
+  const score = SELENE_CLASSIFICATION_SCORES[found.value];
+  if (score === undefined) return failure(text, `result "${found.value}" is not Yes or No`);
   return { ok: true, feedback: reasoning(text, found.match.index), score };
 }
 

@@ -1,5 +1,6 @@
 import type { Grader, ParsedOutput } from "../judge/types.js";
 import { getParser, type ParseMode } from "../parse/index.js";
+import { SELENE_CLASSIFICATION_SCORES } from "../parse/selene.js";
 import { jsonSchemaFor } from "./grammars.js";
 import { renderPrompt, type RenderOptions } from "./render.js";
 import type { ChatMessage, VerdictRequest } from "../backends/types.js";
@@ -33,6 +34,7 @@ export function createGrader(template: JudgeTemplate, rubric?: Rubric | string, 
     labelOf: (candidate) => {
       if (template.output === "mt-bench-pairwise" && candidate === "C") return "tie";
       if (template.output === "autoj-pairwise") return AUTOJ_LABELS[candidate] ?? candidate;
+      if (template.output === "selene-classification") return String(SELENE_CLASSIFICATION_SCORES[candidate] ?? candidate);
       if (template.output === "alpaca-eval-logprob") return candidate === "m" ? "A" : candidate === "M" ? "B" : candidate;
       if (template.output === "arena-hard" || template.output === "arena-hard-v0.1") return candidate === "A=B" ? "tie" : candidate[0]!;
       return candidate;
@@ -70,6 +72,8 @@ export function verdictRequest(output: OutputFormat, scale?: Scale): VerdictRequ
       return { candidates: scores(), suffix: "]]" };
     case "flow-judge":
       return { candidates: scores(), suffix: "\n</score>" };
+    case "selene-classification":
+      return { candidates: ["Yes", "No"] };
     case "pairwise":
     case "selene-pairwise":
       return { candidates: ["A", "B"] };

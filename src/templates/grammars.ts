@@ -125,6 +125,8 @@ function formatGrammar(format: OutputFormat, options: GrammarOptions): string {
       return `root ::= feedback "\\n\\n<answer>[[" winner "]]</answer>"\nwinner ::= "A" | "B"\n${feedback}\n`;
     case "selene-pairwise":
       return `root ::= "**Reasoning:** " feedback "\\n\\n**Result:** " winner\nwinner ::= "A" | "B"\n${feedback}\n`;
+    case "selene-classification":
+      return `root ::= "**Reasoning:** " feedback "\\n\\n**Result:** " label\nlabel ::= "Yes" | "No"\n${feedback}\n`;
     case "mt-bench-pairwise":
       return `root ::= feedback "\\n\\n[[" winner "]]"\nwinner ::= "A" | "B" | "C"\n${feedback}\n`;
     case "arena-hard":

@@ -85,6 +85,21 @@ describe("selene / selene-pairwise are atla-ai/selene-mini's prompt-templates/*.
     ]);
   });
 
+  it("classification and classification-with-reference: the record's criteria and yes / no descriptions", () => {
+    const t = getTemplate("selene-classification");
+    const record = { instruction: INSTRUCTION, response: RESPONSE, criteria: "Is it {grounded}?", yes_description: "Yes {y}", no_description: "No {n}" };
+    const values = { user_input: INSTRUCTION, assistant_response: RESPONSE, rubric_objective: "Is it {grounded}?", rubric_yes_description: "Yes {y}", rubric_no_description: "No {n}" };
+    expect(renderPrompt(t, record)).toEqual([{ role: "user", content: pyFormat(source.prompts.classification!, values) }]);
+    expect(renderPrompt(t, { ...record, reference_answer: "Ref {r}" })).toEqual([
+      { role: "user", content: pyFormat(source.prompts["classification-with-reference"]!, { ...values, reference_response: "Ref {r}" }) },
+    ]);
+    // The descriptions are rubric, not judged text.
+    const filled: string[] = [];
+    renderPrompt(t, record, undefined, {}, filled);
+    expect(filled).toEqual([INSTRUCTION, RESPONSE]);
+    expect(() => renderPrompt(t, { instruction: INSTRUCTION, response: RESPONSE, criteria: "c" })).toThrow(/record is missing field "yes_description": a binary rubric needs/);
+  });
+
   it("pairwise, with the record's criteria", () => {
     expect(renderPrompt(getTemplate("selene-pairwise"), { instruction: INSTRUCTION, response_a: RESPONSE, response_b: "B", criteria: "Which is kinder?" })).toEqual([
       { role: "user", content: pyFormat(source.prompts.pairwise!, { user_input: INSTRUCTION, assistant_response_a: RESPONSE, assistant_response_b: "B", rubric_objective: "Which is kinder?" }) },

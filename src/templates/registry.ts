@@ -15,7 +15,7 @@ import { FLOW_PRESETS, FLOW_USER_PROMPT, flowRubric } from "./flow-judge.js";
 import { AUTOJ_PAIRWISE, AUTOJ_SINGLE, JUDGELM, JUDGELM_PROMPT, JUDGELM_REFERENCE, PANDALM, PANDALM_INPUT } from "./pairwise-judges.js";
 import { ALPACA_EVAL_GPT4, WEIGHTED_ALPACA_EVAL_GPT4_TURBO } from "./alpaca-eval.js";
 import { RM_R1_INSTRUCT, RM_R1_REASONING } from "./rm-r1.js";
-import { SELENE_ABSOLUTE, SELENE_ABSOLUTE_REFERENCE, SELENE_PAIRWISE } from "./selene.js";
+import { SELENE_ABSOLUTE, SELENE_ABSOLUTE_REFERENCE, SELENE_CLASSIFICATION, SELENE_CLASSIFICATION_REFERENCE, SELENE_PAIRWISE } from "./selene.js";
 import {
   MT_BENCH_PAIR_MATH_V1, MT_BENCH_PAIR_MATH_V1_MULTI_TURN, MT_BENCH_PAIR_V2, MT_BENCH_PAIR_V2_MULTI_TURN,
   MT_BENCH_SINGLE_MATH_V1, MT_BENCH_SINGLE_MATH_V1_MULTI_TURN, MT_BENCH_SINGLE_V1, MT_BENCH_SINGLE_V1_MULTI_TURN,
@@ -25,6 +25,7 @@ import { didYouMean } from "../util/did-you-mean.js";
 
 const FIVE_POINT = { min: 1, max: 5 };
 const TEN_POINT = { min: 1, max: 10 };
+const BINARY = { min: 0, max: 1 };
 
 /**
  * Built-in templates. The Prometheus ones pick their reference-answer form per record:
@@ -106,6 +107,16 @@ const BUILTIN: readonly JudgeTemplate[] = [
     scale: FIVE_POINT,
     output: "selene",
     gbnf: grammarFor("selene", { scale: FIVE_POINT }),
+  },
+  {
+    // Atla Selene's binary rubric (the record's yes_description / no_description): Yes is 1, No 0; classification-with-reference for a record with a reference answer.
+    name: "selene-classification",
+    mode: "absolute",
+    ...SELENE_CLASSIFICATION,
+    variants: { reference: SELENE_CLASSIFICATION_REFERENCE },
+    scale: BINARY,
+    output: "selene-classification",
+    gbnf: grammarFor("selene-classification"),
   },
   {
     name: "selene-pairwise",

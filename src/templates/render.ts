@@ -73,6 +73,12 @@ const RUBRIC_PART_OF: Record<string, string> = {
   ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`rubric_score_${n}_description`, `score${n}_description`])),
 };
 
+/** Atla Selene's binary-rubric placeholders: the record's yes / no descriptions (a 5-point rubric has none). */
+const BINARY_RUBRIC_FIELD: Record<string, string> = {
+  rubric_yes_description: "yes_description",
+  rubric_no_description: "no_description",
+};
+
 /** The record's field for a placeholder: its name, its lower-case form ({response_A} reads response_a), or the field it stands for. */
 function fieldFor(record: Record<string, unknown>, name: string, template?: JudgeTemplate): string {
   const mapped = template?.fields?.[name];
@@ -150,7 +156,7 @@ export function renderPrompt(
   const lookup = (name: string): string => {
     if (template.fixed && name in template.fixed) return template.fixed[name]!;
     const value = fieldValue(name);
-    if (filled && !isRubricPart(name) && !(template.taggedInputs && name === "RUBRIC")) filled.push(value);
+    if (filled && !isRubricPart(name) && !(name in BINARY_RUBRIC_FIELD) && !(template.taggedInputs && name === "RUBRIC")) filled.push(value);
     return value;
   };
   const text_ = (field: string): string => {
@@ -170,6 +176,11 @@ export function renderPrompt(
     if (tagged && name === "RUBRIC") return flowRubricOf(template, record, rubric);
     if (name === "EVALUATION_CRITERIA") return criteriaText(template, record, rubric);
     if (name === "rubric_objective") return criteriaText(template, record, rubric);
+    if (name in BINARY_RUBRIC_FIELD) {
+      const field = BINARY_RUBRIC_FIELD[name]!;
+      if (!hasValue(record[field])) throw missing(template, field, ": a binary rubric needs the record's yes_description and no_description (and criteria, or --rubric for the criteria)");
+      return text_(field);
+    }
     if (isRubricPart(name)) {
       return rubricPart(template, record, rubric, RUBRIC_PART_OF[name] ?? name);
     }

@@ -8,7 +8,7 @@ const scaleSchema = z
   .strictObject({ min: z.int(), max: z.int() })
   .refine((scale) => scale.min < scale.max, { message: "min must be below max" });
 
-const ABSOLUTE_OUTPUTS = ["result", "score", "autoj", "mt-bench", "selene", "flow-judge"] as const;
+const ABSOLUTE_OUTPUTS = ["result", "score", "autoj", "mt-bench", "selene", "selene-classification", "flow-judge"] as const;
 const PAIRWISE_OUTPUTS = ["pairwise", "mt-bench-pairwise", "arena-hard", "arena-hard-v0.1", "selene-pairwise", "autoj-pairwise", "judgelm", "pandalm", "alpaca-eval", "alpaca-eval-logprob", "rm-r1"] as const;
 
 const templateFileSchema = z

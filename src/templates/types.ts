@@ -18,6 +18,8 @@ export type OutputFormat =
   | "arena-hard-v0.1"
   /** `**Reasoning:** …` then `**Result:** n` (Atla Selene, absolute). */
   | "selene"
+  /** `**Reasoning:** …` then `**Result:** Yes|No` (Atla Selene classification; Yes is 1, No 0). */
+  | "selene-classification"
   /** `**Reasoning:** …` then `**Result:** A|B` (Atla Selene, pairwise). */
   | "selene-pairwise"
   /** `<feedback>…</feedback>` then `<score>n</score>` (Flow Judge). */

@@ -105,6 +105,8 @@ describe.skipIf(!hasChromium)("critic view in Chromium", () => {
     await expect.poll(() => selectedRow(page)).toBe("2");
     await page.keyboard.press("5");
     await expect.poll(() => selectedRow(page)).toBe("3");
+    // The next record is selected before a label's answer comes back: wait for the third line on disk.
+    await expect.poll(() => labelLines().length).toBe(3);
     let written = labelLines();
     expect(written.map((l) => [l.id, l.score, l.annotator])).toEqual([
       [judge1[0]!.id, 4, "ana"],

@@ -21,6 +21,7 @@ export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel
     .option("--swap [auto]", "pairwise: grade both orders; disagreeing orders give a tie. --swap auto: the second order only where the judge's winner probability is below --swap-threshold")
     .option("--swap-threshold <p>", "--swap auto: winner probability from which one order is enough (default 0.9)", probability)
     .option("--parse <mode>", "authors: read verdicts as each format's own code does (default) | strict: only a verdict in the closing line", parseMode)
+    .option("--reasoning", "let the judge think first: the output grammar (embedded, --server-grammar) allows a <think>…</think> block before the verdict, sized from --max-tokens; verdicts are read after it")
     .option("--structured", "ask for JSON {feedback, score|winner} where the backend enforces a schema (Ollama)")
     .option("--max-retries <n>", "new samples when an output does not parse", wholeNumber, 2)
     .option("--temperature <t>", "sampling temperature (default 0, or 1.0 with --samples > 1)", temperatureOption)
@@ -60,6 +61,7 @@ export interface JudgeCliOptions {
   distribution: boolean;
   structured?: boolean;
   parse?: ParseMode;
+  reasoning?: boolean;
   maxRetries: number;
   temperature?: number;
   topP?: number;
@@ -120,6 +122,7 @@ export function judgeOptionsFrom(opts: JudgeCliOptions): Omit<JudgeOptions, "inp
     ...(opts.distribution === false ? { distributions: false } : {}),
     structured: opts.structured,
     ...(opts.parse !== undefined ? { parse: opts.parse } : {}),
+    ...(opts.reasoning ? { reasoning: true } : {}),
     maxRetries: opts.maxRetries,
     params: {
       ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),

@@ -23,6 +23,11 @@ export interface GraderOptions {
   parse?: ParseMode;
   /** The token budget of one judgment; the output grammar is sized to finish within it. */
   maxTokens?: number;
+  /**
+   * Any template's output grammar allows a bounded `<think>…</think>` block before its verdict (as
+   * rm-r1-reasoning's does), sized from maxTokens; verdicts are read after the last `</think>`.
+   */
+  reasoning?: boolean;
 }
 
 const ALIASES: Record<string, string> = {
@@ -37,7 +42,8 @@ export function resolveGrader(options: GraderOptions): Grader {
     throw new Error(`template "${template.name}" grades ${template.mode}, but --mode ${options.mode} was given`);
   }
   const rubric = typeof options.rubric === "string" ? loadRubric(options.rubric) : options.rubric;
-  const built = createGrader(fitGrammar(template, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric, {}, { parse: options.parse });
+  const thinking = options.reasoning ? { ...template, reasoning: true } : template;
+  const built = createGrader(fitGrammar(thinking, options.maxTokens ?? DEFAULT_MAX_TOKENS), rubric, {}, { parse: options.parse });
   const grader = { ...built, buildMessages: rememberMessages(built.buildMessages), ...(rubric ? { rubric } : {}) };
   return options.structured ? grader : { ...grader, constraint: { gbnf: grader.constraint?.gbnf } };
 }

@@ -107,6 +107,22 @@ describe("judge() over files", () => {
     }
   });
 
+  it("reasoning: true gives any template a bounded <think> block before its verdict; the verdict after it parses and its distribution is read", async () => {
+    const records = [0, 1].map((i) => ({ instruction: `Question ${i}?`, response: `Answer ${i}.` }));
+    const out = [];
+    for await (const j of judgeRecords(records, { model: embedded, template: "mt-bench", reasoning: true, params: { maxTokens: 120, temperature: 1, seed: 3 } })) out.push(j);
+    expect(out).toHaveLength(2);
+    for (const j of out) {
+      const raw = j.judge.samples[0]!.raw ?? "";
+      // 120 tokens leave 104 characters: three quarters (78) for the reasoning, the rest for the feedback.
+      expect(raw).toMatch(/^(?:<think>)?[^<]{1,78}<\/think>\n\n[^[\]]{1,26}\n\nRating: \[\[(10|[1-9])\]\]$/);
+      expect(j.score).toBe(Number(/\[\[(\d+)\]\]$/.exec(raw)![1]));
+      const d = j.score_distribution!;
+      expect(Object.keys(d)).toHaveLength(10);
+      expect(Object.values(d).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    }
+  });
+
   it("compares pairs in both orders on the embedded model and reports position consistency", async () => {
     const records = [{ instruction: "Pick one.", response_a: "first", response_b: "second" }, { instruction: "Again.", response_a: "x", response_b: "y" }];
     const out = [];

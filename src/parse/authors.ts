@@ -13,6 +13,9 @@
  *   label, else no verdict; show_result.py counts five labels.
  * - Auto-J `extract_single_rating` (GAIR-NLP/auto-j@2ae17a3965d933232e9cd50302aa0f176249c83b,
  *   codes/usage/example.py): the number between the last `Rating: [[` and the `]]` after it.
+ * - Prometheus `parse_output` (prometheus-eval/prometheus-eval@62a85d118c497d17c1dddf1dbe61de1a77812fc9,
+ *   libs/prometheus-eval/prometheus_eval/parser.py): absolute, a marker and the score ending the
+ *   output; relative, the first `[RESULT] A|B` (and variants) ending a line.
  * Departures, all in the direction of refusing: a value outside the scale is a failure (the authors
  * keep it, or default to 0), a label quoted from the judged text does not outvote the judge's own
  * (see quoted.ts), and a reasoning block is left out (see reasoning.ts).
@@ -183,4 +186,51 @@ export function parseRmR1(text: string, strict = false, context?: ParseContext):
   if (strict && !/<answer>\s*\[\[[AB]\]\]\s*<\/answer>$/.test(text.trimEnd())) return failure(text, "the output does not end with <answer>[[A]]</answer> or <answer>[[B]]</answer>");
   const feedback = text.slice(0, match.index).replace(/<answer>\s*$/, "").trim();
   return { ok: true, feedback, winner: match.value as "A" | "B" };
+}
+
+/*
+ * Prometheus, parse_output (prometheus-eval/prometheus-eval@62a85d118c497d17c1dddf1dbe61de1a77812fc9,
+ * libs/prometheus-eval/prometheus_eval/parser.py). The patterns are the authors', rewritten so that
+ * matching stays linear: `\s*(?:\(|\[|\s)*` is `[\s([]*` and `\[RESULT:\s*` + `\s*` is one `\s*`
+ * (the same strings match). Digits are ASCII (Python's `\d` also takes other scripts' digits).
+ */
+
+/**
+ * Absolute (_parse_output_absolute): `[RESULT]`, `[SCORE]`, `Score`, `Result`, `[Result]` (each with
+ * an optional colon) or `score of`, then the number, then `)`, `]`, `/5` or `out of 5`, then only
+ * whitespace to the end. critic reads `/n` and `out of n` with n the template's scale maximum (5 for
+ * Prometheus' own templates). The verdict must end the output, so there is only one to read and a
+ * verdict quoted from the judged text earlier in the output is never taken.
+ */
+function prometheusAbsolutePattern(max: number): RegExp {
+  return new RegExp(
+    String.raw`(?:\[RESULT\]|\[SCORE\]|Score:?|Result:?|\[Result\]:?|score\s+of)[\s([]*(\d+)(?:[)\]]|/\s*${max}|\s*out\s*of\s*${max})?\s*$`,
+    "i",
+  );
+}
+
+export function parsePrometheusAbsolute(text: string, range: ScoreRange): AbsoluteParse {
+  const match = prometheusAbsolutePattern(range.max).exec(text);
+  if (!match) return failure(text, `no verdict at the end of the output (expected "[RESULT] n" with n in ${range.min}-${range.max}, and nothing after it)`);
+  const label: LabelMatch = { text: match[0].trim(), value: match[1]!, index: match.index };
+  const score = Number(label.value);
+  if (score < range.min || score > range.max) return failure(text, `score ${score} is outside ${range.min}-${range.max}`);
+  return { ok: true, feedback: feedbackAround(text, label), score };
+}
+
+/**
+ * Relative (_parse_output_relative): `[RESULT] A`, `[RESULT: B]`, `[Response A]`, `[Result] Response B`,
+ * `Result: A` at the start of a line and the like, at the end of a line (the pattern is MULTILINE);
+ * the first such verdict wins. Case-insensitive, so `[RESULT] b` is B.
+ */
+const PROMETHEUS_RELATIVE = /(?:\[RESULT\]|\[RESULT:|\[Response\s|\[Result\](?:\s+Response)?|\[Result:|(?:^|\n)Result:?)\s*(A|B)\]?\s*(?=\n|$)/gi;
+
+export function parsePrometheusRelative(text: string, context?: ParseContext): PairwiseParse {
+  const matches = labelMatches(text, PROMETHEUS_RELATIVE).map((m) => {
+    const lead = m.text.startsWith("\n") ? 1 : 0;
+    return { text: m.text.slice(lead).trimEnd(), value: m.value.toUpperCase(), index: m.index + lead };
+  });
+  const match = withoutQuoted(context, (keep) => matches.find(keep));
+  if (!match) return failure(text, 'no verdict in the output (expected "[RESULT] A" or "[RESULT] B" at the end of a line)');
+  return { ok: true, feedback: feedbackAround(text, match), winner: match.value as "A" | "B" };
 }

@@ -1,5 +1,5 @@
 import { parseAbsolute } from "./absolute.js";
-import { parseArenaHardV01, parseArenaHardV2, parseAutoJPairwise, parseAutoJRating, parseRmR1, parseFastChatPair, parseFastChatRating } from "./authors.js";
+import { parseArenaHardV01, parseArenaHardV2, parseAutoJPairwise, parseAutoJRating, parseRmR1, parseFastChatPair, parseFastChatRating, parsePrometheusAbsolute, parsePrometheusRelative } from "./authors.js";
 import { parseAutoJ } from "./autoj.js";
 import { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
 import { jsonObjectOutput } from "./json-verdict.js";
@@ -17,7 +17,7 @@ export { parseAbsolute } from "./absolute.js";
 export { parseAutoJ } from "./autoj.js";
 export { parsePairwise } from "./pairwise.js";
 export { parseBracketedScore, parseBracketedVerdict } from "./bracketed.js";
-export { parseArenaHardV01, parseArenaHardV2, parseAutoJRating, parseFastChatPair, parseFastChatRating } from "./authors.js";
+export { parseArenaHardV01, parseArenaHardV2, parseAutoJRating, parseFastChatPair, parseFastChatRating, parsePrometheusAbsolute, parsePrometheusRelative } from "./authors.js";
 export { splitReasoning } from "./reasoning.js";
 export { END_TOKENS, stripEndTokens } from "./special-tokens.js";
 export type { ParseContext } from "./quoted.js";
@@ -63,7 +63,10 @@ function needScale(name: ParserName, scale: ScoreRange | undefined): ScoreRange 
 function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: ParseMode): Parser {
   const strict = mode === "strict";
   switch (name) {
-    case "result":
+    case "result": {
+      const range = needScale(name, scale);
+      return strict ? (text) => parseAbsolute(text, range) : (text) => jsonOr(text, () => parsePrometheusAbsolute(text, range), () => parseAbsolute(text, range));
+    }
     case "score": {
       const range = needScale(name, scale);
       return (text) => parseAbsolute(text, range);
@@ -73,7 +76,7 @@ function formatParser(name: ParserName, scale: ScoreRange | undefined, mode: Par
       return strict ? (text) => parseAutoJ(text, range) : (text, context) => parseAutoJRating(text, range, context);
     }
     case "pairwise":
-      return parsePairwise;
+      return strict ? parsePairwise : (text, context) => jsonOr(text, () => parsePrometheusRelative(text, context), () => parsePairwise(text));
     case "mt-bench": {
       const range = needScale(name, scale);
       return strict ? (text) => parseBracketedScore(text, range) : (text, context) => jsonOr(text, () => parseFastChatRating(text, range, context), () => parseBracketedScore(text, range));

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAbsolute } from "./absolute.js";
 import { parseAutoJ } from "./autoj.js";
-import { parseAutoJRating } from "./authors.js";
+import { parseAutoJRating, parsePrometheusAbsolute } from "./authors.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dataDir = path.resolve(repoRoot, "../shared/data");
@@ -66,6 +66,26 @@ describe.each(["mt_bench_eval.json", "vicuna_eval.json"])("prometheus_eval/%s GP
       if (result.ok && result.score === score && result.feedback === feedback.trim()) agree++;
     }
     expect(agree).toBe(samples.length);
+  });
+
+  it("prometheus-eval's own rule (parse_output, the default parse) reads no wrong score from a raw feedback and every appended one", () => {
+    let parsed = 0;
+    let agree = 0;
+    for (const { feedback, score } of samples) {
+      const result = parsePrometheusAbsolute(feedback, FIVE);
+      if (result.ok) {
+        parsed++;
+        if (result.score === score) agree++;
+      } else expect(result.raw).toBe(feedback);
+    }
+    const appended = samples.filter(({ feedback, score }) => {
+      const result = parsePrometheusAbsolute(`${feedback} [RESULT] ${score}`, FIVE);
+      return result.ok && result.score === score && result.feedback === feedback.trim();
+    }).length;
+    console.log(`${file} (authors' rule): ${parsed}/${samples.length} raw feedbacks end in a verdict; ${agree}/${parsed} agree with gpt4_score; ${appended}/${samples.length} read back with [RESULT] appended`);
+    expect(agree).toBe(parsed);
+    expect(parsed).toBeLessThan(samples.length * 0.01);
+    expect(appended).toBe(samples.length);
   });
 });
 

@@ -60,9 +60,49 @@ describe("prometheus RAG forms (###Relevant Context:) for records with a context
     ]);
   });
 
-  it("a record with both context and a reference answer is refused: no published form has both", () => {
-    expect(() => renderPrompt(getTemplate("prometheus-absolute"), { instruction: "q", response: "r", context: "c", reference_answer: "ref", rubric: "[x]" }))
-      .toThrow(/field "context": its context form has no reference answer/);
+});
+
+describe("critic's own context section (not the authors' text) where no published form has a place for a record's context", () => {
+  const record = { instruction: INSTRUCTION, response: RESPONSE, criteria: "Faithful to the memo?", ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`score${n}_description`, `level ${n}`])) };
+  const user = (name: string, fields: Record<string, unknown>) => renderPrompt(getTemplate(name), fields).at(-1)!.content;
+
+  it("prometheus with context and a reference answer: the reference form, with ###Relevant Context: where the RAG form has it", () => {
+    const withReference = { ...record, reference_answer: "Budgets are due Friday." };
+    const published = user("prometheus-absolute", withReference);
+    expect(user("prometheus-absolute", { ...withReference, context: CONTEXT })).toBe(
+      published.replace("###Reference Answer (Score 5):", `###Relevant Context:\n${CONTEXT}\n\n###Reference Answer (Score 5):`),
+    );
+    const pair = { instruction: INSTRUCTION, response_a: RESPONSE, response_b: "B", reference_answer: "ref", criteria: "Faithful?" };
+    expect(user("prometheus-pairwise", { ...pair, context: CONTEXT })).toBe(
+      user("prometheus-pairwise", pair).replace("###Reference Answer:", `###Relevant Context:\n${CONTEXT}\n\n###Reference Answer:`),
+    );
+  });
+
+  it.each([
+    ["mt-bench", "[The Start of Assistant's Answer]"],
+    ["criticon", "### Response:"],
+    ["selene", "Response:\n```"],
+    ["autoj", "[BEGIN DATA]"],
+  ])("%s: a delimited context section before the paragraph holding the response; without context the published text", (name, paragraph) => {
+    const published = user(name, record);
+    const section = `[The Start of Context]\n${CONTEXT}\n[The End of Context]\n\n`;
+    expect(published).not.toContain("[The Start of Context]");
+    const at = published.indexOf(paragraph);
+    expect(at).toBeGreaterThan(0);
+    expect(user(name, { ...record, context: CONTEXT })).toBe(published.slice(0, at) + section + published.slice(at));
+  });
+
+  it("mt-bench with a reference answer keeps the reference, and the judged-text list holds the context", () => {
+    const filled: string[] = [];
+    const text = renderPrompt(getTemplate("mt-bench"), { ...record, reference_answer: "Friday.", context: CONTEXT }, undefined, {}, filled).at(-1)!.content;
+    expect(text.indexOf("[The Start of Reference Answer]")).toBeLessThan(text.indexOf("[The Start of Context]"));
+    expect(text.indexOf("[The End of Context]")).toBeLessThan(text.indexOf("[The Start of Assistant's Answer]"));
+    expect(filled).toContain(CONTEXT);
+  });
+
+  it("a two-turn conversation with a context is refused, naming the field", () => {
+    const messages = [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: "c" }, { role: "assistant", content: "d" }];
+    expect(() => renderPrompt(getTemplate("mt-bench"), { messages, context: CONTEXT })).toThrow(/template "mt-bench": field "context": critic adds a context to one exchange/);
   });
 });
 

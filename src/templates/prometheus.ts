@@ -157,3 +157,9 @@ export const PROMETHEUS_ABSOLUTE_PROMPT_WO_REF_RAG =
 
 export const PROMETHEUS_RELATIVE_PROMPT_WO_REF_RAG =
   "###Task Description:\nAn instruction (might include an Input inside it), two responses to evaluate (denoted as Response A and Response B), a relevant context to support the evaluation (denoted as Relevant Context), and an evaluation criteria are given.\n1. Write a detailed feedback that assess the quality of the two responses strictly based on the given evaluation criteria, not evaluating in general. Refer to the given context when writing the feedback and making an assessment.\n2. Make comparisons between Response A, Response B, and the Reference Answer. Instead of examining Response A and Response B separately, go straight to the point and mention about the commonalities and differences between them.\n3. After writing the feedback, indicate the better response, either \"A\" or \"B\".\n4. The output format should look as follows: \"Feedback: (write a feedback for criteria) [RESULT] (Either \"A\" or \"B\")\"\n5. Please do not generate any other opening, closing, and explanations.\n\n###Instruction:\n{instruction}\n\n###Response A:\n{response_A}\n\n###Response B:\n{response_B}\n\n###Relevant Context:\n{relevant_context}\n\n###Score Rubric:\n{rubric}\n\n###Feedback: ";
+
+/**
+ * critic's addition, not prometheus-eval's text: the RAG forms' `###Relevant Context:` section, for a
+ * record with both `context` and `reference_answer` (no published form holds both).
+ */
+export const PROMETHEUS_CONTEXT_SECTION = "###Relevant Context:\n{context}\n\n";

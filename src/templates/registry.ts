@@ -3,6 +3,7 @@ import { DEFAULT_MAX_REASONING_CHARS, grammarFor } from "./grammars.js";
 import {
   ABS_SYSTEM_PROMPT,
   PROMETHEUS_ABSOLUTE_PROMPT,
+  PROMETHEUS_CONTEXT_SECTION,
   PROMETHEUS_ABSOLUTE_PROMPT_WO_REF,
   PROMETHEUS_ABSOLUTE_PROMPT_WO_REF_RAG,
   PROMETHEUS_RELATIVE_PROMPT_WO_REF_RAG,
@@ -38,8 +39,10 @@ const BUILTIN: readonly JudgeTemplate[] = [
     system: ABS_SYSTEM_PROMPT,
     user: PROMETHEUS_ABSOLUTE_PROMPT,
     userNoReference: PROMETHEUS_ABSOLUTE_PROMPT_WO_REF,
-    // A record with `context` gets the RAG form (###Relevant Context:).
+    // A record with `context` gets the RAG form (###Relevant Context:); with a reference answer too,
+    // critic's own ###Relevant Context: section, where the RAG form has it (after the response).
     variants: { context: { system: ABS_SYSTEM_PROMPT, user: PROMETHEUS_ABSOLUTE_PROMPT_WO_REF_RAG } },
+    contextSection: { before: "###Reference Answer (Score 5):", text: PROMETHEUS_CONTEXT_SECTION },
     scale: FIVE_POINT,
     output: "result",
     gbnf: grammarFor("result", { scale: FIVE_POINT }),
@@ -51,6 +54,7 @@ const BUILTIN: readonly JudgeTemplate[] = [
     user: PROMETHEUS_RELATIVE_PROMPT,
     userNoReference: PROMETHEUS_RELATIVE_PROMPT_WO_REF,
     variants: { context: { system: REL_SYSTEM_PROMPT, user: PROMETHEUS_RELATIVE_PROMPT_WO_REF_RAG } },
+    contextSection: { before: "###Reference Answer:", text: PROMETHEUS_CONTEXT_SECTION },
     output: "pairwise",
     gbnf: grammarFor("pairwise"),
   },

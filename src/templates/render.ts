@@ -152,7 +152,9 @@ export function renderPrompt(
   const view = conversationView(record);
   if (view) record = { ...view.fields, ...record };
   const references = referenceAnswers(record);
-  const text = templateText(template, references.length > 0, view?.turns ?? 1, hasValue(record.context), hasValue(record.input));
+  const hasContext = hasValue(record.context);
+  const chosen = templateText(template, references.length > 0, view?.turns ?? 1, hasContext, hasValue(record.input));
+  const text = hasContext ? withContextSection(template, chosen, view?.turns ?? 1) : chosen;
   const lookup = (name: string): string => {
     if (template.fixed && name in template.fixed) return template.fixed[name]!;
     const value = fieldValue(name);
@@ -212,8 +214,8 @@ export function renderPrompt(
 function templateText(template: JudgeTemplate, hasReference: boolean, turns: number, hasContext: boolean, hasInput: boolean): TemplateText {
   const variants = template.variants;
   if (hasInput && variants?.input) return variants.input;
-  if (hasContext && variants?.context) {
-    if (hasReference) throw new Error(`template "${template.name}": field "context": its context form has no reference answer; give a record context or reference_answer, not both`);
+  // With a reference answer too, the reference form is used and critic adds the context (withContextSection).
+  if (hasContext && variants?.context && !hasReference) {
     if (turns > 1) throw new Error(`template "${template.name}": field "context": its context form judges one exchange, not a conversation`);
     return variants.context;
   }
@@ -247,4 +249,35 @@ function rubricPart(
     throw new Error(`template "${template.name}": placeholder {${name}} needs a structured rubric (criteria and score descriptions), not a rubric text`);
   }
   return rubric[name as keyof Rubric];
+}
+
+/**
+ * critic's own context section (not any author's text), for templates whose published forms have no
+ * place for a record's `context`: delimited like MT-Bench's answer blocks, before the response.
+ */
+export const CONTEXT_SECTION = "[The Start of Context]\n{context}\n[The End of Context]\n\n";
+
+const CONTEXT_PLACEHOLDERS = ["context", "relevant_context"];
+
+/**
+ * The form with the record's `context` added where the form has no place for it: the template's own
+ * contextSection, else (absolute templates) CONTEXT_SECTION before the paragraph holding the response.
+ * Pairwise templates without a contextSection, and Flow Judge's tagged inputs, keep their own rules.
+ */
+function withContextSection(template: JudgeTemplate, text: TemplateText, turns: number): TemplateText {
+  const uses = (t: string | undefined): boolean => t !== undefined && placeholdersIn(t).some((name) => CONTEXT_PLACEHOLDERS.includes(name));
+  if (template.taggedInputs || uses(text.user) || uses(text.system)) return text;
+  const declared = template.contextSection;
+  if (declared && text.user.includes(declared.before)) {
+    const at = text.user.indexOf(declared.before);
+    return { ...text, user: text.user.slice(0, at) + declared.text + text.user.slice(at) };
+  }
+  if (template.mode !== "absolute") return text;
+  if (turns > 1) throw new Error(`template "${template.name}": field "context": critic adds a context to one exchange, not to a conversation`);
+  const response = [...text.user.matchAll(PLACEHOLDER)].find((m) => m[1] !== undefined && fieldFor({}, m[1], template) === "response");
+  if (!response) throw new Error(`template "${template.name}": field "context": the template has no {response} placeholder to put the context before`);
+  // The paragraph starts after the last blank line (Auto-J's has two spaces on it) before the response.
+  const blank = [...text.user.slice(0, response.index).matchAll(/\n[ \t]*\n/g)].at(-1);
+  const at = blank ? blank.index + blank[0].length : 0;
+  return { ...text, user: text.user.slice(0, at) + CONTEXT_SECTION + text.user.slice(at) };
 }

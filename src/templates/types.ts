@@ -98,6 +98,12 @@ export interface JudgeTemplate {
    * output (its bound comes from --max-tokens); parsers always read the answer after it.
    */
   reasoning?: boolean;
+  /**
+   * critic's own context section, for a record with `context` whose chosen form has no published
+   * place for it: `text` (holding `{context}`) goes right before `before` in the user message. Without
+   * it an absolute template gets CONTEXT_SECTION before the paragraph that holds the response.
+   */
+  contextSection?: { before: string; text: string };
   /** Longest feedback the grammar allows (default DEFAULT_MAX_FEEDBACK_CHARS). */
   maxFeedbackChars?: number;
 }

@@ -9,7 +9,7 @@
 import { readRecords } from "../records/read.js";
 import type { RunStore } from "../store/run-store.js";
 import { emptyResultsSummary, recordFailedLine } from "../judge/batch-file.js";
-import { BatchWaitInterrupted, splitRequests, BATCH_MAX_BYTES, type BatchApiOptions, type BatchRound } from "../judge/batch-api.js";
+import { BatchWaitInterrupted, pollWait, splitRequests, BATCH_MAX_BYTES, type BatchApiOptions, type BatchRound } from "../judge/batch-api.js";
 import { redactError, redactSecrets } from "../util/redact.js";
 import type { AiSdkCallOptions } from "./ai-sdk.js";
 
@@ -131,7 +131,7 @@ async function sendBatches(file: string, store: RunStore, options: AiSdkBatchOpt
       store.flush();
       store.updateBatch(entry.rowid, { loaded: true });
     }
-    if (pending.size > 0) await sleep(options.pollIntervalMs ?? 30_000, options.signal);
+    if (pending.size > 0) await pollWait(options.pollIntervalMs ?? 30_000, options.signal);
   }
   return { batches: open.map((o) => ({ id: o.id, status: o.status, requests: o.requests, reattached: o.reattached })), results };
 }
@@ -148,19 +148,4 @@ function storeItem(item: AiSdkBatchItem, store: RunStore, summary: ReturnType<ty
   summary.loaded++;
   summary.promptTokens += usage.promptTokens;
   summary.completionTokens += usage.completionTokens;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new BatchWaitInterrupted());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new BatchWaitInterrupted());
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

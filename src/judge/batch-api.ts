@@ -175,7 +175,7 @@ async function sendBatches(file: string, store: RunStore, options: BatchApiOptio
       store.flush();
       store.updateBatch(entry.record.rowid, { loaded: true });
     }
-    if (pending.size > 0) await sleep(options.pollIntervalMs ?? 30_000, options.signal);
+    if (pending.size > 0) await pollWait(options.pollIntervalMs ?? 30_000, options.signal);
   }
   return { batches: open.map((o) => ({ id: o.record.batchId as string, status: o.batch.status, requests: o.record.requests, reattached: o.reattached })), results };
 }
@@ -198,7 +198,7 @@ async function createOnce(client: OpenAI, hash: string, body: OpenAI.Batches.Bat
     } catch (error) {
       const retryable = error instanceof OpenAI.APIConnectionError || (error instanceof OpenAI.APIError && error.status !== undefined && isRetryableStatus(error.status));
       if (!retryable || attempt + 1 >= CREATE_TRIES) throw error;
-      await sleep(backoffDelayMs(attempt, 500, 8_000));
+      await pollWait(backoffDelayMs(attempt, 500, 8_000));
     }
   }
 }
@@ -218,7 +218,8 @@ export class BatchWaitInterrupted extends Error {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits between polls; an abort (Ctrl-C) rejects with BatchWaitInterrupted. */
+export function pollWait(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new BatchWaitInterrupted());
     const timer = setTimeout(() => {

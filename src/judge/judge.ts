@@ -161,9 +161,7 @@ async function openJudges(options: Omit<JudgeOptions, "input" | "output">, gener
     const pool = createEndpointPool(opened);
     return { grader: generative!, backends: [pool], close: () => pool.dispose() };
   }
-  if (specs.length > 1 && options.baseURLs && options.baseURLs.length > 1 && options.baseURLs.length !== specs.length) {
-    throw new Error(`${options.baseURLs.length} --base-url values for ${specs.length} --model values: give one, or one per model`);
-  }
+  const baseURLOf = juryBaseURLs(specs, options);
   if (headSpecsOf(specs).length > 0) {
     refuseHeadOptions(options);
     if (specs.length > 1) {
@@ -181,7 +179,7 @@ async function openJudges(options: Omit<JudgeOptions, "input" | "output">, gener
         backends.push(asBackend(spec, options.logprobs ? { logprobs: true } : {}));
         continue;
       }
-      const baseURL = options.baseURLs?.length === specs.length ? options.baseURLs[i] : options.baseURLs?.[0] ?? options.baseURL;
+      const baseURL = baseURLOf(i);
       const backend = isHeadSpec(spec) ? await openHeadJuror(spec, options, specs.length > 1 ? { ...(baseURL !== undefined ? { baseURL } : {}) } : undefined, generative) : await openBackend(spec, { ...options, ...(baseURL !== undefined ? { baseURL } : {}) });
       owned.push(backend);
       backends.push(backend);
@@ -192,6 +190,18 @@ async function openJudges(options: Omit<JudgeOptions, "input" | "output">, gener
     for (const b of owned) await b.dispose();
     throw error;
   }
+}
+
+/**
+ * A jury's --base-url for each model: one for all, one per model in order, or one per model that
+ * is not a judge package (a package runs here and takes none).
+ */
+function juryBaseURLs(specs: JudgeModel[], options: Pick<JudgeOptions, "baseURL" | "baseURLs">): (i: number) => string | undefined {
+  const urls = options.baseURLs ?? [];
+  if (specs.length < 2 || urls.length < 2 || urls.length === specs.length) return (i) => (urls.length === specs.length ? urls[i] : urls[0] ?? options.baseURL);
+  const served = specs.flatMap((spec, i) => (typeof spec === "string" && isJudgePackage(spec) ? [] : [i]));
+  if (urls.length !== served.length) throw new Error(`${urls.length} --base-url values for ${specs.length} --model values: give one, or one per model${served.length < specs.length ? ` (or one per model that is not a judge package: ${served.length})` : ""}`);
+  return (i) => urls[served.indexOf(i)];
 }
 
 /**

@@ -115,6 +115,23 @@ describe("critic judge: a jury of heads and generative judges", () => {
     }
   });
 
+  it("several servers: one --base-url per model that is not a judge package", async () => {
+    const other = await startFaultServer({ reply: () => "Feedback: middling. [RESULT] 3" });
+    try {
+      const before = server.count;
+      const out = join(dir, "urls.jsonl");
+      const run = await runCli(["judge", join(dir, "abs.jsonl"), "-o", out, "--model", "openai:gen", "--base-url", server.baseURL, "--model", classify, "--model", "openai:other", "--base-url", other.baseURL, ...common, "--store", join(dir, "urls.sqlite")]);
+      expect(run.code, run.stderr).toBe(0);
+      expect([server.count - before, other.count]).toEqual([RESPONSES.length, RESPONSES.length]);
+      for (const j of rows(out)) expect(j.judge.jury.jurors.map((x: { model: string; score: number }) => x.score)[2]).toBe(3);
+      const bad = await runCli(["judge", join(dir, "abs.jsonl"), "-o", join(dir, "bad.jsonl"), "--model", "openai:gen", "--model", classify, "--model", "openai:other", "--base-url", server.baseURL, "--base-url", other.baseURL, "--base-url", other.baseURL, "--base-url", other.baseURL, ...common, "--store", join(dir, "urls.sqlite")]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/4 --base-url values for 3 --model values: give one, or one per model \(or one per model that is not a judge package: 2\)/);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("pairwise: each head scores each side (PHUDGE's rule) beside a generative juror; the majority decides", async () => {
     const solo: Record<string, Array<Record<string, any>>> = {};
     for (const [name, pkg] of [["classify", classify], ["regress", regress]] as const) {

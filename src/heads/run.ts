@@ -30,8 +30,6 @@ export interface HeadRun {
   identity: HeadJuror;
 }
 
-
-
 /**
  * Opens a head and its grader. `options.template` is the head's template (default: the one it was
  * trained with); a jury with generative jurors gives none, so each head keeps its own and only the

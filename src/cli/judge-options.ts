@@ -12,7 +12,7 @@ export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel
   (repeatModel
     ? command.option("-m, --model <spec>", `${modelHelp}; ${repeatModel}`, collect, [])
     : command.option("-m, --model <spec>", modelHelp))
-    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>; key from $OPENAI_API_KEY), or an AI SDK provider's API URL; a jury may give one per --model", collect, [])
+    .option("--base-url <url>", "OpenAI-compatible server URL (with openai:<name>; key from $OPENAI_API_KEY), or an AI SDK provider's API URL; a jury may give one per --model (or one per --model that is not a judge package)", collect, [])
     .option("--endpoints <file>", "servers of one openai:<model>, one base URL a line (# comments): added to --base-url")
     .option("--host <url>", "Ollama server (with ollama:<name>; default $OLLAMA_HOST or http://127.0.0.1:11434)")
     .option("-t, --template <name|file>", `${templateHelp()} | a template .yaml file (default: the --model judge's own, else prometheus-absolute or, with --mode pairwise, prometheus-pairwise)`)

@@ -85,4 +85,28 @@ describe("critic judge with a judge package (embedded head, real llama.cpp)", ()
     const file = rows(join(tmp, "abs-out.jsonl"));
     expect(got[0]!.score_distribution).toEqual(file[0]!.score_distribution);
   });
+
+  it("judgeRecords with several models: the package and the embedded tiny generative judge as a jury, each juror as alone, cached per juror", async () => {
+    const records = [{ instruction: "What is 2+2?", response: "4" }, { instruction: "Name a colour.", response: "Blue." }];
+    const options = { model: [pkg, await ensureTinyModel()], rubric: "helpfulness", threads: TINY_MODEL_THREADS, contextSize: 1024, gpu: false as const, params: { maxTokens: 48 }, jury: "median" as const, store: join(tmp, "jury.sqlite") };
+    const got = [];
+    for await (const j of judgeRecords(records, options)) got.push(j);
+    const file = rows(join(tmp, "abs-out.jsonl"));
+    for (const [i, j] of got.entries()) {
+      const [head, generative] = j.judge.jury!.jurors;
+      // The head as it judges alone (the same prompt, so the same distribution as the run above).
+      expect(head).toMatchObject({ backend: "embedded-head", score: file[i]!.score, score_distribution: file[i]!.score_distribution, feedback: null });
+      expect((head!.head as { note: string }).note).toMatch(/no feedback text/);
+      expect(generative).toMatchObject({ backend: "embedded", feedback: expect.any(String) });
+      expect(generative!.template).toBeUndefined(); // the run's template, prometheus-absolute
+      expect(generative!.score).toBeGreaterThanOrEqual(1);
+      expect(generative!.score).toBeLessThanOrEqual(5);
+      expect(j.score).toBe((head!.score! + generative!.score!) / 2);
+      expect(j.judge).toMatchObject({ backend: "jury", template: "prometheus-absolute", calls: 2 });
+    }
+    const again = [];
+    for await (const j of judgeRecords(records, options)) again.push(j);
+    expect(again.every((j) => j.judge.cached)).toBe(true);
+    expect(again.map((j) => j.judge.jury!.jurors.map((x) => x.score))).toEqual(got.map((j) => j.judge.jury!.jurors.map((x) => x.score)));
+  });
 });

@@ -6,7 +6,7 @@
  * template and the two scores compared by PHUDGE's rule (spec.ts pairVerdict); --swap is refused (the
  * order of the sides cannot matter to a judge that never sees both at once).
  */
-import type { ChatMessage } from "../backends/types.js";
+import type { Backend, ChatMessage } from "../backends/types.js";
 import { BackendUnavailableError, type EngineInput, type JudgeStats } from "../judge/engine.js";
 import { Semaphore } from "../judge/semaphore.js";
 import type { Grader, Judgment } from "../judge/types.js";
@@ -22,6 +22,16 @@ export interface HeadJudgerOptions {
   samples?: number;
   swap?: boolean | "auto";
   concurrency?: number;
+}
+
+/** A head where a run keeps its judges (a jury's juror, or the one judge): judgeStream judges with its head and grader. */
+export interface HeadJuror extends Backend {
+  readonly head: HeadModel;
+  readonly headGrader: Grader;
+}
+
+export function isHeadJuror(backend: Backend): backend is HeadJuror {
+  return "headGrader" in backend && (backend as Partial<HeadJuror>).head !== undefined;
 }
 
 /** A head call as the run store keeps it: the head's raw outputs. */

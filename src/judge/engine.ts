@@ -10,7 +10,7 @@ import type { FailedAttempt, Grader, Judgment, JuryMethod, PairVerdict, SampleRe
 import { BudgetExhaustedError, costOf, type CostBudget } from "./budget.js";
 import { redactSecrets } from "../util/redact.js";
 import type { HeadModel } from "../heads/spec.js";
-import { HeadJudger } from "../heads/judger.js";
+import { HeadJudger, isHeadJuror } from "../heads/judger.js";
 
 export interface EngineOptions {
   backend: Backend;
@@ -38,7 +38,10 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** Live counters, updated as calls finish (for progress and the summary). */
   stats?: JudgeStats;
-  /** A jury: these judges (`backend` is ignored) grade every record; the verdict is their aggregate. */
+  /**
+   * A jury: these judges (`backend` is ignored) grade every record; the verdict is their aggregate.
+   * A head among them (heads/run.ts HeadJuror) judges with its own head and grader.
+   */
   jurors?: Backend[];
   /** How the jury decides. Default: mean of scores, majority of verdicts. */
   jury?: JuryMethod;
@@ -119,8 +122,8 @@ export async function* judgeStream(
   options: EngineOptions,
 ): AsyncGenerator<Judgment & { index: number }> {
   const judger: Judger = options.head
-    ? new HeadJudger({ head: options.head, grader: options.grader, stats: options.stats ?? emptyStats(), ...(options.store ? { store: options.store } : {}), ...(options.samples !== undefined ? { samples: options.samples } : {}), ...(options.swap !== undefined ? { swap: options.swap } : {}), ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) })
-    : options.jurors && options.jurors.length > 1 ? new JuryJudger(options, options.jurors) : new RecordJudger(options);
+    ? headJudger(options, options.head, options.grader, options.stats, options.concurrency)
+    : options.jurors && options.jurors.length > 1 ? new JuryJudger(options, options.jurors) : judgerOf(options, options.backend, options.stats, options.concurrency);
   const window = Math.max(8, judger.concurrency * 4);
   const queue: Array<Promise<Judged>> = [];
   const stopped = () => options.signal?.aborted || judger.fatal !== undefined || options.budget?.exhausted === true;
@@ -149,10 +152,20 @@ interface Judger {
   judge(input: EngineInput): Promise<Judged>;
 }
 
+/** One judge: a head (a HeadJuror backend) scores with its own grader, a generative backend with the run's. */
+function judgerOf(options: EngineOptions, backend: Backend, stats: JudgeStats | undefined, concurrency: number | undefined): Judger {
+  if (isHeadJuror(backend)) return headJudger(options, backend.head, backend.headGrader, stats, concurrency);
+  return new RecordJudger({ ...options, backend, ...(stats ? { stats } : {}), ...(concurrency !== undefined ? { concurrency } : {}) });
+}
+
+function headJudger(options: EngineOptions, head: HeadModel, grader: Grader, stats: JudgeStats | undefined, concurrency: number | undefined): Judger {
+  return new HeadJudger({ head, grader, stats: stats ?? emptyStats(), ...(options.store ? { store: options.store } : {}), ...(options.samples !== undefined ? { samples: options.samples } : {}), ...(options.swap !== undefined ? { swap: options.swap } : {}), ...(concurrency !== undefined ? { concurrency } : {}) });
+}
+
 /** Every juror judges the record; their judgments are combined (jury.ts). */
 class JuryJudger implements Judger {
   readonly concurrency: number;
-  private readonly jurors: RecordJudger[];
+  private readonly jurors: Judger[];
   private readonly jurorStats: JudgeStats[];
   private readonly stats: JudgeStats;
   private readonly method: JuryMethod;
@@ -163,7 +176,7 @@ class JuryJudger implements Judger {
     checkJurors(backends);
     this.method = options.jury ? checkJuryMethod(options.jury, options.grader.mode) : defaultJuryMethod(options.grader.mode);
     this.jurorStats = backends.map(() => emptyStats());
-    this.jurors = backends.map((backend, i) => new RecordJudger({ ...options, backend, stats: this.jurorStats[i]!, concurrency: options.concurrency ?? backend.concurrency }));
+    this.jurors = backends.map((backend, i) => judgerOf(options, backend, this.jurorStats[i]!, options.concurrency ?? backend.concurrency));
     this.concurrency = Math.max(...this.jurors.map((j) => j.concurrency));
     this.stats = options.stats ?? emptyStats();
   }
@@ -176,7 +189,7 @@ class JuryJudger implements Judger {
     const judged = await Promise.all(this.jurors.map((j) => j.judge(input)));
     const verdicts = judged.filter((j): j is Judgment & { index: number } => j !== NOT_JUDGED);
     if (verdicts.length < judged.length) return NOT_JUDGED;
-    const judgment = combineJury(this.options.grader.mode, this.method, verdicts);
+    const judgment = combineJury(this.options.grader, this.method, verdicts);
     if (judgment.error === undefined) this.judged++;
     else this.failed++;
     sumJurorStats(this.stats, this.jurorStats, this.judged, this.failed);

@@ -28,7 +28,9 @@ import { redactError, redactSecrets } from "../util/redact.js";
 import { emitEvaluationEvent } from "../ai-sdk/otel.js";
 export type { Price } from "./budget.js";
 import type { Grader, Judgment, JuryMethod } from "./types.js";
-import { headSpecOf, openHeadRun, type HeadRun } from "../heads/run.js";
+import { checkJurorScales, headOutputOf, headSpecsOf, isHeadJuror, openHeadRun, refuseHeadOptions } from "../heads/run.js";
+import { isHeadSpec } from "../heads/open.js";
+import { isJudgePackage } from "../heads/package.js";
 
 export interface JudgeOptions extends GraderOptions, BackendOptions {
   /** Input dataset: JSONL, JSON, CSV or Parquet (optionally .gz). */
@@ -128,11 +130,26 @@ export interface JudgeSummary extends JudgeStats {
   runId: number;
 }
 
-/** The judges a run names: one backend, or a jury's. Those opened from specs are disposed by `close`. */
-async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & BackendOptions): Promise<{ backends: Backend[]; close(): Promise<void> }> {
+/**
+ * The grader of a run's generative judges (none when every judge is a head): the run's template. A
+ * catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
+ */
+function generativeGrader(options: JudgeOptions | Omit<JudgeOptions, "input" | "output">): Grader | undefined {
+  const specs = Array.isArray(options.model) ? options.model : [options.model];
+  if (specs.length > 0 && headSpecsOf(specs).length === specs.length) return undefined;
+  return resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
+}
+
+/**
+ * The judges a run names (one, or a jury's) and the run's grader. A head (a judge package, a vLLM or
+ * TEI classifier) is a judge of its own kind (heads/run.ts HeadJuror): it renders its prompts with the
+ * template it was trained on where generative judges use the run's, or with --template when it judges
+ * alone or beside heads only. Those opened from specs are disposed by `close`.
+ */
+async function openJudges(options: Omit<JudgeOptions, "input" | "output">, generative: Grader | undefined): Promise<{ grader: Grader; backends: Backend[]; close(): Promise<void> }> {
   const specs = Array.isArray(options.model) ? options.model : [options.model];
   if (specs.length === 0) throw new Error("no model given");
-  if (specs.length === 1 && typeof specs[0] === "string" && options.baseURLs && options.baseURLs.length > 1) {
+  if (specs.length === 1 && typeof specs[0] === "string" && !isHeadSpec(specs[0]) && options.baseURLs && options.baseURLs.length > 1) {
     // One model on several servers: a pool.
     const opened: Endpoint[] = [];
     try {
@@ -142,10 +159,17 @@ async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & Ba
       throw error;
     }
     const pool = createEndpointPool(opened);
-    return { backends: [pool], close: () => pool.dispose() };
+    return { grader: generative!, backends: [pool], close: () => pool.dispose() };
   }
-  if (options.baseURLs && options.baseURLs.length > 1 && options.baseURLs.length !== specs.length) {
-    throw new Error(`${options.baseURLs.length} --base-url values for ${specs.length} --model values: give one, or one per model`);
+  const baseURLOf = juryBaseURLs(specs, options);
+  if (headSpecsOf(specs).length > 0) {
+    refuseHeadOptions(options);
+    if (specs.length > 1) {
+      // A jury of heads only takes its mode as a head alone does: --mode, else --template's, else absolute.
+      const mode = generative?.mode ?? options.mode ?? (options.template !== undefined ? resolveGrader({ template: options.template }).mode : "absolute");
+      const jurors = specs.map((spec) => typeof spec === "string" ? { name: spec, ...(isHeadSpec(spec) ? { head: headOutputOf(spec, options.headOutput) } : {}) } : { name: "generate" in spec ? `${spec.kind}:${spec.model}` : `${spec.provider}:${spec.modelId}` });
+      checkJurorScales(jurors, mode, generative);
+    }
   }
   const owned: Backend[] = [];
   const backends: Backend[] = [];
@@ -155,21 +179,46 @@ async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & Ba
         backends.push(asBackend(spec, options.logprobs ? { logprobs: true } : {}));
         continue;
       }
-      const baseURL = options.baseURLs?.length === specs.length ? options.baseURLs[i] : options.baseURLs?.[0] ?? options.baseURL;
-      const backend = await openBackend(spec, { ...options, ...(baseURL !== undefined ? { baseURL } : {}) });
+      const baseURL = baseURLOf(i);
+      const backend = isHeadSpec(spec) ? await openHeadJuror(spec, options, specs.length > 1 ? { ...(baseURL !== undefined ? { baseURL } : {}) } : undefined, generative) : await openBackend(spec, { ...options, ...(baseURL !== undefined ? { baseURL } : {}) });
       owned.push(backend);
       backends.push(backend);
     }
+    const grader = generative ?? backends.find(isHeadJuror)!.headGrader;
+    return { grader, backends, close: async () => { for (const b of owned) await b.dispose(); } };
   } catch (error) {
     for (const b of owned) await b.dispose();
     throw error;
   }
-  return { backends, close: async () => { for (const b of owned) await b.dispose(); } };
 }
 
-/** A head's run: its identity stands where the run records its judge; closing disposes the head. */
-function headJudges(run: HeadRun): { backends: Backend[]; close(): Promise<void> } {
-  return { backends: [run.identity], close: () => run.head.dispose() };
+/**
+ * A jury's --base-url for each model: one for all, one per model in order, or one per model that
+ * is not a judge package (a package runs here and takes none).
+ */
+function juryBaseURLs(specs: JudgeModel[], options: Pick<JudgeOptions, "baseURL" | "baseURLs">): (i: number) => string | undefined {
+  const urls = options.baseURLs ?? [];
+  if (specs.length < 2 || urls.length < 2 || urls.length === specs.length) return (i) => (urls.length === specs.length ? urls[i] : urls[0] ?? options.baseURL);
+  const served = specs.flatMap((spec, i) => (typeof spec === "string" && isJudgePackage(spec) ? [] : [i]));
+  if (urls.length !== served.length) throw new Error(`${urls.length} --base-url values for ${specs.length} --model values: give one, or one per model${served.length < specs.length ? ` (or one per model that is not a judge package: ${served.length})` : ""}`);
+  return (i) => urls[served.indexOf(i)];
+}
+
+/**
+ * A head as one of a run's judges. A juror beside generative judges keeps its own template and takes
+ * the run's mode; a juror gets its own --base-url (a head alone gets them all, to spread its calls
+ * over) and --head only when it is a server head (a package says its outputs itself).
+ */
+async function openHeadJuror(spec: string, options: Omit<JudgeOptions, "input" | "output">, juror: { baseURL?: string } | undefined, generative: Grader | undefined): Promise<Backend> {
+  const { template, baseURLs, headOutput, ...rest } = options;
+  const run = await openHeadRun(spec, {
+    ...rest,
+    maxTokens: options.params?.maxTokens,
+    ...(generative ? { mode: generative.mode } : template !== undefined ? { template } : {}),
+    ...(juror ? juror : baseURLs ? { baseURLs } : {}),
+    ...(headOutput !== undefined && (!juror || !isJudgePackage(spec)) ? { headOutput } : {}),
+  });
+  return run.identity;
 }
 
 export const DEFAULT_STORE = ".critic/store.sqlite";
@@ -321,14 +370,13 @@ function answeredByBatchesOnly(live: Backend): Backend {
 async function judgeFile(options: JudgeOptions & { history?: false }): Promise<JudgeSummary> {
   if (options.batch) return judgeThroughBatches(options as JudgeOptions & { batch: BatchSettings });
   const started = performance.now();
-  const headSpec = headSpecOf(options.model);
-  const headRun = headSpec ? await openHeadRun(headSpec, { ...options, maxTokens: options.params?.maxTokens }) : undefined;
-  // A catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
-  const grader = headRun ? headRun.grader : resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
+  if (headSpecsOf(options.model).length > 0) refuseHeadOptions(options);
+  const generative = generativeGrader(options);
   const store = typeof options.store === "object" ? options.store : RunStore.open(options.store ?? DEFAULT_STORE);
   if (options.maxCost !== undefined && !options.price) throw new Error("--max-cost needs --price in=<$ per 1M>,out=<$ per 1M>");
   const batchResults = options.batchResults ? await loadBatchResults(options.batchResults, store) : undefined;
-  const judges = headRun ? headJudges(headRun) : await openJudges(options);
+  const judges = await openJudges(options, generative);
+  const grader = judges.grader;
   if (options.batchFile && judges.backends.length > 1) throw new Error("--batch-file writes one judge's calls; give one --model");
   const recorder = options.batchFile ? createBatchRecorder(judges.backends[0]!, options.batchFile, { sendGrammar: options.sendGrammar, logprobs: options.logprobs }) : undefined;
   const backends = recorder ? [recorder as Backend] : judges.backends;
@@ -381,7 +429,7 @@ async function judgeFile(options: JudgeOptions & { history?: false }): Promise<J
   let status: JudgeSummary["status"] = "finished";
   try {
     for await (const judgment of judgeStream(inputs(), {
-      backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}), ...(headRun ? { head: headRun.head } : {}),
+      backend, grader, store, stats, ...(jurors ? { jurors, ...(options.jury ? { jury: options.jury } : {}) } : {}),
       // Writing a batch file, a call without an answer yet ends its sample at once (a deferred call
       // is not retried); an answer that is in the store and does not parse is retried, so the retry
       // is written: the next --batch round sends it.
@@ -453,12 +501,10 @@ export async function* judgeRecords(
   records: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
   options: Omit<JudgeOptions, "input" | "output" | "outputFormat" | "rejects" | "progress" | "map" | "wait">,
 ): AsyncGenerator<Judgment> {
-  const headSpec = headSpecOf(options.model);
-  const headRun = headSpec ? await openHeadRun(headSpec, { ...options, maxTokens: options.params?.maxTokens }) : undefined;
-  // A catalogue judge (--model selene-mini) brings its template and rubric; the user's own win.
-  const grader = headRun ? headRun.grader : resolveGrader({ ...options, ...catalogDefaults(options), maxTokens: options.params?.maxTokens });
+  const generative = generativeGrader(options);
   const store = options.store === undefined ? undefined : typeof options.store === "object" ? options.store : RunStore.open(options.store);
-  const judges = headRun ? headJudges(headRun) : await openJudges(options);
+  const judges = await openJudges(options, generative);
+  const grader = judges.grader;
   const backend = judges.backends[0]!;
   const jurors = judges.backends.length > 1 ? judges.backends : undefined;
   const rejected: Array<{ index: number; judgment: Judgment }> = [];
@@ -472,7 +518,7 @@ export async function* judgeRecords(
     }
   }
   try {
-    for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store, ...(jurors ? { jurors } : {}), ...(headRun ? { head: headRun.head } : {}) })) {
+    for await (const judgment of judgeStream(inputs(), { ...options, backend, grader, store, ...(jurors ? { jurors } : {}) })) {
       const { index, ...row } = judgment;
       while (rejected.length > 0 && rejected[0]!.index < index) yield rejected.shift()!.judgment;
       await emitEvaluationEvent(row as Judgment);

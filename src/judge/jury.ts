@@ -10,7 +10,7 @@ import type { MetricValue } from "../metaeval/types.js";
 import { expectedScore, meanDistribution } from "./distribution.js";
 import { round4 } from "../util/round.js";
 import type { JudgeStats } from "./engine.js";
-import type { Judgment, JurorVerdict, JuryMethod, PairVerdict } from "./types.js";
+import type { Grader, Judgment, JurorVerdict, JuryMethod, PairVerdict } from "./types.js";
 
 export type { JuryMethod } from "./types.js";
 
@@ -26,12 +26,17 @@ export function checkJuryMethod(method: string, mode: "absolute" | "pairwise"): 
   return method;
 }
 
-/** One record's judgment from its jurors' judgments. */
-export function combineJury(mode: "absolute" | "pairwise", method: JuryMethod, verdicts: Array<Judgment & { index: number }>): Judgment & { index: number } {
+/**
+ * One record's judgment from its jurors' judgments. `grader` is the run's: a juror that rendered its
+ * prompt with another template (a head, with the one it was trained on) is recorded with it.
+ */
+export function combineJury(grader: Pick<Grader, "mode" | "template">, method: JuryMethod, verdicts: Array<Judgment & { index: number }>): Judgment & { index: number } {
+  const mode = grader.mode;
   const first = verdicts[0]!;
   const jurors: JurorVerdict[] = verdicts.map((j) => ({
     backend: j.judge.backend,
     model: j.judge.model,
+    ...(j.judge.template !== grader.template ? { template: j.judge.template } : {}),
     ...(mode === "absolute" ? { score: j.score ?? null } : { winner: j.winner ?? null }),
     ...(j.verdict !== undefined ? { verdict: j.verdict } : {}),
     feedback: j.feedback,
@@ -39,13 +44,14 @@ export function combineJury(mode: "absolute" | "pairwise", method: JuryMethod, v
     ...(j.score_distribution ? { score_distribution: j.score_distribution, score_expected: j.score_expected! } : {}),
     ...(j.winner_distribution ? { winner_distribution: j.winner_distribution } : {}),
     raw: j.judge.raw,
+    ...(j.judge.head ? { head: j.judge.head } : {}),
   }));
   const ok = verdicts.filter((j) => j.error === undefined);
   const { index: _index, judge: _judge, feedback: _f, score: _s, winner: _w, verdict: _v, error: _e, score_distribution: _sd, score_expected: _se, winner_distribution: _wd, verdict_distribution: _vd, swap_flip_rate: _fr, ...record } = first;
   const judge = {
     backend: "jury",
     model: verdicts.map((j) => j.judge.model).join(" + "),
-    template: first.judge.template,
+    template: grader.template,
     raw: null,
     samples: [],
     tokens: { prompt: sum(verdicts.map((j) => j.judge.tokens.prompt)), completion: sum(verdicts.map((j) => j.judge.tokens.completion)) },

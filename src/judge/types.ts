@@ -1,4 +1,4 @@
-import type { Rubric } from "../templates/types.js";
+import type { Rubric, Scale } from "../templates/types.js";
 import type { ChatMessage, GenerateRequest, SamplingParams, VerdictRequest } from "../backends/types.js";
 
 export type Mode = "absolute" | "pairwise";
@@ -20,6 +20,8 @@ export interface Grader {
   mode: Mode;
   /** Template name recorded in every judgment. */
   template: string;
+  /** The template's score range (absolute templates that state one). */
+  scale?: Scale;
   /** Throws an Error naming the missing field when the record cannot fill the template. */
   buildMessages(record: Record<string, unknown>): ChatMessage[];
   constraint?: GenerateRequest["constraint"];
@@ -77,6 +79,8 @@ export interface JudgeInfo {
   cost_usd?: number;
   /** A jury's judgment: how the verdict was reached and every juror's own. */
   jury?: { method: JuryMethod; jurors: JurorVerdict[] };
+  /** A classifier/regression head's judgment: its raw outputs and a note that it writes no feedback (heads/judger.ts). */
+  head?: Record<string, unknown>;
 }
 
 export type JuryMethod = "mean" | "median" | "majority";
@@ -85,6 +89,8 @@ export type JuryMethod = "mean" | "median" | "majority";
 export interface JurorVerdict {
   backend: string;
   model: string;
+  /** The juror's template where it is not the jury's (a head renders its prompts with the one it was trained on). */
+  template?: string;
   score?: number | null;
   winner?: PairVerdict | null;
   verdict?: string;
@@ -94,6 +100,8 @@ export interface JurorVerdict {
   score_expected?: number;
   winner_distribution?: Record<string, number>;
   raw: string | null;
+  /** A head juror's raw outputs and note (JudgeInfo.head). */
+  head?: Record<string, unknown>;
 }
 
 

@@ -19,6 +19,7 @@ export function createGrader(template: JudgeTemplate, rubric?: Rubric | string, 
   return {
     mode: template.mode,
     template: template.name,
+    ...(template.scale ? { scale: template.scale } : {}),
     buildMessages: (record) => {
       const filled: string[] = [];
       const messages = renderPrompt(template, record, rubric, options, filled);

@@ -152,7 +152,7 @@ async function openJudges(options: Pick<JudgeOptions, "model" | "baseURLs"> & Ba
   try {
     for (const [i, spec] of specs.entries()) {
       if (typeof spec !== "string") {
-        backends.push(asBackend(spec, options.logprobs ? { logprobs: true } : {}));
+        backends.push(asBackend(spec, { ...(options.logprobs ? { logprobs: true } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) }));
         continue;
       }
       const baseURL = options.baseURLs?.length === specs.length ? options.baseURLs[i] : options.baseURLs?.[0] ?? options.baseURL;

@@ -28,7 +28,13 @@ describe("critic judge --model <ai-sdk provider>:<id>", () => {
       const out = join(dir, `${spec.split(":")[0]}.jsonl`);
       const run = await runCli(["judge", input, "-o", out, "--model", spec, "--base-url", url, "--rubric", "helpfulness", "--store", join(dir, "s.sqlite")], { env: { [env]: KEY } });
       expect(run.code, run.stderr).toBe(0);
-      const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { score: number; judge: { raw: string; backend: string } });
+      const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { score: number; judge: { raw: string; backend: string; samples: Array<{ warnings?: string[] }> } });
+      // @ai-sdk/anthropic warns on every call that the Messages API takes no seed (critic sends one):
+      // logged once for the run, and kept on each judgment. Gemini takes a seed: no warning.
+      const warnings = run.stderr.split("\n").filter((l) => l.startsWith("warning:"));
+      const anthropic = spec.startsWith("anthropic");
+      expect(warnings).toEqual(anthropic ? ["warning: anthropic.messages (claude-haiku-4-5): seed is not supported"] : []);
+      for (const row of rows) expect(row.judge.samples[0]!.warnings).toEqual(anthropic ? ["seed is not supported"] : undefined);
       expect(rows.map((r) => r.judge.backend)).toEqual(["ai-sdk", "ai-sdk"]);
       for (const row of rows) expect(row.judge.raw).toMatch(new RegExp(`\\[RESULT\\] ${row.score}$`));
       expect(server.requests).toHaveLength(2);

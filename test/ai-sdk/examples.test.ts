@@ -77,4 +77,28 @@ describe("examples/ai-sdk", () => {
       await langfuse.close().catch(() => {});
     }
   });
+
+  it("opentelemetry.mjs puts the gen_ai.evaluation.result event in the evaluated span's trace, under it", async () => {
+    server.requests.length = 0;
+    const run = await runExample("examples/ai-sdk/opentelemetry.mjs", ["anthropic:claude-haiku-4-5"], { ANTHROPIC_API_KEY: "example-key", ANTHROPIC_BASE_URL: server.anthropicURL });
+    expect(run.code, run.stderr).toBe(0);
+    type Span = { name: string; traceId: string; spanId: string; parentSpanId?: string; events: Array<{ name: string; attributes: Record<string, unknown> }> };
+    const spans = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as Span);
+    expect(spans.map((s) => s.name)).toEqual(["chat claude-haiku-4-5", "gen_ai.evaluation"]);
+    const [generation, evaluation] = spans as [Span, Span];
+    expect(evaluation.traceId).toBe(generation.traceId);
+    expect(evaluation.parentSpanId).toBe(generation.spanId);
+    const answer = server.requests[0]!.answer!;
+    const score = Number(/\[RESULT\] (\d)$/.exec(answer)![1]);
+    expect(evaluation.events).toEqual([{
+      name: "gen_ai.evaluation.result",
+      attributes: {
+        "gen_ai.evaluation.name": "critic.prometheus-absolute",
+        "gen_ai.evaluation.score.value": score,
+        "gen_ai.evaluation.score.label": String(score),
+        "gen_ai.evaluation.explanation": /^Feedback: (.*) \[RESULT\]/.exec(answer)![1],
+      },
+    }]);
+    expect(generation.events).toEqual([]);
+  });
 });

@@ -40,6 +40,15 @@ describe("critic judge --model <ai-sdk provider>:<id>", () => {
       expect(server.requests).toHaveLength(2);
       expect(readFileSync(out, "utf8") + run.stderr + run.stdout).not.toContain(KEY);
     }
+    // Run again on the same store: no call is made, so nothing is warned, and the judgments still
+    // carry the warnings of the calls they were read from.
+    server.requests.length = 0;
+    const again = join(dir, "anthropic-again.jsonl");
+    const rerun = await runCli(["judge", input, "-o", again, "--model", "anthropic:claude-haiku-4-5", "--base-url", server.anthropicURL, "--rubric", "helpfulness", "--store", join(dir, "s.sqlite")], { env: { ANTHROPIC_API_KEY: KEY } });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(server.requests).toHaveLength(0);
+    expect(rerun.stderr).not.toContain("warning:");
+    for (const line of readFileSync(again, "utf8").trim().split("\n")) expect((JSON.parse(line) as { judge: { samples: Array<{ warnings?: string[] }> } }).judge.samples[0]!.warnings).toEqual(["seed is not supported"]);
   });
 
   it("a provider package that is not installed is a clear message, not a stack trace", async () => {

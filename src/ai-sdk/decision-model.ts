@@ -10,6 +10,7 @@ import type {
   Experimental_DecisionModelV4CallOptions as DecisionCallOptions,
   Experimental_DecisionModelV4Result as DecisionResult,
   JSONObject,
+  SharedV4Warning,
 } from "@ai-sdk/provider";
 import {
   asBackend, DEFAULT_STORE, headIdentity, isHeadSpec, judgeStream, openBackend, openHead, resolveParams, RunStore, withTrainedPromptForm,
@@ -52,10 +53,13 @@ export function criticDecisionModel(model: string | Backend | AiSdkLanguageModel
   // A judge package (or a vLLM / TEI head): one forward pass scores a question, no generated text.
   const headSpec = typeof model === "string" && isHeadSpec(model) ? model : undefined;
   let head: HeadModel | undefined;
+  // The judge's call warnings go back in the result, which the AI SDK logs (and returns) itself:
+  // not printed a second time by the backend, unless the caller asked for them.
+  const onWarning = options.onWarning ?? (() => {});
   const backend = (): Promise<Backend> => {
     opened ??= headSpec
       ? openHead(headSpec, options).then((h) => headIdentity((head = h)))
-      : typeof model === "string" ? openBackend(model, options) : Promise.resolve(asBackend(model, options.logprobs ? { logprobs: true } : {}));
+      : typeof model === "string" ? openBackend(model, { ...options, onWarning }) : Promise.resolve(asBackend(model, { onWarning, ...(options.logprobs ? { logprobs: true } : {}) }));
     return opened;
   };
   const runStore = (): RunStore | undefined => {
@@ -120,12 +124,32 @@ export function criticDecisionModel(model: string | Backend | AiSdkLanguageModel
         // The engine keeps probabilities to 6 decimals; the score is their exact weighted mean.
         ...(rounded ? { rounding: { probabilityDecimals: 6 } } : {}),
         usage: { inputTokens, outputTokens },
-        warnings: [],
+        warnings: [...ignoredSettings(call), ...judgeWarnings(judge, judged.map(([, , judgment]) => judgment))],
         providerMetadata: { critic: { backend: judge.kind, model: judge.model, questions } },
         response: { modelId: judge.model, timestamp: new Date() },
       };
     },
   };
+}
+
+/** Call settings a critic judge does not use, in the AI SDK's warning shape. */
+function ignoredSettings(call: DecisionCallOptions): SharedV4Warning[] {
+  const warnings: SharedV4Warning[] = [];
+  if (call.reasoning !== undefined && call.reasoning !== "provider-default" && call.reasoning !== "none") {
+    warnings.push({ type: "unsupported", feature: "reasoning", details: `critic renders each question with a judge template; reasoning "${call.reasoning}" is not passed to the judge` });
+  }
+  // experimental_decide always sends its user-agent; other headers would be the caller's own.
+  const headers = Object.keys(call.headers ?? {}).filter((h) => h.toLowerCase() !== "user-agent");
+  if (headers.length > 0) warnings.push({ type: "unsupported", feature: "headers", details: `not sent by critic's judge: ${headers.join(", ")}` });
+  const providers = Object.keys(call.providerOptions ?? {});
+  if (providers.length > 0) warnings.push({ type: "unsupported", feature: "providerOptions", details: `not passed to critic's judge: ${providers.join(", ")}` });
+  return warnings;
+}
+
+/** The judge's own call warnings (an AI SDK provider's unsupported settings), each once. */
+function judgeWarnings(judge: Backend, judgments: Judgment[]): SharedV4Warning[] {
+  const seen = new Set(judgments.flatMap((j) => j.judge.samples.flatMap((s) => s.warnings ?? [])));
+  return [...seen].map((message) => ({ type: "other", message: `judge ${judge.model}: ${message}` }));
 }
 
 /**

@@ -63,7 +63,7 @@ export function criticScorer(options: CriticScorerOptions): ((args: ScorerArgs) 
   const scale = scaleOf(template);
   let opened: Promise<Backend> | undefined;
   let store: RunStore | undefined;
-  const backend = () => (opened ??= typeof options.model === "string" ? openBackend(options.model, options) : Promise.resolve(asBackend(options.model, options.logprobs ? { logprobs: true } : {})));
+  const backend = () => (opened ??= typeof options.model === "string" ? openBackend(options.model, options) : Promise.resolve(asBackend(options.model, { ...(options.logprobs ? { logprobs: true } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) })));
   const runStore = (): RunStore | undefined => {
     if (options.store === false) return undefined;
     if (typeof options.store === "object") return options.store;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { ExactMatch, Levenshtein, type Score, type Scorer } from "autoevals";
 import { judgeRecords, type Judgment } from "../index.js";
 import { criticEvaliteScorer, criticScorer, emitEvaluationEvent } from "./index.js";
 import { startProviderServer, type ProviderServer } from "../../test/support/provider-server.js";
@@ -36,6 +37,39 @@ describe("criticScorer (autoevals shape) and criticEvaliteScorer (evalite create
     expect(evalite.name).toBe("critic.criticon");
     await expect(evalite.scorer({ input: "Capital of France?", output: "broken" })).rejects.toThrow(/critic judge gave no verdict: unparseable/);
     expect(() => criticScorer({ model: model(), template: "prometheus-pairwise" })).toThrow(/does not grade one output on a score scale/);
+  });
+});
+
+describe("criticScorer with autoevals 0.3 itself", () => {
+  it("is an autoevals Scorer (checked by tsc) and scores in the same loop as Levenshtein and ExactMatch, with the same result shape", async () => {
+    // The assignment is the type test: `tsc -p tsconfig.json --noEmit` fails if criticScorer is not
+    // assignable to autoevals' own Scorer type for string outputs with an input.
+    const critic: Scorer<string, { input: string }> = criticScorer({ model: model(), store: false, maxRetries: 0 });
+    const scorers: Array<Scorer<string, { input: string }>> = [critic, Levenshtein, ExactMatch];
+    const cases = [
+      { input: "Capital of France?", output: "Paris", expected: "Paris" },
+      { input: "Capital of France?", output: "Lyon", expected: "Paris" },
+    ];
+    const results: Score[] = [];
+    const verdicts: number[] = [];
+    for (const c of cases) {
+      for (const scorer of scorers) {
+        results.push(await scorer(c));
+        if (scorer === critic) verdicts.push(Number(/\[RESULT\] (\d)$/.exec(server.requests.at(-1)!.answer!)![1]));
+      }
+    }
+    expect(results.map((r) => r.name)).toEqual(["critic.prometheus-absolute", "Levenshtein", "ExactMatch", "critic.prometheus-absolute", "Levenshtein", "ExactMatch"]);
+    // critic: the judge's 1-5 verdict on [0, 1]; autoevals: its own string comparisons.
+    expect([results[0]!.score, results[3]!.score]).toEqual(verdicts.map((v) => (v - 1) / 4));
+    expect([results[1]!.score, results[2]!.score, results[5]!.score]).toEqual([1, 1, 0]);
+    expect(results[4]!.score).toBeLessThan(1);
+    // autoevals' own shape: name, score in [0, 1] or null, optional metadata object, nothing else required.
+    for (const r of results) {
+      expect(Object.keys(r).every((k) => ["name", "score", "metadata", "error"].includes(k))).toBe(true);
+      expect(r.score === null || (r.score >= 0 && r.score <= 1)).toBe(true);
+      if (r.metadata !== undefined) expect(typeof r.metadata).toBe("object");
+    }
+    expect(results[0]!.metadata).toMatchObject({ feedback: "Correct and clear.", rawScore: 5 });
   });
 });
 

@@ -142,6 +142,51 @@ describe("AI SDK language models as judges (local Anthropic and Gemini wire-form
     await model.dispose();
   });
 
+  it("logs each distinct provider call warning once per run and keeps each call's warnings on its judgment", async () => {
+    const logged: string[] = [];
+    const model = createAnthropic({ baseURL: server.anthropicURL, apiKey: KEY })("claude-haiku-4-5");
+    // critic sends a seed (0 by default), which the Messages API does not take, and a temperature over
+    // Anthropic's maximum: @ai-sdk/anthropic itself returns both as warnings, on every call.
+    const judgments = await all(judgeRecords(RECORDS, { model, params: { temperature: 1.5 }, onWarning: (m) => logged.push(m) }));
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests[0]!.body.temperature).toBe(1);
+    const seed = "seed is not supported";
+    const temperature = "temperature is not supported (1.5 exceeds anthropic maximum of 1.0. clamped to 1.0)";
+    expect(logged).toEqual([`anthropic.messages (claude-haiku-4-5): ${seed}`, `anthropic.messages (claude-haiku-4-5): ${temperature}`]);
+    for (const j of judgments) {
+      expect(j.error).toBeUndefined();
+      expect(j.judge.samples[0]!.warnings).toEqual([seed, temperature]);
+    }
+    // Gemini takes a seed: no warning, and no warnings field.
+    const gemini = createGoogleGenerativeAI({ baseURL: server.geminiURL, apiKey: KEY })("gemini-test");
+    const [g] = await all(judgeRecords(RECORDS.slice(0, 1), { model: gemini, onWarning: (m) => logged.push(m) }));
+    expect(logged).toHaveLength(2);
+    expect(g!.judge.samples[0]!.warnings).toBeUndefined();
+  });
+
+  it("the decision model returns the settings it ignores and its judge's call warnings in the AI SDK's warning shape", async () => {
+    const model = criticDecisionModel(createAnthropic({ baseURL: server.anthropicURL, apiKey: KEY })("claude-haiku-4-5"), { store: false });
+    const result = await experimental_decide({
+      model,
+      state: { instruction: "What is 2+2?", response: "4" },
+      questions: {
+        correct: { type: "score", instructions: "Is it correct?", criteria: ["Wrong.", "Mostly wrong.", "Partly right.", "Right.", "Right and clear."] },
+        clear: { type: "score", instructions: "Is it clear?", criteria: ["Unclear.", "Muddled.", "Partly clear.", "Clear.", "Very clear."] },
+      },
+      reasoning: "high",
+      headers: { "x-team": "evals" },
+      providerOptions: { anthropic: { thinking: { type: "enabled", budgetTokens: 1024 } } },
+    });
+    expect(result.warnings).toEqual([
+      { type: "unsupported", feature: "reasoning", details: 'critic renders each question with a judge template; reasoning "high" is not passed to the judge' },
+      { type: "unsupported", feature: "headers", details: "not sent by critic's judge: x-team" },
+      { type: "unsupported", feature: "providerOptions", details: "not passed to critic's judge: anthropic" },
+      // Two questions, two calls, each warned about the seed by @ai-sdk/anthropic: one warning.
+      { type: "other", message: "judge anthropic.messages:claude-haiku-4-5: seed is not supported" },
+    ]);
+    await model.dispose();
+  });
+
   it("reads verdict probabilities from OpenAI logprobs asked for through providerOptions, for judgments and decisions", async () => {
     const openaiServer = await startFaultServer({
       reply: () => "Feedback: helpful. [RESULT] 4",

@@ -36,8 +36,21 @@ export interface AiSdkCallOptions {
   providerOptions?: Record<string, Record<string, AiSdkJson | undefined>>;
 }
 
+/**
+ * A call warning as the AI SDK gives it: `SharedV4Warning` / `SharedV3Warning` (unsupported,
+ * compatibility, deprecated, other) and v2's `LanguageModelV2CallWarning` (unsupported-setting …).
+ */
+export type AiSdkWarning =
+  | { type: "unsupported" | "compatibility"; feature: string; details?: string }
+  | { type: "deprecated"; setting: string; message: string }
+  | { type: "other"; message: string }
+  | { type: "unsupported-setting"; setting: string; details?: string }
+  | { type: string; [key: string]: unknown };
+
 export interface AiSdkGenerateResult {
   content: Array<{ type: string; text?: string }>;
+  /** Warnings for the call, e.g. settings the provider does not support (seed for Anthropic). */
+  warnings?: ReadonlyArray<AiSdkWarning>;
   finishReason: string | { unified: string; raw?: string };
   usage: { inputTokens: number | undefined | { total: number | undefined; cacheRead?: number | undefined }; outputTokens: number | undefined | { total: number | undefined }; cachedInputTokens?: number };
   providerMetadata?: Record<string, Record<string, unknown>>;
@@ -68,6 +81,11 @@ export interface AiSdkBackendOptions {
   batchApi?: () => AiSdkBatchApi;
   /** Passed to every call (`{ anthropic: { … } }`), merged with what `logprobs` adds. */
   providerOptions?: Record<string, Record<string, AiSdkJson | undefined>>;
+  /**
+   * Where the provider's call warnings go (default stderr, as `warning: …`): each distinct one once
+   * per backend. Every judgment also keeps its calls' warnings (`judge.samples[i].warnings`).
+   */
+  onWarning?: (message: string) => void;
 }
 
 export type AiSdkBackend = Backend & { readonly retries: number; readonly languageModel: AiSdkLanguageModel; readonly batchApi?: () => AiSdkBatchApi };
@@ -81,6 +99,9 @@ export function createAiSdkBackend(options: AiSdkBackendOptions): AiSdkBackend {
   const providerOptions = { ...options.providerOptions };
   if (options.logprobs) providerOptions.openai = { logprobs: MAX_TOP_LOGPROBS, ...providerOptions.openai };
   let retries = 0;
+  const where = `${model.provider} (${model.modelId})`;
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const warned = new Set<string>();
 
   const callOnce = async (request: GenerateRequest): Promise<GenerateResult> => {
     const deadline = startDeadline(timeoutMs, request.signal);
@@ -100,7 +121,13 @@ export function createAiSdkBackend(options: AiSdkBackendOptions): AiSdkBackend {
       const text = result.content.flatMap((part) => (part.type === "text" && typeof part.text === "string" ? [part.text] : [])).join("");
       const usage = usageOf(result.usage);
       const finishReason = typeof result.finishReason === "string" ? result.finishReason : result.finishReason?.unified;
-      const out: GenerateResult = { text, usage, ...(finishReason ? { finishReason } : {}) };
+      const warnings = (result.warnings ?? []).map(warningText);
+      for (const w of warnings) {
+        if (warned.has(w)) continue;
+        warned.add(w);
+        warn(`${where}: ${w}`);
+      }
+      const out: GenerateResult = { text, usage, ...(finishReason ? { finishReason } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
       if (request.verdict) {
         const logprobs = result.providerMetadata?.openai?.logprobs as TokenLogprob[] | undefined;
         if (!options.logprobs) out.distributionError = `${model.provider} through the AI SDK: no token probabilities (logprobs off)`;
@@ -141,6 +168,26 @@ export function createAiSdkBackend(options: AiSdkBackendOptions): AiSdkBackend {
       }),
     dispose: async () => {},
   };
+}
+
+/** One AI SDK call warning in words: "seed is not supported", "topK: <details>" … */
+export function warningText(warning: AiSdkWarning): string {
+  const w = warning as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const details = str(w.details);
+  switch (w.type) {
+    case "unsupported":
+    case "unsupported-setting":
+      return `${String(w.feature ?? w.setting)} is not supported${details ? ` (${details})` : ""}`;
+    case "compatibility":
+      return `${String(w.feature)} runs in a compatibility mode${details ? ` (${details})` : ""}`;
+    case "deprecated":
+      return `${String(w.setting)} is deprecated${str(w.message) ? `: ${String(w.message)}` : ""}`;
+    case "other":
+      return str(w.message) ?? "warning without a message";
+    default:
+      return JSON.stringify(warning);
+  }
 }
 
 function count(value: number | undefined | { total: number | undefined }): number {

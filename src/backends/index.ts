@@ -43,6 +43,11 @@ export interface BackendOptions {
   sendGrammar?: boolean;
   /** OpenAI-compatible: ask for logprobs and read verdict probabilities from them. */
   logprobs?: boolean;
+  /**
+   * Where a backend's warnings go (default stderr, `warning: …`), each distinct one once: a server
+   * that refuses logprobs (OpenAI-compatible), an AI SDK provider's call warnings (unsupported settings).
+   */
+  onWarning?: (message: string) => void;
   /** OpenAI-compatible: requests / tokens per minute. */
   rpm?: number;
   tpm?: number;
@@ -78,6 +83,7 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
         onRetry: options.onRetry,
         sendGrammar: options.sendGrammar,
         logprobs: options.logprobs,
+        onWarning: options.onWarning,
         rpm: options.rpm,
         tpm: options.tpm,
       });
@@ -91,6 +97,7 @@ export async function openBackend(spec: string, options: BackendOptions = {}): P
         maxRetries: options.requestRetries,
         onRetry: options.onRetry,
         logprobs: options.logprobs,
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       });
     }
     case "ollama":

@@ -78,6 +78,8 @@ export interface GenerateResult {
   distributionError?: string;
   /** For a `logprobs` request: one entry per output token, in order; their texts make up `text`. */
   logprobs?: TokenLogprob[];
+  /** What the backend said about this call that did not stop it (an AI SDK provider's unsupported setting). */
+  warnings?: string[];
 }
 
 /** One output token's log probability and its most likely alternatives, as OpenAI's `logprobs.content` holds them. */

@@ -13,4 +13,4 @@ export {
   type FormatName, type TrainerName, type InputKind, type Example, type JudgeMeta, type SkipReason, type Skip,
   type SftItem, type PreferenceItem, type Row,
 } from "./types.js";
-export { exportLangfuseScores, langfuseScoreOf, type LangfuseScore, type LangfuseScoreOptions, type LangfuseExportSummary } from "./langfuse.js";
+export { exportLangfuseScores, langfuseScoreOf, type LangfuseScore, type LangfuseScoreOptions, type LangfuseScoreResult, type LangfuseExportSummary } from "./langfuse.js";

@@ -270,8 +270,8 @@ class RecordJudger implements Judger {
     const grader = this.options.grader;
     if (grader.mode === "absolute" || !this.options.swap) {
       const result = await this.callParsed(grader.buildMessages(record), sampleIndex, usage);
-      if (!result.ok) return { error: result.error, ...failuresOf(result.failures), raw: result.raw };
-      return { feedback: result.feedback, ...result.verdict, raw: result.raw, ...failuresOf(result.failures), ...this.distributionOf(result.distribution) };
+      if (!result.ok) return { error: result.error, ...failuresOf(result.failures), raw: result.raw, ...warningsOf(result.warnings) };
+      return { feedback: result.feedback, ...result.verdict, raw: result.raw, ...failuresOf(result.failures), ...this.distributionOf(result.distribution), ...warningsOf(result.warnings) };
     }
     const swappedRecord = { ...record, response_a: record.response_b, response_b: record.response_a };
     let original: ParsedCall;
@@ -281,7 +281,7 @@ class RecordJudger implements Judger {
       const sure = original.ok && original.distribution ? Math.max(...Object.values(this.distributionOf(original.distribution).distribution!)) : undefined;
       if (original.ok && sure !== undefined && sure >= (this.options.swapThreshold ?? DEFAULT_SWAP_THRESHOLD)) {
         this.stats.swapSkipped++;
-        return { feedback: original.feedback, ...original.verdict, raw: original.raw, ...failuresOf(original.failures), ...this.distributionOf(original.distribution), swapSkipped: { confidence: round4(sure) } };
+        return { feedback: original.feedback, ...original.verdict, raw: original.raw, ...failuresOf(original.failures), ...this.distributionOf(original.distribution), ...warningsOf(original.warnings), swapSkipped: { confidence: round4(sure) } };
       }
       swapped = await this.callParsed(grader.buildMessages(swappedRecord), sampleIndex, usage);
     } else {
@@ -295,9 +295,10 @@ class RecordJudger implements Judger {
     const originalLevel = levelOf(original);
     const swappedLevel = levelOf(swapped, true);
     const failures = [...original.failures, ...swapped.failures];
+    const warnings = warningsOf([...original.warnings, ...swapped.warnings]);
     if (originalWinner === null || swappedWinner === null) {
       const error = !original.ok ? original.error : !swapped.ok ? `swapped order: ${swapped.error}` : "unknown";
-      return { error, ...failuresOf(failures), raw: original.raw };
+      return { error, ...failuresOf(failures), raw: original.raw, ...warnings };
     }
     const consistent = originalWinner === swappedWinner;
     // Both orders' distributions, in the record's labels, averaged.
@@ -312,6 +313,7 @@ class RecordJudger implements Judger {
       ...merged,
       raw: original.raw,
       ...failuresOf(failures),
+      ...warnings,
       swap: {
         original: originalWinner,
         swapped: swappedWinner,
@@ -367,6 +369,8 @@ class RecordJudger implements Judger {
    */
   private async callParsed(messages: ChatMessage[], sampleIndex: number, usage: CallUsage): Promise<ParsedCall> {
     const failures: FailedAttempt[] = [];
+    // What the backend said about these calls (settings the provider ignored), once each.
+    const warnings = new Set<string>();
     let counted = 0;
     for (let attempt = 0; counted <= this.maxRetries && attempt < SEEDS_PER_SAMPLE; attempt++) {
       if (attempt > 0) this.stats.parseRetries++;
@@ -376,13 +380,14 @@ class RecordJudger implements Judger {
       } catch (error) {
         if (error instanceof BudgetExhaustedError) throw error;
         // The backend already retried what can be retried; a new sample will not help.
-        return { ok: false, error: `backend error: ${errorMessage(error)}`, raw: "", failures };
+        return { ok: false, error: `backend error: ${errorMessage(error)}`, raw: "", failures, warnings: [...warnings] };
       }
+      for (const w of call.warnings ?? []) warnings.add(w);
       const parsed = this.options.grader.parse(call.text, messages);
       if (parsed.ok) {
         const { ok: _ok, feedback, ...verdict } = parsed;
         if (call.distributionError !== undefined) this.noteMissingDistribution(call.distributionError);
-        return { ok: true, feedback, verdict, raw: call.text, failures, ...(call.distribution ? { distribution: call.distribution } : {}) };
+        return { ok: true, feedback, verdict, raw: call.text, failures, warnings: [...warnings], ...(call.distribution ? { distribution: call.distribution } : {}) };
       }
       this.stats.parseFailures++;
       failures.push({ raw: call.text, error: parsed.error });
@@ -394,6 +399,7 @@ class RecordJudger implements Judger {
       error: `unparseable judge output after ${failures.length} attempt(s): ${last.error}`,
       raw: last.raw,
       failures: failures.slice(0, -1),
+      warnings: [...warnings],
     };
   }
 
@@ -497,8 +503,8 @@ interface CallUsage {
 }
 
 type ParsedCall =
-  | { ok: true; feedback: string; verdict: { score: number } | { winner: PairVerdict; verdict?: string }; raw: string; failures: FailedAttempt[]; distribution?: Record<string, number> }
-  | { ok: false; error: string; raw: string; failures: FailedAttempt[] };
+  | { ok: true; feedback: string; verdict: { score: number } | { winner: PairVerdict; verdict?: string }; raw: string; failures: FailedAttempt[]; warnings: string[]; distribution?: Record<string, number> }
+  | { ok: false; error: string; raw: string; failures: FailedAttempt[]; warnings: string[] };
 
 interface Verdict {
   fields: { score: number | null } | { winner: PairVerdict | null; verdict?: string };
@@ -556,6 +562,11 @@ function firstError(samples: SampleResult[]): string {
 
 function failuresOf(failures: FailedAttempt[]): { failures?: FailedAttempt[] } {
   return failures.length > 0 ? { failures } : {};
+}
+
+function warningsOf(warnings: string[]): { warnings?: string[] } {
+  const distinct = [...new Set(warnings)];
+  return distinct.length > 0 ? { warnings: distinct } : {};
 }
 
 /** The verdict of a call, in the record's original labels when the call saw the swapped order. */

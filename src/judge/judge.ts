@@ -176,7 +176,7 @@ async function openJudges(options: Omit<JudgeOptions, "input" | "output">, gener
   try {
     for (const [i, spec] of specs.entries()) {
       if (typeof spec !== "string") {
-        backends.push(asBackend(spec, options.logprobs ? { logprobs: true } : {}));
+        backends.push(asBackend(spec, { ...(options.logprobs ? { logprobs: true } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) }));
         continue;
       }
       const baseURL = baseURLOf(i);

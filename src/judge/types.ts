@@ -55,6 +55,8 @@ export interface SampleResult {
   error?: string;
   /** Failed attempts before the one that parsed (or all of them when none did). */
   failures?: FailedAttempt[];
+  /** What the backend warned about these calls (an AI SDK provider's unsupported settings), each once. */
+  warnings?: string[];
   /** Pairwise with swap: the verdict of each order, mapped back to the original labels. */
   /** --swap auto: the swapped order was not graded, the judge being this sure of its verdict. */
   swapSkipped?: { confidence: number };

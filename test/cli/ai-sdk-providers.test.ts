@@ -28,12 +28,27 @@ describe("critic judge --model <ai-sdk provider>:<id>", () => {
       const out = join(dir, `${spec.split(":")[0]}.jsonl`);
       const run = await runCli(["judge", input, "-o", out, "--model", spec, "--base-url", url, "--rubric", "helpfulness", "--store", join(dir, "s.sqlite")], { env: { [env]: KEY } });
       expect(run.code, run.stderr).toBe(0);
-      const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { score: number; judge: { raw: string; backend: string } });
+      const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { score: number; judge: { raw: string; backend: string; samples: Array<{ warnings?: string[] }> } });
+      // @ai-sdk/anthropic warns on every call that the Messages API takes no seed (critic sends one):
+      // logged once for the run, and kept on each judgment. Gemini takes a seed: no warning.
+      const warnings = run.stderr.split("\n").filter((l) => l.startsWith("warning:"));
+      const anthropic = spec.startsWith("anthropic");
+      expect(warnings).toEqual(anthropic ? ["warning: anthropic.messages (claude-haiku-4-5): seed is not supported"] : []);
+      for (const row of rows) expect(row.judge.samples[0]!.warnings).toEqual(anthropic ? ["seed is not supported"] : undefined);
       expect(rows.map((r) => r.judge.backend)).toEqual(["ai-sdk", "ai-sdk"]);
       for (const row of rows) expect(row.judge.raw).toMatch(new RegExp(`\\[RESULT\\] ${row.score}$`));
       expect(server.requests).toHaveLength(2);
       expect(readFileSync(out, "utf8") + run.stderr + run.stdout).not.toContain(KEY);
     }
+    // Run again on the same store: no call is made, so nothing is warned, and the judgments still
+    // carry the warnings of the calls they were read from.
+    server.requests.length = 0;
+    const again = join(dir, "anthropic-again.jsonl");
+    const rerun = await runCli(["judge", input, "-o", again, "--model", "anthropic:claude-haiku-4-5", "--base-url", server.anthropicURL, "--rubric", "helpfulness", "--store", join(dir, "s.sqlite")], { env: { ANTHROPIC_API_KEY: KEY } });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(server.requests).toHaveLength(0);
+    expect(rerun.stderr).not.toContain("warning:");
+    for (const line of readFileSync(again, "utf8").trim().split("\n")) expect((JSON.parse(line) as { judge: { samples: Array<{ warnings?: string[] }> } }).judge.samples[0]!.warnings).toEqual(["seed is not supported"]);
   });
 
   it("a provider package that is not installed is a clear message, not a stack trace", async () => {

@@ -136,6 +136,7 @@ async function startServeHead(spec: string, opts: ServeCliOptions, log: (line: s
     ...(opts.rubric !== undefined ? { rubric: opts.rubric } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}),
+    ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
     gpu: opts.gpu ? "auto" : false,
   });
   try {

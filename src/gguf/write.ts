@@ -383,7 +383,10 @@ export async function writeGguf(path: string, file: GgufFile): Promise<number> {
   const handle = await open(temp, "w");
   let size = 0;
   try {
-    for (const chunk of [header, ...tensorChunks(file, alignment)]) {
+    // Not [header, ...tensorChunks()]: spreading the generator would make every tensor before writing one.
+    await handle.write(header);
+    size += header.length;
+    for (const chunk of tensorChunks(file, alignment)) {
       await handle.write(chunk);
       size += chunk.length;
     }

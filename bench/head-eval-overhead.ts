@@ -3,7 +3,9 @@
  * same backbone: the same prompt tokens (same count, threads and batch size, a fresh sequence each
  * time) evaluated in (a) a generation context and (b) the head's embedding context (`_embeddings:
  * true`, as src/heads/embedded.ts makes it), repeats interleaved a/b/a/b so drift on a busy machine
- * hits both alike. Prints ms per prompt for each and the ratio b/a.
+ * hits both alike. Prints ms per prompt for each and the ratio b/a. (c) is the generation context
+ * again with every token an output (controlledEvaluate asking each position for its greedy next token):
+ * the embedding context's work without embeddings, plus a greedy pick per token.
  *
  * The cause (llama.cpp at the source node-llama-cpp 3.21.1 builds, src/llama-context.cpp
  * llama_context::decode): `const bool output_all = cparams.embeddings;` every token of every batch is
@@ -72,19 +74,29 @@ console.log(`estimate: the embedding context's extra matmul work (LM head + last
 // One untimed warm-up each (buffers are allocated on the first decode).
 await once(sequences.generation, generation, false);
 await once(sequences.embedding, embedding, true);
-const times = { generation: [] as number[], embedding: [] as number[] };
+async function everyOutput(): Promise<number> {
+  const sequence = sequences.generation;
+  await sequence.clearHistory();
+  const started = performance.now();
+  await sequence.controlledEvaluate(tokens.map((t) => [t, { generateNext: { token: true } }] as const));
+  return performance.now() - started;
+}
+await everyOutput();
+const times = { generation: [] as number[], embedding: [] as number[], everyOutput: [] as number[] };
 for (let r = 0; r < repeats; r++) {
   times.generation.push(await once(sequences.generation, generation, false));
   times.embedding.push(await once(sequences.embedding, embedding, true));
+  times.everyOutput.push(await everyOutput());
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const min = (xs: number[]) => Math.min(...xs);
 const runs = (xs: number[]) => xs.map((t) => t.toFixed(0)).join(", ");
 console.log(`(a) generation context: ${min(times.generation).toFixed(0)} ms per prompt (fastest), median ${median(times.generation).toFixed(0)}; runs ${runs(times.generation)}`);
 console.log(`(b) embedding context:  ${min(times.embedding).toFixed(0)} ms per prompt (fastest), median ${median(times.embedding).toFixed(0)}; runs ${runs(times.embedding)}`);
+console.log(`(c) generation context, every token an output: ${min(times.everyOutput).toFixed(0)} ms per prompt (fastest), median ${median(times.everyOutput).toFixed(0)}; runs ${runs(times.everyOutput)}`);
 // Per pair (a then b, back to back): the ratio least hit by load that changes between pairs.
 const pairs = times.generation.map((g, i) => times.embedding[i]! / g);
-console.log(`ratio b/a: fastest ${(min(times.embedding) / min(times.generation)).toFixed(3)}, median ${(median(times.embedding) / median(times.generation)).toFixed(3)}, per pair ${pairs.map((p) => p.toFixed(2)).join(", ")}; load ${load()}`);
+console.log(`ratio b/a: fastest ${(min(times.embedding) / min(times.generation)).toFixed(3)}, median ${(median(times.embedding) / median(times.generation)).toFixed(3)}, per pair ${pairs.map((p) => p.toFixed(2)).join(", ")}; c/a fastest ${(min(times.everyOutput) / min(times.generation)).toFixed(3)}; load ${load()}`);
 await generation.dispose();
 await embedding.dispose();
 await model.dispose();

@@ -35,16 +35,17 @@ export interface EmbeddedHeadOptions {
   /** CPU threads (default: the idle cores, as the generative embedded backend chooses). */
   threads?: number;
   gpu?: "auto" | false;
-  /** Sequences of the one context: prompts evaluated in shared decode batches. Default 1 on the CPU, 4 on a GPU. */
+  /** Sequences of the one context: prompts evaluated in shared decode batches. Default 1. */
   parallel?: number;
 }
 
 /**
- * 1 on the CPU: prompt evaluation there is compute-bound already at one prompt's batch, so sharing
- * batches gains nothing and the extra last-token decodes cost (bench/classifier-vs-generative.ts
- * --parallel). On a GPU a shared batch fills more of the device.
+ * 1: on the CPU more sequences cost (bench/classifier-vs-generative.ts --head-only --parallel 1,2,4,
+ * 0.5B shape, 1 thread: 0.241, 0.202, 0.160 judgments/s): prompt evaluation is compute-bound already,
+ * each sequence re-evaluates the shared template head once, and each prompt in a round of several
+ * pays one more decode. On a GPU it is unmeasured, so it stays 1 there too until measured.
  */
-const DEFAULT_PARALLEL = { cpu: 1, gpu: 4 };
+const DEFAULT_PARALLEL = { cpu: 1, gpu: 1 };
 
 interface NativeEmbeddingContext {
   getEmbedding(inputTokensLength: number, maxVectorSize?: number): Float64Array;

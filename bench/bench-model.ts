@@ -30,7 +30,8 @@ export async function benchModel(shape: string): Promise<{ path: string; dims: (
   mkdirSync(cacheDir, { recursive: true });
   const path = join(cacheDir, `llama-${shape}-${dims.weightType}-32k-v1.gguf`);
   if (!existsSync(path)) {
-    const vocab = await vocabFromGguf(resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf"));
+    // CRITIC_BENCH_VOCAB: a copy of it where ../shared is not beside the checkout (a GPU machine).
+    const vocab = await vocabFromGguf(process.env.CRITIC_BENCH_VOCAB ?? resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf"));
     console.log(`writing ${path} (${shape}, ${dims.weightType}) once...`);
     const started = performance.now();
     const { bytes } = await createTinyLlama(path, { ...dims, vocab, chatTemplate: false, name: `critic bench ${shape} random llama`, seed: 7 });

@@ -41,7 +41,7 @@ export interface EmbeddedHeadOptions {
 
 /**
  * 1: on the CPU more sequences cost (bench/classifier-vs-generative.ts --head-only --parallel 1,2,4,
- * 0.5B shape, 1 thread: 0.241, 0.202, 0.160 judgments/s): prompt evaluation is compute-bound already,
+ * 0.5B shape, 2 threads: 0.402, 0.360, 0.309 judgments/s): prompt evaluation is compute-bound already,
  * each sequence re-evaluates the shared template head once, and each prompt in a round of several
  * pays one more decode. On a GPU it is unmeasured, so it stays 1 there too until measured.
  */

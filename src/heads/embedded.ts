@@ -19,6 +19,11 @@
  * the last output of the latest decode (llama_get_embeddings_ith(ctx, -1)), so in a round of several
  * prompts everything but each prompt's last token is evaluated together and then each last token is
  * evaluated alone, one decode each, and read straight after it: one extra one-token decode per prompt.
+ *
+ * An embedding context costs more than a generation context for the same tokens: llama.cpp makes every
+ * token of its batches an output (llama_context::decode: `output_all = cparams.embeddings`), so the LM
+ * head runs over all of them (bench/head-eval-overhead.ts: ~1.1x on the 0.5B shape). node-llama-cpp
+ * 3.21.1 does not expose llama_set_embeddings, which would let the prompt's head run without outputs.
  */
 import { resolveChatWrapper, type ChatWrapper, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { acquireLlama, defaultThreads, modelIdentity, toChatHistory, type LlamaLease } from "../backends/embedded.js";
@@ -45,7 +50,7 @@ export interface EmbeddedHeadOptions {
  * each sequence re-evaluates the shared template head once, and each prompt in a round of several
  * pays one more decode. On a GPU it is unmeasured, so it stays 1 there too until measured.
  */
-const DEFAULT_PARALLEL = { cpu: 1, gpu: 1 };
+const DEFAULT_PARALLEL = 1;
 
 interface NativeEmbeddingContext {
   getEmbedding(inputTokensLength: number, maxVectorSize?: number): Float64Array;
@@ -69,7 +74,7 @@ export async function createEmbeddedHead(options: EmbeddedHeadOptions): Promise<
     }
     const train = model.trainContextSize;
     threads = options.threads !== undefined ? { value: options.threads, why: "--threads" } : lease.llama.gpu === false ? defaultThreads() : undefined;
-    parallel = options.parallel !== undefined ? { value: options.parallel, why: "--parallel" } : lease.llama.gpu === false ? { value: DEFAULT_PARALLEL.cpu, why: "default on the CPU" } : { value: DEFAULT_PARALLEL.gpu, why: "default on a GPU" };
+    parallel = options.parallel !== undefined ? { value: options.parallel, why: "--parallel" } : { value: DEFAULT_PARALLEL, why: "default" };
     // `_embeddings` is the option LlamaEmbeddingContext._create passes (node-llama-cpp 3.21.1).
     context = await model.createContext({
       sequences: parallel.value,

@@ -9,7 +9,13 @@
  * (bench-model.ts); the head is 5 random rows. Model loading is outside the timings; the classifier is
  * timed twice, before and after the generative judge, to show drift on a busy machine.
  *
- *   npm run bench:build && node build/bench/classifier-vs-generative.js [records] [--threads n] [--max-tokens n] [--shape 0.5b|tiny]
+ * --gpu runs both on the GPU (llama.cpp's choice of threads unless --threads); --shape 7b is a random
+ * Llama-2-7B-shape Q4_0 backbone (written once, ~5 minutes, 3.4 GiB; bench-model.ts). --parallel n
+ * gives both judges n sequences (default: 1 on the CPU; on a GPU each its own default); a list
+ * (--parallel 1,2,4) with --head-only times the classifier at each and skips the generative judge.
+ *
+ *   npm run bench:build && node build/bench/classifier-vs-generative.js [records] [--threads n] [--max-tokens n] [--shape 0.5b|7b|tiny] [--gpu] [--parallel n[,n...]] [--head-only]
+ *   GPU, one command: node build/bench/classifier-vs-generative.js 64 --gpu --shape 7b && node build/bench/classifier-vs-generative.js 64 --gpu --shape 7b --head-only --parallel 1,4,8
  */
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,8 +37,20 @@ const flag = (name: string): string | undefined => {
 const maxTokens = Number(flag("--max-tokens") ?? 100);
 const threadsFlag = flag("--threads");
 const shape = flag("--shape") ?? "0.5b";
+const parallelFlag = flag("--parallel");
+const boolean = (name: string): boolean => {
+  const at = args.indexOf(name);
+  return at >= 0 && args.splice(at, 1).length === 1;
+};
+const gpu = boolean("--gpu");
+const headOnly = boolean("--head-only");
 const records = Number(args[0] ?? 8);
-const threads = threadsFlag !== undefined ? Number(threadsFlag) : defaultThreads().value;
+// On the CPU one thread count for both, critic's default (the idle cores); on a GPU llama.cpp's own.
+const threads = threadsFlag !== undefined ? Number(threadsFlag) : gpu ? undefined : defaultThreads().value;
+const parallels = parallelFlag !== undefined ? parallelFlag.split(",").map(Number) : [gpu ? undefined : 1];
+if (parallels.some((n) => n !== undefined && !(Number.isInteger(n) && n >= 1))) throw new Error(`--parallel: positive whole numbers, got ${parallelFlag}`);
+if (parallels.length > 1 && !headOnly) throw new Error("--parallel with several values needs --head-only");
+const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 const { path: modelPath, dims } = await benchModel(shape);
 const dir = mkdtempSync(join(tmpdir(), "critic-classifier-bench-"));
@@ -59,12 +77,16 @@ await writeJudgePackage(pkg, {
   hidden,
 });
 
-console.log(`backbone ${modelPath} (${shape}), ${records} records (prometheus-absolute, helpfulness rubric), threads ${threads} for both (${threadsFlag !== undefined ? "--threads" : "critic's default: the idle cores"}), generative max ${maxTokens} tokens`);
+const threadText = threads === undefined ? "llama.cpp's threads" : `threads ${threads} for both (${threadsFlag !== undefined ? "--threads" : "critic's default: the idle cores"})`;
+console.log(`backbone ${modelPath} (${shape}), ${gpu ? "GPU" : "CPU"}, ${records} records (prometheus-absolute, helpfulness rubric), ${threadText}, generative max ${maxTokens} tokens; load ${load()}`);
 
-async function classifier(label: string): Promise<{ jps: number; prompt: number }> {
-  const run = await openHeadRun(pkg, { rubric: "helpfulness", threads, contextSize: 2048, gpu: false });
-  if (label === "classifier (1)") console.log(run.head.settings);
-  const store = RunStore.open(join(dir, `head-${label.replace(/\W/g, "")}.sqlite`));
+const common = { ...(threads !== undefined ? { threads } : {}), contextSize: 2048, gpu: gpu ? ("auto" as const) : false as const };
+let storeCount = 0;
+async function classifier(label: string, parallel: number | undefined): Promise<{ jps: number; prompt: number }> {
+  const run = await openHeadRun(pkg, { rubric: "helpfulness", ...common, ...(parallel !== undefined ? { parallel } : {}) });
+  console.log(run.head.settings);
+  // A fresh store each time: a judgment cached by an earlier run would not be timed.
+  const store = RunStore.open(join(dir, `head-${++storeCount}.sqlite`));
   const grader = run.grader;
   const stats = emptyStats();
   const started = performance.now();
@@ -76,12 +98,25 @@ async function classifier(label: string): Promise<{ jps: number; prompt: number 
   const seconds = (performance.now() - started) / 1000;
   store.close();
   await run.head.dispose();
-  console.log(`${label.padEnd(16)} ${(n / seconds).toFixed(3)} judgments/s, ${stats.promptTokens} prompt tokens, ${seconds.toFixed(1)} s`);
+  console.log(`${label.padEnd(16)} ${(n / seconds).toFixed(3)} judgments/s, ${stats.promptTokens} prompt tokens, ${seconds.toFixed(1)} s; load ${load()}`);
   return { jps: n / seconds, prompt: stats.promptTokens };
 }
 
-const first = await classifier("classifier (1)");
-const backend = await createEmbeddedBackend({ modelPath, parallel: 1, gpu: false, threads, contextSize: 2048 });
+if (headOnly) {
+  const figures: Array<[number | undefined, number]> = [];
+  for (const parallel of parallels) figures.push([parallel, (await classifier(`classifier p${parallel ?? "-"}`, parallel)).jps]);
+  // And again in reverse order, to show drift on a busy machine.
+  for (const parallel of [...parallels].reverse()) figures.push([parallel, (await classifier(`classifier p${parallel ?? "-"}`, parallel)).jps]);
+  for (const parallel of parallels) {
+    const runs = figures.filter(([p]) => p === parallel).map(([, j]) => j);
+    console.log(`parallel ${parallel ?? "default"}: ${(runs.reduce((a, b) => a + b, 0) / runs.length).toFixed(3)} judgments/s (runs ${runs.map((j) => j.toFixed(3)).join(", ")})`);
+  }
+  process.exit(0);
+}
+
+const parallel = parallels[0];
+const first = await classifier("classifier (1)", parallel);
+const backend = await createEmbeddedBackend({ modelPath, ...(parallel !== undefined ? { parallel } : {}), ...common });
 console.log(backend.settings);
 const started = performance.now();
 const unconstrained = { ...backend, kind: backend.kind, model: backend.model, concurrency: backend.concurrency, generate: (request: Parameters<typeof backend.generate>[0]) => backend.generate({ ...request, constraint: undefined }), dispose: () => backend.dispose() };
@@ -90,6 +125,6 @@ const seconds = (performance.now() - started) / 1000;
 await backend.dispose();
 const generative = (summary.judged + summary.failed) / seconds;
 console.log(`${"generative".padEnd(16)} ${generative.toFixed(3)} judgments/s, ${summary.promptTokens} prompt tokens, ${summary.completionTokens} completion tokens (${(summary.completionTokens / records).toFixed(0)} per critique), ${seconds.toFixed(1)} s`);
-const second = await classifier("classifier (2)");
+const second = await classifier("classifier (2)", parallel);
 const mean = (first.jps + second.jps) / 2;
 console.log(`ratio classifier/generative: ${(mean / generative).toFixed(1)}x judgments/s (classifier runs ${first.jps.toFixed(3)} and ${second.jps.toFixed(3)})`);

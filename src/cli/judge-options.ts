@@ -29,7 +29,7 @@ export function addJudgeOptions(command: Command, { repeatModel }: { repeatModel
     .option("--max-tokens <n>", "tokens per judgment", positiveInt)
     .option("--seed <n>", "base seed (sample i, retry j use seed + 1000 i + j)", wholeNumber)
     .option("-c, --concurrency <n>", "requests in flight (servers; default 16)", positiveInt)
-    .option("-p, --parallel <n>", "parallel sequences of the embedded model (default: 1 on the CPU, up to 8 on a GPU, from free memory)", positiveInt)
+    .option("-p, --parallel <n>", "parallel sequences of the embedded model (default: 1 on the CPU, up to 8 on a GPU, from free memory; a judge package: 1)", positiveInt)
     .option("--context-size <n>", "embedded: context tokens per sequence", positiveInt)
     .option("--threads <n>", "embedded: CPU threads", positiveInt)
     .option("--lora <file>", "embedded: LoRA adapter (GGUF)")

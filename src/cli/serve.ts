@@ -42,7 +42,7 @@ export function registerServe(program: Command): void {
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <n>", "port (0 picks a free one)", wholeNumber, 8080)
     .option("--api-key <key>", "require this bearer key (prefer $CRITIC_API_KEY: a flag shows up in the process list)")
-    .option("-p, --parallel <n>", "parallel sequences: requests generated at once (default: 1 on the CPU, up to 8 on a GPU, from free memory)", positiveInt)
+    .option("-p, --parallel <n>", "parallel sequences: requests generated at once (default: 1 on the CPU, up to 8 on a GPU, from free memory; a judge package: 1)", positiveInt)
     .option("--context-size <n>", "context tokens per sequence", positiveInt)
     .option("--threads <n>", "CPU threads", positiveInt)
     .option("--no-gpu", "run on the CPU even when a GPU is available")
@@ -136,6 +136,7 @@ async function startServeHead(spec: string, opts: ServeCliOptions, log: (line: s
     ...(opts.rubric !== undefined ? { rubric: opts.rubric } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}),
+    ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
     gpu: opts.gpu ? "auto" : false,
   });
   try {

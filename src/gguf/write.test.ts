@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
@@ -149,6 +149,28 @@ describe("writeGguf", () => {
     expect(bad({ tensors: [tensor("five", [1, 1, 1, 1, 1])] })).toThrow(/needs 1\.\.4 dimensions, got 5/);
     expect(bad({ tensors: [{ ...tensor("q", [2]), type: "q5_k" as "f32" }] })).toThrow(/unsupported tensor type "q5_k"/);
     expect(bad({ tensors: [{ ...tensor("q", [2]), type: "q4_0" }] })).toThrow(/q4_0 needs ne\[0\] to be a multiple of 32, got 2/);
+  });
+
+  it("writes one tensor at a time: a tensor's values are made after the ones before it are on disk", async () => {
+    const dir = mkdtempSync(join(tmp, "stream-"));
+    const onDisk: number[] = [];
+    // Each tensor's data function notes how many bytes the temp file holds when it is called.
+    const lazy = (name: string): GgufTensor => ({
+      name,
+      dimensions: [64, 4],
+      type: "q8_0",
+      data: () => {
+        const temp = readdirSync(dir).find((f) => f.endsWith(".tmp"))!;
+        onDisk.push(statSync(join(dir, temp)).size);
+        return new Float32Array(256).fill(0.5);
+      },
+    });
+    await writeGguf(join(dir, "m.gguf"), { metadata: {}, tensors: [lazy("a"), lazy("b"), lazy("c")] });
+    // The header is on disk before the first tensor is made, and each tensor (8 blocks of 34 bytes,
+    // padded to 32) before the next.
+    expect(onDisk[0]).toBeGreaterThan(0);
+    expect(onDisk[1]! - onDisk[0]!).toBe(288);
+    expect(onDisk[2]! - onDisk[1]!).toBe(288);
   });
 
   it("leaves no temp file behind", async () => {

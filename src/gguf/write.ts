@@ -383,10 +383,15 @@ export async function writeGguf(path: string, file: GgufFile): Promise<number> {
   const handle = await open(temp, "w");
   let size = 0;
   try {
-    for (const chunk of [header, ...tensorChunks(file, alignment)]) {
-      await handle.write(chunk);
+    // Not [header, ...tensorChunks()]: spreading the generator would make every tensor before writing one.
+    const write = async (chunk: Buffer) => {
+      const { bytesWritten } = await handle.write(chunk);
+      if (bytesWritten !== chunk.length) throw new Error(`${path}: wrote ${bytesWritten} of ${chunk.length} bytes`);
       size += chunk.length;
-    }
+    };
+    await write(header);
+    for (const chunk of tensorChunks(file, alignment)) await write(chunk);
+    await handle.sync();
     await handle.close();
     await rename(temp, path);
     return size;

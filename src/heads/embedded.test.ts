@@ -99,6 +99,36 @@ describe("embedded head (real llama.cpp, tiny random llama, head rows = LM head 
     }
   });
 
+  it("parallel 3: prompts evaluated together in shared batches give the one-at-a-time logits", async () => {
+    const dir = join(tmp, "parallel");
+    await createTinyPackage(dir, { backbone, model: TINY_MODEL_OPTIONS, kind: "classify" });
+    const one = await createEmbeddedHead({ package: dir, gpu: false, threads: TINY_MODEL_THREADS, contextSize: 512, parallel: 1 });
+    let alone: number[][];
+    try {
+      expect(one.concurrency).toBe(1);
+      alone = (await one.score(prompts)).map((s) => s.logits);
+    } finally {
+      await one.dispose();
+    }
+    const three = await createEmbeddedHead({ package: dir, gpu: false, threads: TINY_MODEL_THREADS, contextSize: 512, parallel: 3 });
+    try {
+      expect(three.concurrency).toBe(3);
+      expect(three.settings).toMatch(/parallel 3 \(--parallel\)/);
+      // One round of three, then the same prompts in another order and as separate callers (each
+      // sequence now holds a prompt, so prefix reuse picks and trims them), then a round of one.
+      const together = await three.score(prompts);
+      const reordered = await Promise.all([2, 0, 1].map(async (i) => ({ i, s: (await three.score([prompts[i]!]))[0]! })));
+      const single = await three.score([prompts[1]!]);
+      const close = (a: number[], b: number[]) => a.forEach((x, k) => expect(Math.abs(x - b[k]!)).toBeLessThan(TOLERANCE));
+      together.forEach((s, p) => close(s.logits, alone[p]!));
+      for (const { i, s } of reordered) close(s.logits, alone[i]!);
+      close(single[0]!.logits, alone[1]!);
+      expect(together.map((s) => s.promptTokens)).toEqual(reordered.sort((a, b) => a.i - b.i).map((r) => r.s.promptTokens));
+    } finally {
+      await three.dispose();
+    }
+  });
+
   it("refuses a head whose width is not the backbone's", async () => {
     const dir = join(tmp, "wide");
     await createTinyPackage(dir, { backbone, model: { ...TINY_MODEL_OPTIONS, embeddingLength: 64 }, kind: "classify" });

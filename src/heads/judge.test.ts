@@ -6,6 +6,7 @@ import { ensureTinyModel, TINY_MODEL_OPTIONS, TINY_MODEL_THREADS } from "../gguf
 import { judge, judgeRecords } from "../judge/judge.js";
 import { createTinyPackage } from "./tiny-package.js";
 import { pairVerdict } from "./spec.js";
+import { openHeadRun } from "./run.js";
 
 const rows = (file: string) => readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
 
@@ -53,6 +54,25 @@ describe("critic judge with a judge package (embedded head, real llama.cpp)", ()
     const second = rows(join(tmp, "abs-out2.jsonl"));
     expect(second.map((j) => j.score_distribution)).toEqual(first.map((j) => j.score_distribution));
     expect(second.every((j) => j.judge.cached)).toBe(true);
+  });
+
+  it("--parallel reaches the package's context: three sequences, the judgments of one", async () => {
+    const run = await openHeadRun(pkg, { ...common(), parallel: 3 });
+    expect(run.head.concurrency).toBe(3);
+    expect(run.head.settings).toMatch(/parallel 3 \(--parallel\)/);
+    await run.head.dispose();
+    const one = join(tmp, "p1.jsonl"), three = join(tmp, "p3.jsonl");
+    await judge({ ...common(), store: join(tmp, "p1.sqlite"), input: join(tmp, "abs.jsonl"), output: one });
+    const summary = await judge({ ...common(), store: join(tmp, "p3.sqlite"), parallel: 3, input: join(tmp, "abs.jsonl"), output: three });
+    expect(summary).toMatchObject({ judged: 3, failed: 0, cachedCalls: 0 });
+    const [a, b] = [rows(one), rows(three)];
+    // Same scores; logits equal up to llama.cpp's batch-layout noise: on these ~400-token prompts the
+    // tiny model's hidden state moves by up to ~2e-3 when the last token is decoded alone, and as much
+    // at parallel 1 with a batch size of 64 (embedded.test.ts checks 1e-4 on short prompts).
+    a.forEach((j, i) => {
+      expect(b[i]!.score).toBe(j.score);
+      (j.judge.head.logits as number[]).forEach((l, k) => expect(Math.abs(b[i]!.judge.head.logits[k] - l)).toBeLessThan(0.02));
+    });
   });
 
   it("pairwise: each side scored alone, PHUDGE's tie rule, a record missing a side rejected with its line and field", async () => {

@@ -26,6 +26,8 @@ export interface OpenHeadOptions {
   threads?: number;
   contextSize?: number;
   gpu?: "auto" | false;
+  /** A package: sequences of its context (prompts evaluated in shared batches). */
+  parallel?: number;
 }
 
 export const DEFAULT_HEAD_OUTPUT: HeadOutput = { kind: "classify", labels: [1, 2, 3, 4, 5], scale: { min: 1, max: 5 } };
@@ -76,5 +78,6 @@ export async function openHead(spec: string, options: OpenHeadOptions = {}): Pro
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
     ...(options.gpu !== undefined ? { gpu: options.gpu } : {}),
+    ...(options.parallel !== undefined ? { parallel: options.parallel } : {}),
   });
 }

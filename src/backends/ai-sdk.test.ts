@@ -71,10 +71,12 @@ describe("AI SDK language models as judges (local Anthropic and Gemini wire-form
 
   it("makes a jury of models from different providers", async () => {
     const jurors = [createAnthropic({ baseURL: server.anthropicURL, apiKey: KEY })("claude-haiku-4-5"), createGoogleGenerativeAI({ baseURL: server.geminiURL, apiKey: KEY })("gemini-test")];
-    const [j] = await all(judgeRecords(RECORDS.slice(0, 1), { model: jurors }));
+    const [j] = await all(judgeRecords(RECORDS.slice(0, 1), { model: jurors, onWarning: () => {} }));
     expect(j!.judge.jury!.jurors.map((r) => r.model)).toEqual(["anthropic.messages:claude-haiku-4-5", "google.generative-ai:gemini-test"]);
     const scores = j!.judge.jury!.jurors.map((r) => r.score!);
     expect(j!.score).toBeCloseTo((scores[0]! + scores[1]!) / 2, 6);
+    // Each juror keeps its own calls' warnings: @ai-sdk/anthropic warns about the seed, Gemini takes it.
+    expect(j!.judge.jury!.jurors.map((r) => r.warnings)).toEqual([["seed is not supported"], undefined]);
   });
 
   it("retries a 429 after the server's retry-after and records a 400 as the item's error, without the key", async () => {

@@ -45,6 +45,7 @@ export function combineJury(grader: Pick<Grader, "mode" | "template">, method: J
     ...(j.winner_distribution ? { winner_distribution: j.winner_distribution } : {}),
     raw: j.judge.raw,
     ...(j.judge.head ? { head: j.judge.head } : {}),
+    ...warningsOfSamples(j.judge.samples),
   }));
   const ok = verdicts.filter((j) => j.error === undefined);
   const { index: _index, judge: _judge, feedback: _f, score: _s, winner: _w, verdict: _v, error: _e, score_distribution: _sd, score_expected: _se, winner_distribution: _wd, verdict_distribution: _vd, swap_flip_rate: _fr, ...record } = first;
@@ -126,4 +127,8 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-
+/** A juror's warnings: the distinct ones across its samples (the jury's own judgment has no samples to keep them). */
+function warningsOfSamples(samples: Judgment["judge"]["samples"]): { warnings?: string[] } {
+  const warnings = [...new Set(samples.flatMap((s) => s.warnings ?? []))];
+  return warnings.length > 0 ? { warnings } : {};
+}

@@ -104,6 +104,8 @@ export interface JurorVerdict {
   raw: string | null;
   /** A head juror's raw outputs and note (JudgeInfo.head). */
   head?: Record<string, unknown>;
+  /** What the juror's backend warned about its calls for this record (its samples' warnings), each once. */
+  warnings?: string[];
 }
 
 
